@@ -60,3 +60,14 @@ type Named struct {
 	Name string
 	Fetcher
 }
+
+// RandomDst is a Dst that also accepts bytes out of order, for sources whose
+// pieces land in any order (BitTorrent). Offset is then the length of the
+// complete prefix: every byte below it has landed and is final. WriteAt may
+// be called concurrently for disjoint ranges; ReadAt reads back bytes that
+// have landed (a swarm re-checks and serves its pieces).
+type RandomDst interface {
+	Dst
+	io.WriterAt
+	io.ReaderAt
+}
