@@ -98,6 +98,10 @@ type Image struct {
 	Trust   string // name of a trust block, or ""
 	ID      string // dc:identifier in that list
 
+	// EndorsedURI is the list's hv:uri for the image, set by the engine
+	// when it resolves an endorsed image (SourceEndorsed fetches from it).
+	EndorsedURI string
+
 	TorrentURL string // optional .torrent for the swarm source
 	InfoHash   string // optional BitTorrent v1 info-hash (40 hex)
 

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prestaged/prestaged/engine"
+	"github.com/spf13/cobra"
+)
+
+// applyJSON is the stable --json object of `apply` and `verify`.
+type applyJSON struct {
+	Spec    string           `json:"spec"`
+	Plan    *engine.Plan     `json:"plan,omitempty"`
+	Checked []engine.Checked `json:"checked,omitempty"`
+	Result  *engine.Result   `json:"result"`
+	Summary string           `json:"summary"`
+}
+
+type applyFlags struct {
+	asJSON, detailed, noProgress bool
+	wait                         time.Duration
+	metricsFile                  string
+}
+
+func newApplyCmd() *cobra.Command {
+	var f applyFlags
+	c := &cobra.Command{
+		Use:   "apply [SPEC]",
+		Short: "Converge this host: fetch, verify and install every image of the spec",
+		Long: `Converge this host to its spec: plan, check free space, then fetch, verify and
+install images in parallel, remove images prestaged installed that left the
+spec, and collect blobs no image needs.
+
+Exit codes: 0 success, 1 failure. With --detailed-exitcodes (Puppet's):
+0 nothing to do, 2 changes applied, 4 some images failed, 6 changes and
+failures, 1 a fatal error (invalid spec, lock held, not enough space).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runApply(c, specArg(args), f, false)
+		},
+	}
+	addApplyFlags(c, &f)
+	c.Flags().StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics of this run to PATH atomically (node_exporter textfile collector)")
+	return c
+}
+
+func addApplyFlags(c *cobra.Command, f *applyFlags) {
+	addJSONFlag(c, &f.asJSON)
+	addWaitFlag(c, &f.wait)
+	c.Flags().BoolVar(&f.detailed, "detailed-exitcodes", false, "exit 0 nothing to do, 2 changed, 4 failures, 6 both, 1 fatal")
+	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "plain log lines even on a terminal")
+}
+
+// runApply is apply, or verify when verify is set.
+func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
+	s, _, err := loadSpec(path, c.ErrOrStderr(), f.asJSON)
+	if err != nil {
+		return err
+	}
+	rep := newReporter(c.ErrOrStderr(), !f.noProgress && !f.asJSON)
+	e, err := newEngine(s, rep)
+	if err != nil {
+		return err
+	}
+	unlock, err := e.Store.Lock(c.Context(), f.wait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	out := applyJSON{Spec: path}
+	if verify {
+		var vr *engine.VerifyReport
+		if vr, err = e.Verify(c.Context()); vr != nil {
+			out.Checked, out.Result = vr.Checked, vr.Repair
+		}
+	} else {
+		if out.Plan, err = e.Plan(c.Context()); err == nil {
+			out.Result, err = e.Apply(c.Context(), out.Plan)
+		}
+	}
+	rep.Close()
+	if f.metricsFile != "" {
+		if merr := writeMetrics(f.metricsFile, out.Result, out.Plan, err); merr != nil {
+			fmt.Fprintln(c.ErrOrStderr(), "prestaged: metrics:", merr)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	out.Summary = out.Result.Summary()
+	if f.asJSON {
+		if err := writeJSON(c.OutOrStdout(), out); err != nil {
+			return err
+		}
+	} else {
+		renderResult(c, out)
+	}
+	return applyExit(out, f.detailed)
+}
+
+func renderResult(c *cobra.Command, out applyJSON) {
+	w := c.ErrOrStderr()
+	if out.Plan != nil {
+		for _, s := range out.Plan.Warnings {
+			fmt.Fprintln(w, "warning:", s)
+		}
+		for _, s := range out.Plan.Problems {
+			fmt.Fprintln(w, "error:", s)
+		}
+	}
+	for _, ch := range out.Checked {
+		fmt.Fprintf(c.OutOrStdout(), "verify %s: install ok=%t, blob %s\n", ch.Image, ch.InstallOK, ch.Blob)
+	}
+	for _, o := range out.Result.Outcomes {
+		if o.Status == "failed" {
+			fmt.Fprintf(w, "failed %s: %s\n", o.Image, o.Error)
+		}
+	}
+	fmt.Fprintln(c.OutOrStdout(), out.Summary)
+}
+
+// applyExit maps a result to Puppet's detailed exit codes, or to 0/1.
+func applyExit(out applyJSON, detailed bool) error {
+	failed := out.Result.Failed > 0 || (out.Plan != nil && len(out.Plan.Problems) > 0)
+	code := 0
+	switch {
+	case detailed:
+		if out.Result.Changed > 0 {
+			code |= 2
+		}
+		if failed {
+			code |= 4
+		}
+	case failed:
+		code = 1
+	}
+	if code == 0 {
+		return nil
+	}
+	return &exitError{code: code}
+}

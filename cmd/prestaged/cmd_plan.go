@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/prestaged/prestaged/engine"
+	"github.com/spf13/cobra"
+)
+
+// planJSON is the stable --json object of `plan`.
+type planJSON struct {
+	Spec    string       `json:"spec"`
+	Plan    *engine.Plan `json:"plan"`
+	Changes bool         `json:"changes"`
+	Summary string       `json:"summary"`
+}
+
+func newPlanCmd() *cobra.Command {
+	var asJSON, detailed bool
+	c := &cobra.Command{
+		Use:   "plan [SPEC]",
+		Short: "Show what apply would do to each image, and why",
+		Long: `Show what apply would do to each image (ok, fetch, replace, remove), with a
+reason and the sources it would use, without changing anything.
+
+With --detailed-exitcodes, as Terraform's plan: 0 converged, 2 changes pending,
+1 error (including an image list that was refused).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			path := specArg(args)
+			s, _, err := loadSpec(path, c.ErrOrStderr(), asJSON)
+			if err != nil {
+				return err
+			}
+			e, err := newEngine(s, nil)
+			if err != nil {
+				return err
+			}
+			p, err := e.Plan(c.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				err = writeJSON(c.OutOrStdout(), planJSON{Spec: path, Plan: p, Changes: p.Changes(), Summary: p.Summary()})
+			} else {
+				renderPlan(c.OutOrStdout(), c.ErrOrStderr(), p)
+			}
+			if err != nil {
+				return err
+			}
+			return planExit(p, detailed)
+		},
+	}
+	addJSONFlag(c, &asJSON)
+	c.Flags().BoolVar(&detailed, "detailed-exitcodes", false, "exit 0 when converged, 2 when changes are pending, 1 on error")
+	return c
+}
+
+func planExit(p *engine.Plan, detailed bool) error {
+	switch {
+	case len(p.Problems) > 0:
+		return &exitError{code: 1}
+	case detailed && p.Changes():
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+func renderPlan(w, ew io.Writer, p *engine.Plan) {
+	for _, it := range p.Items {
+		fmt.Fprintln(w, it.Describe())
+	}
+	for _, s := range p.Warnings {
+		fmt.Fprintln(ew, "warning:", s)
+	}
+	for _, s := range p.Problems {
+		fmt.Fprintln(ew, "error:", s)
+	}
+	fmt.Fprintln(w, p.Summary())
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/prestaged/prestaged/engine"
+	"github.com/spf13/cobra"
+)
+
+// statusJSON is the stable --json object of `status`.
+type statusJSON struct {
+	Spec     string        `json:"spec"`
+	Store    string        `json:"store"`
+	Images   []engine.Item `json:"images"`
+	Warnings []string      `json:"warnings,omitempty"`
+	Problems []string      `json:"problems,omitempty"`
+}
+
+func newStatusCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status [SPEC]",
+		Short: "Show what this host holds: each image, its state and staged bytes",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			path := specArg(args)
+			s, _, err := loadSpec(path, c.ErrOrStderr(), asJSON)
+			if err != nil {
+				return err
+			}
+			e, err := newEngine(s, nil)
+			if err != nil {
+				return err
+			}
+			p, err := e.Plan(c.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(c.OutOrStdout(), statusJSON{Spec: path, Store: s.Store, Images: p.Items, Warnings: p.Warnings, Problems: p.Problems})
+			}
+			tw := tabwriter.NewWriter(c.OutOrStdout(), 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "IMAGE\tSTATE\tSIZE\tSTAGED\tDIGEST\tINSTALL")
+			for _, it := range p.Items {
+				state := map[engine.Action]string{engine.ActionOK: "installed", engine.ActionFetch: "missing",
+					engine.ActionReplace: "outdated", engine.ActionRemove: "to remove"}[it.Action]
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Image, state, engine.HumanBytes(it.Size),
+					engine.HumanBytes(it.Staged), it.Digest.Short(), it.Install)
+			}
+			tw.Flush()
+			for _, w := range p.Warnings {
+				fmt.Fprintln(c.ErrOrStderr(), "warning:", w)
+			}
+			for _, pr := range p.Problems {
+				fmt.Fprintln(c.ErrOrStderr(), "error:", pr)
+			}
+			return nil
+		},
+	}
+	addJSONFlag(c, &asJSON)
+	return c
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time: -ldflags "-X main.version=$(git describe)".
+var version = "dev"
+
+func versionInfo() map[string]string {
+	v := map[string]string{"version": version, "go": runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				v["commit"] = s.Value
+			}
+		}
+	}
+	return v
+}
+
+func newVersionCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "version",
+		Short: "Print prestaged's version",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			v := versionInfo()
+			if asJSON {
+				return writeJSON(c.OutOrStdout(), v)
+			}
+			c.Printf("prestaged %s (%s)\n", v["version"], v["go"])
+			return nil
+		},
+	}
+	addJSONFlag(c, &asJSON)
+	return c
+}

@@ -1,0 +1,82 @@
+// Command prestaged pre-stages large virtual machine images on every host of
+// a farm. main is tiny: one root context cancelled by SIGINT/SIGTERM, one
+// table from errors to exit codes; each verb lives in its own cmd_*.go.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	os.Exit(exitCode(err))
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "prestaged",
+		Short: "Pre-stage large VM images on every host of a farm",
+		Long: `prestaged converges a host to its spec: every image the spec lists is fetched
+from a parent in the distribution tree, a BitTorrent swarm or a mirror,
+verified, and installed atomically. 'prestaged serve' feeds this host's children.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newStatusCmd(),
+		newVerifyCmd(), newVersionCmd())
+	for _, c := range extraCmds {
+		root.AddCommand(c())
+	}
+	return root
+}
+
+// extraCmds are verbs registered by their own files (serve, demo, list,
+// torrent), so that adding a verb touches no other file.
+var extraCmds []func() *cobra.Command
+
+// exitError carries a process exit code, with or without a message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode is the one table from errors to exit codes: nil is 0, an
+// exitError says its own code (Puppet's and Terraform's detailed codes), and
+// everything else is a fatal error, 1.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "prestaged:", ee.err)
+		}
+		return ee.code
+	}
+	if !errors.Is(err, errReported) {
+		fmt.Fprintln(os.Stderr, "prestaged:", err)
+	}
+	return 1
+}
+
+// errReported: the verb already printed what went wrong.
+var errReported = errors.New("reported")

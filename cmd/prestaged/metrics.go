@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prestaged/prestaged/engine"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// writeMetrics writes this run's metrics for node_exporter's textfile
+// collector; prometheus.WriteToTextfile renames a temp file into place.
+// The last-success time survives a failed run: it is read back from the
+// previous file.
+func writeMetrics(path string, res *engine.Result, p *engine.Plan, runErr error) error {
+	reg := prometheus.NewRegistry()
+	images := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_apply_images", Help: "Images by outcome of the last apply."}, []string{"status"})
+	bytes := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_apply_bytes", Help: "Bytes fetched by the last apply, by source."}, []string{"source"})
+	dur := prometheus.NewGauge(prometheus.GaugeOpts{Name: "prestaged_apply_duration_seconds", Help: "Duration of the last apply."})
+	ok := prometheus.NewGauge(prometheus.GaugeOpts{Name: "prestaged_apply_success", Help: "1 if the last apply had no failure."})
+	last := prometheus.NewGauge(prometheus.GaugeOpts{Name: "prestaged_apply_last_success_timestamp_seconds", Help: "Unix time of the last apply without failure."})
+	reg.MustRegister(images, bytes, dur, ok, last)
+	for _, s := range []string{"ok", "fetched", "replaced", "removed", "adopted", "failed"} {
+		images.WithLabelValues(s)
+	}
+	success := runErr == nil && res != nil && res.Failed == 0 && (p == nil || len(p.Problems) == 0)
+	if res != nil {
+		for _, o := range res.Outcomes {
+			images.WithLabelValues(o.Status).Inc()
+			for src, n := range o.Bytes {
+				bytes.WithLabelValues(src).Add(float64(n))
+			}
+		}
+		dur.Set(res.Seconds)
+	}
+	if success {
+		ok.Set(1)
+		last.Set(float64(time.Now().Unix()))
+	} else {
+		last.Set(previousGauge(path, "prestaged_apply_last_success_timestamp_seconds"))
+	}
+	return prometheus.WriteToTextfile(path, reg)
+}
+
+func previousGauge(path, name string) float64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return n
+		}
+	}
+	return 0
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path"
+
+	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/fetchers/mirror"
+	"github.com/prestaged/prestaged/spec"
+)
+
+// sourceMakers build the fetchers for one kind of source. Files that add a
+// source kind (parents, torrent) register theirs here.
+var sourceMakers = map[spec.SourceKind]func(s *spec.Spec, img *spec.Image, src spec.Source) ([]fetchers.Named, error){
+	spec.SourceMirror:   mirrorSource,
+	spec.SourceEndorsed: endorsedSource,
+}
+
+// newSources is the one place concrete fetchers are chosen: each is wrapped
+// with stall detection and retry before the engine sees it.
+func newSources(s *spec.Spec) engine.Sources {
+	return func(img *spec.Image, src spec.Source) ([]fetchers.Named, error) {
+		mk, ok := sourceMakers[src.Kind]
+		if !ok {
+			return nil, fmt.Errorf("source %s is not supported by this build", src)
+		}
+		named, err := mk(s, img, src)
+		if err != nil {
+			return nil, err
+		}
+		for i := range named {
+			named[i].Fetcher = robust(s, named[i].Fetcher)
+		}
+		return named, nil
+	}
+}
+
+func robust(s *spec.Spec, f fetchers.Fetcher) fetchers.Fetcher {
+	return fetchers.WithRetry(fetchers.WithStallTimeout(f, s.StallTimeout), fetchers.RetryPolicy{})
+}
+
+func mirrorSource(s *spec.Spec, _ *spec.Image, src spec.Source) ([]fetchers.Named, error) {
+	for _, m := range s.Mirrors {
+		if m.Name == src.Name {
+			f, err := mirror.New(m.Name, m.URL)
+			if err != nil {
+				return nil, err
+			}
+			return []fetchers.Named{{Name: src.String(), Fetcher: f}}, nil
+		}
+	}
+	return nil, fmt.Errorf("no mirror %q in the spec", src.Name)
+}
+
+// endorsedSource fetches from the hv:uri the image list gives.
+func endorsedSource(_ *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Named, error) {
+	if img.EndorsedURI == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(img.EndorsedURI)
+	if err != nil {
+		return nil, fmt.Errorf("endorsed uri %q: %w", img.EndorsedURI, err)
+	}
+	file := path.Base(u.Path)
+	u.Path = path.Dir(u.Path) + "/"
+	f, err := mirror.New("endorsed", u.String())
+	if err != nil {
+		return nil, err
+	}
+	at := fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
+		req.Path = file
+		return f.Fetch(ctx, req, dst)
+	})
+	return []fetchers.Named{{Name: "endorsed " + img.EndorsedURI, Fetcher: at}}, nil
+}

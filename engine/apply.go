@@ -1,0 +1,193 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prestaged/prestaged/engine/store"
+)
+
+// Outcome is what Apply did to one image.
+type Outcome struct {
+	Image  string `json:"image"`
+	Action Action `json:"action"`
+	// Status: ok, fetched, replaced, removed, adopted or failed.
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+	// Bytes fetched this run, by source name.
+	Bytes   map[string]int64 `json:"bytes_by_source,omitempty"`
+	Resumed int64            `json:"resumed_bytes,omitempty"`
+	Seconds float64          `json:"seconds"`
+	// BadSources sent bytes that failed verification.
+	BadSources []string `json:"bad_sources,omitempty"`
+
+	Err error `json:"-"`
+}
+
+// Result is what Apply did.
+type Result struct {
+	Outcomes []Outcome `json:"images"`
+	Changed  int       `json:"changed"`
+	Failed   int       `json:"failed"`
+	Seconds  float64   `json:"seconds"`
+}
+
+// Summary is the one-line apply summary.
+func (r *Result) Summary() string {
+	n := map[string]int{}
+	for _, o := range r.Outcomes {
+		n[o.Status]++
+	}
+	s := fmt.Sprintf("Apply: %d fetched, %d replaced, %d removed, %d failed", n["fetched"]+n["adopted"], n["replaced"], n["removed"], n["failed"])
+	if r.Changed == 0 && r.Failed == 0 {
+		s += "; nothing to do, host is converged"
+	}
+	return s
+}
+
+// Apply executes p: a free-space preflight, then images in parallel (bound
+// by the spec's parallel), then removals, then garbage collection of blobs
+// no image needs. A failed image leaves its previous version in place and
+// does not stop the others. The error is for what stops the whole run.
+func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
+	start := e.now()
+	if err := e.preflight(p); err != nil {
+		return nil, err
+	}
+	st, err := e.Store.LoadState()
+	if err != nil {
+		return nil, err
+	}
+	a := &applier{e: e, st: st}
+	res := &Result{Outcomes: make([]Outcome, len(p.Items))}
+	sem := make(chan struct{}, max(1, e.Spec.Parallel))
+	var wg sync.WaitGroup
+	for i := range p.Items {
+		it := &p.Items[i]
+		if it.Action == ActionOK {
+			res.Outcomes[i] = Outcome{Image: it.Image, Action: it.Action, Status: "ok"}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t := time.Now()
+			o := a.item(ctx, it)
+			o.Image, o.Action, o.Seconds = it.Image, it.Action, time.Since(t).Seconds()
+			if o.Err != nil {
+				o.Status, o.Error = "failed", o.Err.Error()
+			}
+			e.reporter().End(o)
+			res.Outcomes[i] = o
+		}()
+	}
+	wg.Wait()
+	if err := a.gc(p); err != nil {
+		e.reporter().Event("", "garbage collection: "+err.Error())
+	}
+	for _, o := range res.Outcomes {
+		switch o.Status {
+		case "failed":
+			res.Failed++
+		case "ok":
+		default:
+			res.Changed++
+		}
+	}
+	res.Seconds = e.now().Sub(start).Seconds()
+	return res, nil
+}
+
+// applier holds the state shared by the image workers of one Apply.
+type applier struct {
+	e  *Engine
+	mu sync.Mutex
+	st *store.State
+}
+
+func (a *applier) item(ctx context.Context, it *Item) Outcome {
+	if it.Action == ActionRemove {
+		return a.remove(it)
+	}
+	o := Outcome{Status: "fetched"}
+	if it.Action == ActionReplace {
+		o.Status = "replaced"
+	}
+	if adopted, err := a.adopt(ctx, it); err != nil || adopted {
+		o.Err = err
+		if adopted {
+			o.Status = "adopted"
+		}
+		return o
+	}
+	blob, err := a.fetch(ctx, it, &o)
+	if err != nil {
+		o.Err = err
+		return o
+	}
+	o.Err = a.install(ctx, it, blob)
+	return o
+}
+
+// install copies the blob to the install path and records it; the previous
+// version stays in place until the rename.
+func (a *applier) install(ctx context.Context, it *Item, blob store.Blob) error {
+	id, err := store.Install(ctx, blob, it.Install)
+	if err != nil {
+		return fmt.Errorf("image %s: %w", it.Image, err)
+	}
+	rec := store.Record{Name: it.Image, Digest: it.Digest, Install: it.Install, File: id,
+		Installed: a.e.now().UTC(), Trust: it.img.Trust, ID: it.img.ID}
+	if cur := it.current; cur != nil && cur.Install != it.Install {
+		if _, err := store.RemoveInstalled(cur.Install, cur.File); err != nil {
+			a.e.reporter().Event(it.Image, "old install path: "+err.Error())
+		}
+	}
+	return a.record(func(st *store.State) { st.Images[it.Image] = rec })
+}
+
+func (a *applier) record(f func(*store.State)) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	f(a.st)
+	return a.e.Store.SaveState(a.st)
+}
+
+func (a *applier) remove(it *Item) Outcome {
+	o := Outcome{Status: "removed"}
+	gone, err := store.RemoveInstalled(it.current.Install, it.current.File)
+	if err != nil {
+		o.Err = fmt.Errorf("image %s: %w", it.Image, err)
+		return o
+	}
+	if !gone {
+		a.e.reporter().Event(it.Image, fmt.Sprintf("%s was replaced by someone else since prestaged installed it; left in place", it.current.Install))
+	}
+	o.Err = a.record(func(st *store.State) { delete(st.Images, it.Image) })
+	return o
+}
+
+// gc removes blobs and staging files that no image of the spec or of the
+// state refers to any more.
+func (a *applier) gc(p *Plan) error {
+	keep := map[string]bool{}
+	for _, it := range p.Items {
+		if it.Action != ActionRemove {
+			keep[it.Digest.String()] = true
+		}
+	}
+	for _, r := range a.st.Images {
+		keep[r.Digest.String()] = true
+	}
+	return a.e.Store.Prune(keep)
+}
+
+var errNoSource = errors.New("no usable source")
+
+func fileExists(p string) bool { _, err := os.Lstat(p); return err == nil }

@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/spec"
+)
+
+// resolve returns the images to converge (endorsed ones with their identity
+// filled in from the accepted lists), and the names of installed images that
+// must be left alone this run. Revoked images are planned as removals here.
+func (e *Engine) resolve(ctx context.Context, p *Plan, st *store.State) ([]*spec.Image, map[string]bool, error) {
+	held := map[string]bool{}
+	var out []*spec.Image
+	var end *Endorsements
+	for _, img := range e.Spec.Images {
+		if img.Trust == "" {
+			out = append(out, img)
+			continue
+		}
+		if end == nil {
+			var err error
+			if end, err = e.endorsements(ctx, p); err != nil {
+				return nil, nil, err
+			}
+		}
+		if r := e.endorsedImage(img, end, st, p, held); r != nil {
+			out = append(out, r)
+		}
+	}
+	return out, held, nil
+}
+
+func (e *Engine) endorsements(ctx context.Context, p *Plan) (*Endorsements, error) {
+	if e.Trust == nil {
+		return nil, fmt.Errorf("spec has endorsed images but no trust resolver is configured")
+	}
+	end, err := e.Trust.Resolve(ctx, e.Spec)
+	if err != nil {
+		return nil, err
+	}
+	p.Warnings = append(p.Warnings, end.Warnings...)
+	for _, pr := range end.Problems {
+		p.Problems = append(p.Problems, pr.Error())
+	}
+	return end, nil
+}
+
+// endorsedImage resolves one endorsed image, or plans its removal.
+func (e *Engine) endorsedImage(img *spec.Image, end *Endorsements, st *store.State, p *Plan, held map[string]bool) *spec.Image {
+	en, ok := end.Images[img.Name]
+	cur, installed := st.Images[img.Name]
+	switch {
+	case !ok:
+		// No list in force at all: keep what is installed, fetch nothing.
+		held[img.Name] = true
+		p.Problems = append(p.Problems, fmt.Sprintf("image %s: no accepted image list for trust %q", img.Name, img.Trust))
+		return nil
+	case en.Revoked && en.Keep:
+		held[img.Name] = true
+		if installed {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("image %s: %s; kept (on_revoke = \"keep\") but untrusted", img.Name, en.Reason))
+		}
+		return nil
+	case en.Revoked:
+		held[img.Name] = true
+		if installed {
+			c := cur
+			p.Items = append(p.Items, Item{Image: img.Name, Action: ActionRemove, Reason: en.Reason,
+				Digest: cur.Digest, Size: cur.File.Size, Install: cur.Install, current: &c})
+		}
+		return nil
+	}
+	r := *img
+	r.Digest, r.Size, r.EndorsedURI = en.Digest, en.Size, en.URI
+	return &r
+}

@@ -1,0 +1,94 @@
+// Package engine reconciles a host with its spec: Plan compares the spec
+// with the store and the install paths, Apply executes a plan with bounded
+// parallelism, Verify rehashes. It is level-based: every call re-reads the
+// real state, and a second Apply on a converged host does nothing.
+//
+// engine imports spec, fetchers, digest and its own sub-packages; it never
+// chooses concrete fetchers: cmd hands it a Sources function.
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/spec"
+)
+
+// Sources builds the named fetchers for one of an image's sources, already
+// wrapped with retry and stall detection. It may return several (one per
+// parent) or none (a source that does not apply to this host).
+type Sources func(img *spec.Image, src spec.Source) ([]fetchers.Named, error)
+
+// Reporter receives what Apply does, for progress displays and logs. Its
+// methods are called from several goroutines.
+type Reporter interface {
+	// Begin: an image starts transferring; progress reports its complete
+	// bytes so far and may be polled until End.
+	Begin(image string, size, resumed int64, progress func() int64)
+	// Event: something an operator should see in the log.
+	Event(image, msg string)
+	// End: the image is done, whatever the outcome.
+	End(o Outcome)
+}
+
+// Engine reconciles one host.
+type Engine struct {
+	Spec     *spec.Spec
+	Store    *store.Store
+	Sources  Sources
+	Reporter Reporter
+	// Trust resolves endorsed images; nil when the spec has none.
+	Trust TrustResolver
+	Now   func() time.Time
+}
+
+// TrustResolver fills in the digest, size and endorsed URL of images that
+// come from signed image lists, and says which installed ones are revoked.
+type TrustResolver interface {
+	Resolve(ctx context.Context, s *spec.Spec) (*Endorsements, error)
+}
+
+// Endorsements is what the accepted image lists say.
+type Endorsements struct {
+	// Images by spec image name: resolved identity.
+	Images map[string]Endorsed
+	// Problems are refusals and warnings to report; a refused list does
+	// not revoke anything (the last accepted one stays in force).
+	Problems []error
+	Warnings []string
+}
+
+// Endorsed is one image's identity according to its list.
+type Endorsed struct {
+	Digest  digest.Digest
+	Size    int64
+	URI     string
+	Version string
+	// Revoked: the image left its list, or the list expired; Reason says which.
+	Revoked bool
+	Reason  string
+	Keep    bool // on_revoke = "keep"
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+type nopReporter struct{}
+
+func (nopReporter) Begin(string, int64, int64, func() int64) {}
+func (nopReporter) Event(string, string)                     {}
+func (nopReporter) End(Outcome)                              {}
+
+func (e *Engine) reporter() Reporter {
+	if e.Reporter == nil {
+		return nopReporter{}
+	}
+	return e.Reporter
+}

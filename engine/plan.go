@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/spec"
+)
+
+// Action is what a plan does to one image.
+type Action int
+
+const (
+	ActionOK Action = iota
+	ActionFetch
+	ActionReplace
+	ActionRemove
+)
+
+func (a Action) String() string {
+	return [...]string{"ok", "fetch", "replace", "remove"}[a]
+}
+
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// Item is the plan for one image.
+type Item struct {
+	Image   string        `json:"image"`
+	Action  Action        `json:"action"`
+	Reason  string        `json:"reason"`
+	Digest  digest.Digest `json:"digest"`
+	Size    int64         `json:"size"`
+	Install string        `json:"install"`
+	// Sources lists where bytes will be sought, in order; the first is
+	// where they are expected to come from.
+	Sources []string `json:"sources,omitempty"`
+	// Staged bytes already in the store (a resumed fetch, or a complete blob).
+	Staged int64 `json:"staged"`
+
+	img     *spec.Image
+	current *store.Record
+}
+
+// Plan is data: what Apply will do, rendered elsewhere.
+type Plan struct {
+	Items    []Item   `json:"images"`
+	Warnings []string `json:"warnings,omitempty"`
+	Problems []string `json:"problems,omitempty"` // refused lists and the like: the run fails
+}
+
+// Count of items with the action.
+func (p *Plan) Count(a Action) int {
+	n := 0
+	for _, it := range p.Items {
+		if it.Action == a {
+			n++
+		}
+	}
+	return n
+}
+
+// Changes reports whether applying the plan would change anything.
+func (p *Plan) Changes() bool { return len(p.Items) > p.Count(ActionOK) }
+
+// Summary is the one-line plan summary.
+func (p *Plan) Summary() string {
+	return fmt.Sprintf("Plan: %d to fetch, %d to replace, %d to remove.",
+		p.Count(ActionFetch), p.Count(ActionReplace), p.Count(ActionRemove))
+}
+
+// Plan compares the spec with the store and the install paths.
+func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
+	st, err := e.Store.LoadState()
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{}
+	images, held, err := e.resolve(ctx, p, st)
+	if err != nil {
+		return nil, err
+	}
+	for _, img := range images {
+		held[img.Name] = true
+		p.Items = append(p.Items, e.planImage(img, st))
+	}
+	for name, r := range st.Images {
+		if !held[name] {
+			r := r
+			p.Items = append(p.Items, Item{Image: name, Action: ActionRemove, Reason: "no longer in the spec",
+				Digest: r.Digest, Size: r.File.Size, Install: r.Install, current: &r})
+		}
+	}
+	sort.SliceStable(p.Items, func(i, j int) bool { return p.Items[i].Image < p.Items[j].Image })
+	return p, nil
+}
+
+func (e *Engine) planImage(img *spec.Image, st *store.State) Item {
+	it := Item{Image: img.Name, Digest: img.Digest, Size: img.Size, Install: img.Install, img: img}
+	it.Sources = e.sourceNames(img)
+	if r, ok := st.Images[img.Name]; ok {
+		it.current = &r
+	}
+	it.Action, it.Reason = e.decide(img, it.current, st)
+	if it.Action == ActionFetch || it.Action == ActionReplace {
+		it.Staged = e.staged(img.Digest)
+	}
+	return it
+}
+
+func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Action, string) {
+	if cur == nil {
+		if _, err := os.Lstat(img.Install); err == nil {
+			if r, owned := st.Owns(img.Install); owned {
+				return ActionFetch, fmt.Sprintf("install path now belongs to image %q in the state", r.Name)
+			}
+			return ActionFetch, "install path holds a file prestaged did not install: adopted if it matches, else refused"
+		}
+		return ActionFetch, "not installed"
+	}
+	switch {
+	case cur.Digest != img.Digest:
+		return ActionReplace, fmt.Sprintf("new digest (installed %s)", cur.Digest.Short())
+	case cur.Install != img.Install:
+		return ActionReplace, fmt.Sprintf("install path moved from %s", cur.Install)
+	}
+	got, err := store.Identify(img.Install)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return ActionFetch, "install path missing"
+	case err != nil:
+		return ActionReplace, fmt.Sprintf("cannot stat install path: %v", err)
+	case !got.MTime.Equal(cur.File.MTime) || got.Size != cur.File.Size || got.Inode != cur.File.Inode:
+		return ActionReplace, "installed file changed since verification (size, mtime or inode)"
+	}
+	return ActionOK, "installed and unchanged since verification"
+}
+
+// staged is how many bytes of d the store already holds.
+func (e *Engine) staged(d digest.Digest) int64 {
+	if b, ok := e.Store.Blob(d); ok {
+		return b.Size
+	}
+	if fi, err := os.Stat(e.Store.StagingPath(d)); err == nil {
+		return fi.Size()
+	}
+	return 0
+}
+
+func (e *Engine) sourceNames(img *spec.Image) []string {
+	var out []string
+	for _, src := range img.Sources {
+		named, err := e.Sources(img, src)
+		if err != nil {
+			out = append(out, src.String()+" (unusable: "+err.Error()+")")
+			continue
+		}
+		for _, n := range named {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// Describe is a human line for an item, used by the text renderers.
+func (it Item) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-8s %s: %s", it.Action, it.Image, it.Reason)
+	if (it.Action == ActionFetch || it.Action == ActionReplace) && it.Staged == it.Size && it.Size > 0 {
+		b.WriteString(" (verified blob already in the store)")
+	} else if (it.Action == ActionFetch || it.Action == ActionReplace) && len(it.Sources) > 0 {
+		fmt.Fprintf(&b, " (from %s", it.Sources[0])
+		if len(it.Sources) > 1 {
+			fmt.Fprintf(&b, ", then %s", strings.Join(it.Sources[1:], ", "))
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}

@@ -1,0 +1,46 @@
+package store
+
+import "sync"
+
+// spans is a set of disjoint [start, end) byte ranges that landed beyond a
+// staging file's complete prefix. A swarm lands pieces of a few MiB, so the
+// set stays small and a sorted slice beats a tree.
+type spans []span
+
+type span struct{ start, end int64 }
+
+func (s *spans) add(start, end int64) {
+	out := make(spans, 0, len(*s)+1)
+	for _, x := range *s {
+		if x.end < start || x.start > end {
+			out = append(out, x)
+			continue
+		}
+		start, end = min(start, x.start), max(end, x.end)
+	}
+	i := 0
+	for i < len(out) && out[i].start < start {
+		i++
+	}
+	out = append(out, span{})
+	copy(out[i+1:], out[i:])
+	out[i] = span{start, end}
+	*s = out
+}
+
+// takeFrom removes and returns the end of the span starting at or before off
+// and reaching past it.
+func (s *spans) takeFrom(off int64) (int64, bool) {
+	for i, x := range *s {
+		if x.start <= off && x.end > off {
+			*s = append((*s)[:i], (*s)[i+1:]...)
+			return x.end, true
+		}
+	}
+	return 0, false
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
+func putBuf(b *[]byte) { bufPool.Put(b) }

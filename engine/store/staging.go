@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/google/renameio/v2"
+	"github.com/prestaged/prestaged/digest"
+	"golang.org/x/sys/unix"
+)
+
+// Errors of the staging writer.
+var (
+	// ErrSizeMismatch: the staged bytes are not the expected length.
+	ErrSizeMismatch = errors.New("size mismatch")
+	// ErrDigestMismatch: the staged bytes do not hash to the expected digest.
+	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrOverflow: a write would go past the image's size.
+	ErrOverflow = errors.New("write past the image size")
+	// ErrBusy: another process is writing the same staging file.
+	ErrBusy = errors.New("staging file is being written by another process")
+)
+
+// Staging is the file an image's bytes land in while they are fetched. It
+// hashes the complete prefix as it grows, so verification at Commit costs
+// nothing extra. It implements fetchers.Dst and fetchers.RandomDst.
+//
+// While a Staging is open its process holds an exclusive flock on the file:
+// a peer server streaming the file to children (cut-through) takes a
+// released lock with no blob as "the fetch was abandoned".
+type Staging struct {
+	s    *Store
+	d    digest.Digest
+	size int64
+	f    *os.File
+
+	mu      sync.Mutex
+	h       hash.Hash // hashes [0, off) in order
+	also    hash.Hash // sha256 beside a sha512 digest: its blob address for peers
+	off     int64     // complete prefix
+	pending spans     // landed out of order, beyond off
+	random  bool      // WriteAt was used: keep the progress record
+	resumed int64     // bytes found staged when opened
+}
+
+// Stage opens (or resumes) the staging file for d, an image of size bytes.
+// Bytes left by an earlier run are kept and rehashed, so a resumed fetch
+// still yields a digest of the whole file.
+func (s *Store) Stage(ctx context.Context, d digest.Digest, size int64) (*Staging, error) {
+	p := s.StagingPath(d)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("staging %s: %w", d.Short(), err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("staging %s: %w", p, ErrBusy)
+	}
+	w := &Staging{s: s, d: d, size: size, f: f, h: digest.New(d.Algo())}
+	if d.Algo() != digest.SHA256 {
+		w.also = digest.New(digest.SHA256)
+	}
+	if err := w.resume(ctx); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return w, nil
+}
+
+// resume rehashes the complete prefix of an existing staging file and drops
+// whatever lies beyond it.
+func (w *Staging) resume(ctx context.Context) error {
+	fi, err := w.f.Stat()
+	if err != nil {
+		return fmt.Errorf("staging %s: %w", w.d.Short(), err)
+	}
+	prefix := fi.Size()
+	if b, err := os.ReadFile(w.s.ProgressPath(w.d)); err == nil {
+		if n, err := strconv.ParseInt(string(b), 10, 64); err == nil && n < prefix {
+			prefix = n
+		}
+	}
+	if prefix > w.size {
+		prefix = 0 // longer than the image: not ours to trust
+	}
+	if err := w.f.Truncate(prefix); err != nil {
+		return fmt.Errorf("staging %s: %w", w.d.Short(), err)
+	}
+	if err := w.hashFile(ctx, 0, prefix); err != nil {
+		return err
+	}
+	w.off, w.resumed = prefix, prefix
+	_, err = w.f.Seek(prefix, io.SeekStart)
+	return err
+}
+
+// hashFile feeds [from, to) of the staging file to the hashes.
+func (w *Staging) hashFile(ctx context.Context, from, to int64) error {
+	buf := getBuf()
+	defer putBuf(buf)
+	for from < to {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(int64(len(*buf)), to-from)
+		m, err := w.f.ReadAt((*buf)[:n], from)
+		w.hashed((*buf)[:m])
+		from += int64(m)
+		if err != nil {
+			return fmt.Errorf("staging %s: rehash: %w", w.d.Short(), err)
+		}
+	}
+	return nil
+}
+
+func (w *Staging) hashed(p []byte) {
+	w.h.Write(p)
+	if w.also != nil {
+		w.also.Write(p)
+	}
+}
+
+// Digest is what the staging file is fetched for.
+func (w *Staging) Digest() digest.Digest { return w.d }
+
+// Resumed is how many bytes were already staged when Stage opened the file.
+func (w *Staging) Resumed() int64 { return w.resumed }
+
+// Offset is the length of the complete prefix.
+func (w *Staging) Offset() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.off
+}
+
+// Write appends p at the complete prefix (in-order sources).
+func (w *Staging) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.off+int64(len(p)) > w.size {
+		return 0, fmt.Errorf("staging %s: %d bytes at %d: %w", w.d.Short(), len(p), w.off, ErrOverflow)
+	}
+	n, err := w.f.WriteAt(p, w.off)
+	w.hashed(p[:n])
+	w.off += int64(n)
+	if err == nil && w.random {
+		err = w.advance()
+	}
+	return n, err
+}
+
+// WriteAt lands p at off (out-of-order sources). The complete prefix grows,
+// and is hashed, as the gap before off fills.
+func (w *Staging) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > w.size {
+		return 0, fmt.Errorf("staging %s: %d bytes at %d: %w", w.d.Short(), len(p), off, ErrOverflow)
+	}
+	n, err := w.f.WriteAt(p, off)
+	if err != nil {
+		return n, fmt.Errorf("staging %s: %w", w.d.Short(), err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.random = true
+	if off+int64(n) <= w.off {
+		return n, nil // already part of the prefix
+	}
+	w.pending.add(max(off, w.off), off+int64(n))
+	return n, w.advance()
+}
+
+// advance hashes pending spans that now touch the prefix and records the
+// prefix for peer servers. Called with mu held.
+func (w *Staging) advance() error {
+	grew := false
+	for {
+		end, ok := w.pending.takeFrom(w.off)
+		if !ok {
+			break
+		}
+		if err := w.hashFile(context.Background(), w.off, end); err != nil {
+			return err
+		}
+		w.off, grew = end, true
+	}
+	if !grew {
+		return nil
+	}
+	return renameio.WriteFile(w.s.ProgressPath(w.d), []byte(strconv.FormatInt(w.off, 10)), 0o644)
+}
+
+// ReadAt reads back staged bytes.
+func (w *Staging) ReadAt(p []byte, off int64) (int, error) { return w.f.ReadAt(p, off) }
+
+// Commit verifies size and digest, makes the file durable and moves it into
+// blobs/. It returns the blob's path. On a mismatch the staging file is
+// removed: its bytes cannot be trusted for a resume.
+func (w *Staging) Commit() (Blob, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	defer w.close()
+	if w.off != w.size {
+		return Blob{}, fmt.Errorf("staging %s: have %d of %d bytes: %w", w.d.Short(), w.off, w.size, ErrSizeMismatch)
+	}
+	if got := digest.Sum(w.d.Algo(), w.h); got != w.d {
+		w.remove()
+		return Blob{}, fmt.Errorf("staging: got %s, want %s: %w", got, w.d, ErrDigestMismatch)
+	}
+	if err := w.f.Sync(); err != nil {
+		return Blob{}, fmt.Errorf("staging %s: fsync: %w", w.d.Short(), err)
+	}
+	if err := w.f.Chmod(0o444); err != nil {
+		return Blob{}, fmt.Errorf("staging %s: %w", w.d.Short(), err)
+	}
+	dst := w.s.BlobPath(w.d)
+	if err := os.Rename(w.f.Name(), dst); err != nil {
+		return Blob{}, fmt.Errorf("staging %s: %w", w.d.Short(), err)
+	}
+	os.Remove(w.s.ProgressPath(w.d))
+	if err := syncDir(w.s.blobDir(w.d.Algo())); err != nil {
+		return Blob{}, err
+	}
+	b := Blob{Digest: w.d, Path: dst, Size: w.size}
+	if w.also != nil {
+		b.SHA256 = digest.Sum(digest.SHA256, w.also)
+	}
+	return b, nil
+}
+
+// Abort closes the staging file and keeps its bytes for a later resume.
+func (w *Staging) Abort() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.close()
+}
+
+// Discard closes and removes the staging file (its bytes are known bad).
+func (w *Staging) Discard() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.remove()
+	w.close()
+}
+
+func (w *Staging) remove() {
+	os.Remove(w.f.Name())
+	os.Remove(w.s.ProgressPath(w.d))
+}
+
+func (w *Staging) close() {
+	if w.f != nil {
+		w.f.Close() // releases the flock
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}

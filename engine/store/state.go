@@ -1,0 +1,84 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/google/renameio/v2"
+	"github.com/prestaged/prestaged/digest"
+)
+
+// Record is one image prestaged installed.
+type Record struct {
+	Name      string        `json:"name"`
+	Digest    digest.Digest `json:"digest"`
+	Install   string        `json:"install"`
+	File      FileID        `json:"file"` // as seen right after verification
+	Installed time.Time     `json:"installed"`
+	Trust     string        `json:"trust,omitempty"`
+	ID        string        `json:"id,omitempty"`
+	Version   string        `json:"version,omitempty"`
+}
+
+// State is what prestaged installed, by image name. It is the only record
+// of ownership: prestaged removes nothing that is not in it.
+type State struct {
+	Images map[string]Record `json:"images"`
+}
+
+type stateFile struct {
+	Version int      `json:"version"`
+	Images  []Record `json:"images"`
+}
+
+// LoadState reads state.json; a missing file is an empty state.
+func (s *Store) LoadState() (*State, error) {
+	st := &State{Images: map[string]Record{}}
+	b, err := os.ReadFile(s.statePath())
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	var f stateFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("state %s: %w", s.statePath(), err)
+	}
+	for _, r := range f.Images {
+		st.Images[r.Name] = r
+	}
+	return st, nil
+}
+
+// SaveState writes state.json atomically (temp file, fsync, rename).
+func (s *Store) SaveState(st *State) error {
+	f := stateFile{Version: 1}
+	for _, r := range st.Images {
+		f.Images = append(f.Images, r)
+	}
+	sort.Slice(f.Images, func(i, j int) bool { return f.Images[i].Name < f.Images[j].Name })
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := renameio.WriteFile(s.statePath(), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	return nil
+}
+
+// Owns reports whether path is recorded as installed by prestaged, and as
+// which image.
+func (st *State) Owns(path string) (Record, bool) {
+	for _, r := range st.Images {
+		if r.Install == path {
+			return r, true
+		}
+	}
+	return Record{}, false
+}
