@@ -1,0 +1,126 @@
+package spec
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+)
+
+// rawSpec is the first decoding stage: the file's shape as gohcl sees it.
+// The *At fields hold an attribute's value range; gohcl sets them only for
+// attributes that are written, which is how defaults are told apart from
+// explicit zero values and how later diagnostics point at the value.
+type rawSpec struct {
+	Store          string       `hcl:"store,optional"`
+	StoreAt        hcl.Range    `hcl:"store,attr_value_range"`
+	StallTimeout   string       `hcl:"stall_timeout,optional"`
+	StallTimeoutAt hcl.Range    `hcl:"stall_timeout,attr_value_range"`
+	Parallel       int          `hcl:"parallel,optional"`
+	ParallelAt     hcl.Range    `hcl:"parallel,attr_value_range"`
+	Peer           *rawPeer     `hcl:"peer,block"`
+	Mirrors        []*rawMirror `hcl:"mirror,block"`
+	Trusts         []*rawTrust  `hcl:"trust,block"`
+	Torrent        *rawTorrent  `hcl:"torrent,block"`
+	Images         []*rawImage  `hcl:"image,block"`
+}
+
+// Parse reads and validates the spec file at filename. On errors the Spec is
+// nil and diags holds every problem found, each with a source range; warnings
+// may accompany a valid Spec. Render prints diags with source snippets.
+func Parse(filename string) (*Spec, hcl.Diagnostics) {
+	// A fresh parser per call: hclparse caches files by name, and a
+	// long-running `serve` must see a spec that changed on disk.
+	p := hclparse.NewParser()
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(filename, ".json") {
+		f, diags = p.ParseJSONFile(filename)
+	} else {
+		f, diags = p.ParseHCLFile(filename)
+	}
+	remember(p.Files())
+	return decode(f, diags, filename)
+}
+
+// ParseBytes is Parse for a spec already in memory; filename names it in
+// diagnostics and its directory anchors relative paths.
+func ParseBytes(src []byte, filename string) (*Spec, hcl.Diagnostics) {
+	p := hclparse.NewParser()
+	f, diags := p.ParseHCL(src, filename)
+	remember(p.Files())
+	return decode(f, diags, filename)
+}
+
+func decode(f *hcl.File, diags hcl.Diagnostics, filename string) (*Spec, hcl.Diagnostics) {
+	if diags.HasErrors() || f == nil {
+		return nil, tidy(diags, f) // syntax errors: the body cannot be trusted
+	}
+	dir, err := filepath.Abs(filepath.Dir(filename))
+	if err != nil {
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot resolve the spec's directory",
+			Detail:   fmt.Sprintf("Relative paths in %s cannot be resolved: %s.", filename, err),
+		})
+	}
+	var raw rawSpec
+	diags = append(diags, gohcl.DecodeBody(f.Body, nil, &raw)...)
+	v := newValidator(dir, diags)
+	s := &Spec{Filename: filename}
+	v.top(&raw, s)
+	s.Peer = v.peer(raw.Peer)
+	s.Mirrors = v.mirrors(raw.Mirrors)
+	s.Trusts = v.trusts(raw.Trusts)
+	s.Torrent = v.torrent(raw.Torrent, s.Peer)
+	s.Images = v.images(raw.Images, s)
+	diags = tidy(v.diags, f)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return s, diags
+}
+
+// top validates the top-level attributes.
+func (v *validator) top(raw *rawSpec, s *Spec) {
+	s.Store = DefaultStore
+	if present(raw.StoreAt) {
+		if raw.Store == "" {
+			v.errorf(raw.StoreAt, "Empty store", "The store directory must not be empty; omit the attribute for %s.", DefaultStore)
+		} else {
+			s.Store = v.path(raw.Store)
+		}
+	}
+	s.StallTimeout = DefaultStallTimeout
+	if present(raw.StallTimeoutAt) {
+		d, err := time.ParseDuration(raw.StallTimeout)
+		switch {
+		case err != nil:
+			v.errorf(raw.StallTimeoutAt, "Invalid stall_timeout", "The stall timeout must be a duration such as \"30s\" or \"2m\": %s.", err)
+		case d <= 0:
+			v.errorf(raw.StallTimeoutAt, "Invalid stall_timeout", "The stall timeout must be positive, got %s.", raw.StallTimeout)
+		default:
+			s.StallTimeout = d
+		}
+	}
+	s.Parallel = DefaultParallel
+	if present(raw.ParallelAt) {
+		if raw.Parallel < 1 {
+			v.errorf(raw.ParallelAt, "Invalid parallel", "At least one image must be fetched at a time; parallel must be 1 or more, got %d.", raw.Parallel)
+		} else {
+			s.Parallel = raw.Parallel
+		}
+	}
+}
+
+// path makes p absolute against the spec file's directory.
+func (v *validator) path(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(v.dir, p)
+}

@@ -1,0 +1,3 @@
+mirror "central" {
+  url = "https://images.example.org/vm/
+}

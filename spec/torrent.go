@@ -1,0 +1,46 @@
+package spec
+
+import (
+	"github.com/hashicorp/hcl/v2"
+)
+
+// DefaultTorrentListen is where the BitTorrent client listens by default.
+const DefaultTorrentListen = ":6881"
+
+type rawTorrent struct {
+	Tracker         string    `hcl:"tracker,optional"`
+	TrackerAt       hcl.Range `hcl:"tracker,attr_value_range"`
+	Listen          string    `hcl:"listen,optional"`
+	ListenAt        hcl.Range `hcl:"listen,attr_value_range"`
+	PeersFromTree   bool      `hcl:"peers_from_tree,optional"`
+	PeersFromTreeAt hcl.Range `hcl:"peers_from_tree,attr_value_range"`
+	DefRange        hcl.Range `hcl:",def_range"`
+}
+
+// trackerSchemes are the announce protocols BitTorrent trackers speak.
+var trackerSchemes = []string{"http", "https", "udp"}
+
+func (v *validator) torrent(raw *rawTorrent, peer *Peer) *Torrent {
+	if raw == nil {
+		return nil
+	}
+	t := &Torrent{Listen: DefaultTorrentListen, PeersFromTree: raw.PeersFromTree, Range: raw.DefRange}
+	if present(raw.TrackerAt) {
+		u, err := v.location(raw.Tracker, trackerSchemes, false)
+		if err != nil {
+			v.errorf(raw.TrackerAt, "Invalid tracker URL", "The torrent tracker is not usable: %s.", err)
+		}
+		t.Tracker = u
+	}
+	if present(raw.ListenAt) {
+		if _, err := listenPort(raw.Listen); err != nil {
+			v.errorf(raw.ListenAt, "Invalid listen address", "The torrent listen address must be \"[host]:port\", such as %q: %s.", DefaultTorrentListen, err)
+		} else {
+			t.Listen = raw.Listen
+		}
+	}
+	if raw.PeersFromTree && peer == nil {
+		v.errorf(raw.PeersFromTreeAt, "No tree to take peers from", "peers_from_tree needs a peer block naming this host's parents or the tree's hosts.")
+	}
+	return t
+}

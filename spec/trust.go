@@ -1,0 +1,83 @@
+package spec
+
+import (
+	"github.com/hashicorp/hcl/v2"
+)
+
+type rawTrust struct {
+	Name         string    `hcl:"name,label"`
+	NameAt       hcl.Range `hcl:"name,label_range"`
+	List         string    `hcl:"list"`
+	ListAt       hcl.Range `hcl:"list,attr_value_range"`
+	CADir        string    `hcl:"ca_dir"`
+	CADirAt      hcl.Range `hcl:"ca_dir,attr_value_range"`
+	EndorserDN   string    `hcl:"endorser_dn"`
+	EndorserDNAt hcl.Range `hcl:"endorser_dn,attr_value_range"`
+	EndorserCA   string    `hcl:"endorser_ca"`
+	EndorserCAAt hcl.Range `hcl:"endorser_ca,attr_value_range"`
+	ListID       string    `hcl:"list_id,optional"`
+	OnRevoke     string    `hcl:"on_revoke,optional"`
+	OnRevokeAt   hcl.Range `hcl:"on_revoke,attr_value_range"`
+	AllowSHA1    bool      `hcl:"allow_sha1,optional"`
+	DefRange     hcl.Range `hcl:",def_range"`
+}
+
+// What happens to an installed image its trust list no longer endorses.
+const (
+	OnRevokeRemove = "remove"
+	OnRevokeKeep   = "keep"
+)
+
+// listSchemes are where a signed image list may be fetched from.
+var listSchemes = []string{"http", "https", "file"}
+
+func (v *validator) trusts(raws []*rawTrust) []*Trust {
+	var out []*Trust
+	seen := map[string]hcl.Range{}
+	for _, raw := range raws {
+		if !v.blockName("trust", raw.Name, raw.NameAt, seen) {
+			continue
+		}
+		out = append(out, v.trust(raw))
+	}
+	return out
+}
+
+func (v *validator) trust(raw *rawTrust) *Trust {
+	t := &Trust{
+		Name: raw.Name, EndorserDN: raw.EndorserDN, EndorserCA: raw.EndorserCA,
+		ListID: raw.ListID, OnRevoke: OnRevokeRemove, AllowSHA1: raw.AllowSHA1, Range: raw.DefRange,
+	}
+	if present(raw.ListAt) {
+		u, err := v.location(raw.List, listSchemes, false)
+		if err != nil {
+			v.errorf(raw.ListAt, "Invalid image list URL", "The list of trust %q is not usable: %s.", raw.Name, err)
+		}
+		t.List = u
+	}
+	if present(raw.CADirAt) {
+		if raw.CADir == "" {
+			v.errorf(raw.CADirAt, "Empty ca_dir", "Trust %q needs the directory of CA certificates and CRLs that signatures must chain to.", raw.Name)
+		} else {
+			t.CADir = v.path(raw.CADir)
+		}
+	}
+	for _, at := range []struct {
+		value, attr string
+		at          hcl.Range
+	}{{raw.EndorserDN, "endorser_dn", raw.EndorserDNAt}, {raw.EndorserCA, "endorser_ca", raw.EndorserCAAt}} {
+		if present(at.at) && at.value == "" {
+			v.errorf(at.at, "Empty "+at.attr, "Trust %q must name whom its list is signed by; an empty %s would match nothing.", raw.Name, at.attr)
+		}
+	}
+	if present(raw.OnRevokeAt) {
+		switch raw.OnRevoke {
+		case OnRevokeRemove, OnRevokeKeep:
+			t.OnRevoke = raw.OnRevoke
+		default:
+			v.errorf(raw.OnRevokeAt, "Invalid on_revoke", "on_revoke must be %q or %q, got %q.%s",
+				OnRevokeRemove, OnRevokeKeep, raw.OnRevoke, suggest(raw.OnRevoke, []string{OnRevokeRemove, OnRevokeKeep}))
+		}
+	}
+	return t
+}
