@@ -66,7 +66,7 @@ func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, 
 	err = fetchers.Fallback(wrapped, onEvent).Fetch(ctx, req, stg)
 	o.Bytes = cnt.merge(o.Bytes)
 	if err != nil {
-		stg.Abort() // keep the bytes: the next run resumes
+		stg.Abort()                   // keep the bytes: the next run resumes
 		return store.Blob{}, nil, err // Fallback's error names the image and every source
 	}
 	blob, err := stg.Commit()
