@@ -29,7 +29,8 @@ type rawSpec struct {
 	Images         []*rawImage  `hcl:"image,block"`
 }
 
-// Parse reads and validates the spec file at filename. On errors the Spec is
+// Parse reads and validates the spec file at filename (HCL native syntax, or
+// HCL's JSON syntax when the name ends in ".json"). On errors the Spec is
 // nil and diags holds every problem found, each with a source range; warnings
 // may accompany a valid Spec. Render prints diags with source snippets.
 func Parse(filename string) (*Spec, hcl.Diagnostics) {
@@ -48,10 +49,18 @@ func Parse(filename string) (*Spec, hcl.Diagnostics) {
 }
 
 // ParseBytes is Parse for a spec already in memory; filename names it in
-// diagnostics and its directory anchors relative paths.
+// diagnostics and its directory anchors relative paths. As with Parse, a
+// filename ending in ".json" selects HCL's JSON syntax, for configuration
+// management that prefers to emit JSON.
 func ParseBytes(src []byte, filename string) (*Spec, hcl.Diagnostics) {
 	p := hclparse.NewParser()
-	f, diags := p.ParseHCL(src, filename)
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(filename, ".json") {
+		f, diags = p.ParseJSON(src, filename)
+	} else {
+		f, diags = p.ParseHCL(src, filename)
+	}
 	remember(p.Files())
 	return decode(f, diags, filename)
 }

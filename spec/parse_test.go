@@ -233,3 +233,18 @@ func treeRootWant() *Spec {
 		}},
 	}
 }
+
+// TestParseJSON checks that HCL's JSON syntax, which configuration
+// management may emit instead, decodes to the same Spec.
+func TestParseJSON(t *testing.T) {
+	filename := "testdata/good/minimal.hcl.json"
+	got, diags := Parse(filename)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	want := minimalWant()
+	want.Filename = filename
+	if diff := cmp.Diff(want, got, specOpts); diff != "" {
+		t.Errorf("Parse(%s) mismatch (-want +got):\n%s", filename, diff)
+	}
+}

@@ -80,7 +80,14 @@ func (v *validator) tree(raw *rawPeer, p *Peer, port string) {
 	if present(raw.ParentsAt) {
 		v.errorf(raw.ParentsAt, "Conflicting topology", "Set either parents (explicit) or hosts, fanout and self (computed tree), not both.")
 	}
+	errs := v.errors()
 	p.Hosts = v.hostList(raw.Hosts, raw.HostsAt, port, "hosts")
+	if len(p.Hosts) == 0 {
+		if v.errors() == errs {
+			v.errorf(raw.HostsAt, "Empty hosts", "A computed tree needs at least this host in hosts.")
+		}
+		return
+	}
 	p.Fanout = DefaultFanout
 	if present(raw.FanoutAt) {
 		if raw.Fanout < 1 {
@@ -110,7 +117,7 @@ func (v *validator) tree(raw *rawPeer, p *Peer, port string) {
 // entry has none, with a diagnostic per bad or repeated entry.
 func (v *validator) hostList(expr hcl.Expression, at hcl.Range, port, attr string) []string {
 	var out []string
-	for _, it := range v.stringList(expr, at) {
+	for _, it := range v.stringList(expr, at, attr) {
 		h, err := hostPort(it.value, port)
 		switch {
 		case err != nil:

@@ -27,7 +27,7 @@ func (v *validator) sources(raw *rawImage, s *Spec) []Source {
 	}
 	var out []Source
 	errs := v.errors()
-	for _, it := range v.stringList(raw.Sources, raw.SourcesAt) {
+	for _, it := range v.stringList(raw.Sources, raw.SourcesAt, "sources") {
 		src, ok := v.source(it, s, endorsed)
 		switch {
 		case !ok:

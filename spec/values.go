@@ -20,13 +20,13 @@ type item struct {
 }
 
 // stringList decodes a list-of-strings attribute element by element.
-func (v *validator) stringList(expr hcl.Expression, at hcl.Range) []item {
+func (v *validator) stringList(expr hcl.Expression, at hcl.Range, attr string) []item {
 	if !present(at) {
 		return nil
 	}
 	exprs, diags := hcl.ExprList(expr)
 	if diags.HasErrors() {
-		v.diags = append(v.diags, diags...)
+		v.errorf(at, "Invalid "+attr, "%s must be a list of strings, such as [\"a\", \"b\"].", attr)
 		v.failed = append(v.failed, at)
 		return nil
 	}
