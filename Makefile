@@ -1,0 +1,55 @@
+# prestaged: `make check` installs what the tests need and runs them all.
+SHELL    := /bin/bash
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+export CGO_ENABLED ?= 0
+
+# Debian packages the tests drive as real peers (see DESIGN.md "Testing").
+DEB_PACKAGES := nginx openssl aria2 transmission-daemon transmission-cli opentracker \
+	mktorrent rpm iproute2 curl libtemplate-perl puppet-agent systemd time procps dpkg-dev
+# Commands that prove each package is present (same order is not required).
+DEB_COMMANDS := nginx openssl aria2c transmission-daemon transmission-cli opentracker \
+	mktorrent rpm ip curl tpage puppet systemd-analyze /usr/bin/time pgrep dpkg-deb
+
+.PHONY: all build check deps vet test fuzz bench bench-testbed packages clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/prestaged ./cmd/prestaged
+
+# deps installs the Debian packages the tests need, only when a command is missing.
+deps:
+	@missing=0; for c in $(DEB_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install: $(DEB_PACKAGES)"; exit 1; fi; \
+	  echo "installing test dependencies: $(DEB_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES) >/dev/null; \
+	fi
+	@systemctl disable --now nginx transmission-daemon opentracker >/dev/null 2>&1 || true
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+test:
+	$(GO) test -count=1 -timeout 12m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./engine/trust
+
+check: deps vet test fuzz
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./digest
+	$(GO) run ./test/bench
+
+bench-testbed: build
+	$(GO) run ./test/testbed -n 32 -size 256MiB -bandwidth 100Mbit
+
+packages: build
+	$(GO) run ./packaging/build -version "$(VERSION)" -binary dist/prestaged -out dist/
+
+clean:
+	rm -rf dist .quickstart
