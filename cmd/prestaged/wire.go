@@ -19,25 +19,21 @@ var sourceMakers = map[spec.SourceKind]func(s *spec.Spec, img *spec.Image, src s
 	spec.SourceEndorsed: endorsedSource,
 }
 
-// newSources is the one place concrete fetchers are chosen: each is wrapped
-// with stall detection and retry before the engine sees it.
+// newSources is the one place concrete fetchers are chosen. Each maker
+// returns its fetchers already wrapped as that kind of source needs: a
+// mirror with stall detection and retry, a parent with neither (it has its
+// own stall handling, and an absent parent must be left at once).
 func newSources(s *spec.Spec) engine.Sources {
 	return func(img *spec.Image, src spec.Source) ([]fetchers.Named, error) {
 		mk, ok := sourceMakers[src.Kind]
 		if !ok {
 			return nil, fmt.Errorf("source %s is not supported by this build", src)
 		}
-		named, err := mk(s, img, src)
-		if err != nil {
-			return nil, err
-		}
-		for i := range named {
-			named[i].Fetcher = robust(s, named[i].Fetcher)
-		}
-		return named, nil
+		return mk(s, img, src)
 	}
 }
 
+// robust adds stall detection and retry with backoff.
 func robust(s *spec.Spec, f fetchers.Fetcher) fetchers.Fetcher {
 	return fetchers.WithRetry(fetchers.WithStallTimeout(f, s.StallTimeout), fetchers.RetryPolicy{})
 }
@@ -49,14 +45,14 @@ func mirrorSource(s *spec.Spec, _ *spec.Image, src spec.Source) ([]fetchers.Name
 			if err != nil {
 				return nil, err
 			}
-			return []fetchers.Named{{Name: src.String(), Fetcher: f}}, nil
+			return []fetchers.Named{{Name: src.String(), Fetcher: robust(s, f)}}, nil
 		}
 	}
 	return nil, fmt.Errorf("no mirror %q in the spec", src.Name)
 }
 
 // endorsedSource fetches from the hv:uri the image list gives.
-func endorsedSource(_ *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Named, error) {
+func endorsedSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Named, error) {
 	if img.EndorsedURI == "" {
 		return nil, nil
 	}
@@ -70,9 +66,9 @@ func endorsedSource(_ *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Na
 	if err != nil {
 		return nil, err
 	}
-	at := fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
+	at := robust(s, fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
 		req.Path = file
 		return f.Fetch(ctx, req, dst)
-	})
+	}))
 	return []fetchers.Named{{Name: "endorsed " + img.EndorsedURI, Fetcher: at}}, nil
 }
