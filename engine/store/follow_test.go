@@ -77,7 +77,7 @@ func TestFollowGrowing(t *testing.T) {
 	tests := []struct {
 		name    string
 		finish  func(w *followWriter) // after the reader caught up with the first half
-		want    int                 // bytes read
+		want    int                   // bytes read
 		wantErr error
 	}{
 		{"renamed to blob", func(w *followWriter) {

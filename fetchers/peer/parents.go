@@ -1,0 +1,194 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/fetchers"
+)
+
+// Errors of the parent fetcher, besides fetchers.ErrNotFound (every parent
+// answered that it does not serve the image) and fetchers.ErrStalled.
+var (
+	// ErrUnavailable: no parent could deliver now (refused, busy, cut
+	// short). Retryable.
+	ErrUnavailable = errors.New("no parent could deliver the image")
+	// ErrBusy: a parent serves its maximum number of children.
+	ErrBusy = errors.New("parent is serving its maximum number of children")
+)
+
+// DefaultStallTimeout is used when Options.StallTimeout is zero.
+const DefaultStallTimeout = 30 * time.Second
+
+// Options configure a Parents fetcher.
+type Options struct {
+	// StallTimeout: a parent that sends no byte, or whose "not yet" answer
+	// shows no progress, for this long is abandoned for the next parent.
+	StallTimeout time.Duration
+	// PollInterval overrides the parent's Retry-After between "not yet"
+	// answers (tests use a short one).
+	PollInterval time.Duration
+	// CompleteOnly fetches only from parents holding the complete blob
+	// (store-and-forward); a parent still fetching is waited on.
+	CompleteOnly bool
+	// Client sends the requests; nil means a client with a short dial
+	// timeout, so an absent parent is skipped at once.
+	Client *http.Client
+	// OnEvent, if set, receives what happens with each parent, for logs.
+	OnEvent func(parent, msg string)
+}
+
+// Parents fetches an image from the host's parents, in order: the source
+// "parents". It is safe for concurrent use by several images.
+type Parents struct {
+	parents []string
+	opts    Options
+
+	mu     sync.Mutex
+	served map[digest.Digest][]Span
+}
+
+var _ fetchers.Fetcher = (*Parents)(nil)
+
+// Span is a byte range [Start, End) of an image and the parent it came from.
+type Span struct {
+	Parent     string
+	Start, End int64
+}
+
+// NewParents returns a fetcher trying parents ("host:port" or a URL
+// "http://host:port") in order.
+func NewParents(parents []string, opts Options) *Parents {
+	if opts.StallTimeout <= 0 {
+		opts.StallTimeout = DefaultStallTimeout
+	}
+	if opts.Client == nil {
+		opts.Client = defaultClient(min(opts.StallTimeout, 10*time.Second))
+	}
+	return &Parents{parents: parents, opts: opts, served: map[digest.Digest][]Span{}}
+}
+
+func defaultClient(dialTimeout time.Duration) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               nil, // peers are on the farm's own network
+		DialContext:         (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ReadBufferSize:      256 << 10,
+	}}
+}
+
+// Served reports which parent sent which bytes of d, staged by this process
+// and not since discarded: the engine names these parents when the image
+// fails verification.
+func (p *Parents) Served(d digest.Digest) []Span {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Span(nil), p.served[d]...)
+}
+
+// Forget drops what Served reports for d (after a verified install).
+func (p *Parents) Forget(d digest.Digest) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.served, d)
+}
+
+// record notes that parent sent [start, end) of d.
+func (p *Parents) record(d digest.Digest, parent string, start, end int64) {
+	if end <= start {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.served[d]
+	if n := len(s); n > 0 && s[n-1].Parent == parent && s[n-1].End == start {
+		s[n-1].End = end
+		return
+	}
+	p.served[d] = append(s, Span{Parent: parent, Start: start, End: end})
+}
+
+// trim forgets spans at or beyond off: those bytes are no longer staged.
+func (p *Parents) trim(d digest.Digest, off int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var kept []Span
+	for _, s := range p.served[d] {
+		if s.Start < off {
+			s.End = min(s.End, off)
+			kept = append(kept, s)
+		}
+	}
+	p.served[d] = kept
+}
+
+func (p *Parents) event(parent, format string, a ...any) {
+	if p.opts.OnEvent != nil {
+		p.opts.OnEvent(parent, fmt.Sprintf(format, a...))
+	}
+}
+
+// Fetch implements fetchers.Fetcher. It returns an error wrapping
+// fetchers.ErrNotFound (permanent) when every parent says it does not serve
+// the image, and a retryable one when a parent may still deliver later.
+func (p *Parents) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
+	p.trim(req.Digest, dst.Offset())
+	if len(p.parents) == 0 {
+		return fetchers.Permanentf("image %s: no parents configured: %w", req.Image, fetchers.ErrNotFound)
+	}
+	var msgs []string
+	notFound, stalled := 0, false
+	for _, parent := range p.parents {
+		if dst.Offset() >= req.Size {
+			return nil
+		}
+		err := p.fromParent(ctx, parent, req, dst)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("image %s from parent %s: %w", req.Image, parent, ctx.Err())
+		}
+		if errors.As(err, new(dstError)) {
+			return err
+		}
+		p.event(parent, "giving up on this parent at byte %d: %v", dst.Offset(), err)
+		msgs = append(msgs, err.Error())
+		switch {
+		case errors.Is(err, fetchers.ErrNotFound):
+			notFound++
+		case errors.Is(err, fetchers.ErrStalled):
+			stalled = true
+		}
+	}
+	why := strings.Join(msgs, "; ")
+	switch {
+	case notFound == len(p.parents):
+		return fetchers.Permanentf("image %s: %s: %w", req.Image, why, fetchers.ErrNotFound)
+	case stalled:
+		return fmt.Errorf("image %s: %s: %w", req.Image, why, fetchers.ErrStalled)
+	}
+	return fmt.Errorf("image %s: %s: %w", req.Image, why, ErrUnavailable)
+}
+
+// blobURL is where parent serves d.
+func (p *Parents) blobURL(parent string, d digest.Digest) string {
+	base := parent
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	u := strings.TrimSuffix(base, "/") + BlobPrefix + d.Path()
+	if p.opts.CompleteOnly {
+		u += "?" + QueryComplete + "=1"
+	}
+	return u
+}

@@ -1,0 +1,201 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/fetchers"
+)
+
+// refusedAddr is a loopback address nobody listens on.
+func refusedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// stallingParent sends the first n bytes of data, then nothing until the
+// child hangs up.
+func stallingParent(t *testing.T, data []byte, n int) string {
+	t.Helper()
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.Write(data[:n])
+		http.NewResponseController(w).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	t.Cleanup(func() { close(done); srv.Close() })
+	return srv.URL
+}
+
+// rangeLog records the Range header of each request a handler sees.
+type rangeLog struct {
+	mu     sync.Mutex
+	ranges []string
+	next   http.Handler
+}
+
+func (l *rangeLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.Lock()
+	l.ranges = append(l.ranges, r.Header.Get("Range"))
+	l.mu.Unlock()
+	l.next.ServeHTTP(w, r)
+}
+
+func TestParentsFallback(t *testing.T) {
+	const size = 3<<20 + 11
+	data, d := randomBlob(size, 10)
+	req := fetchers.Request{Image: "test", Digest: d, Size: size}
+	tests := []struct {
+		name       string
+		first      func(t *testing.T) string
+		wantRanges []string // what the second parent was asked
+		wantSpans  func(first string) []Span
+	}{
+		{"first refused", refusedAddr, []string{""}, func(string) []Span {
+			return []Span{{Parent: "second", Start: 0, End: size}}
+		}},
+		{"first stalls mid-body", func(t *testing.T) string { return stallingParent(t, data, 1<<20) },
+			[]string{"bytes=1048576-"}, func(first string) []Span {
+				return []Span{{Parent: first, Start: 0, End: 1 << 20}, {Parent: "second", Start: 1 << 20, End: size}}
+			}},
+		{"first does not serve it", func(t *testing.T) string { return newTestPeer(t).http.URL }, []string{""}, func(string) []Span {
+			return []Span{{Parent: "second", Start: 0, End: size}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			second := NewServer(newMemContent(), WithAllowed(map[digest.Digest]int64{d: size}))
+			second.content.(*memContent).add(d, data, size)
+			log := &rangeLog{next: second}
+			srv := httptest.NewServer(log)
+			defer srv.Close()
+			first := tt.first(t)
+			var dst memDst
+			p := NewParents([]string{first, srv.URL}, Options{StallTimeout: 300 * time.Millisecond})
+			if err := p.Fetch(context.Background(), req, &dst); err != nil {
+				t.Fatal(err)
+			}
+			if string(dst.Bytes()) != string(data) {
+				t.Fatal("staged bytes differ from the blob")
+			}
+			if diff := cmp.Diff(tt.wantRanges, log.ranges); diff != "" {
+				t.Errorf("second parent asked for (-want +got):\n%s", diff)
+			}
+			if got, want := second.Status().BytesServed, int64(size)-spanLen(tt.wantSpans(first)[0], first); got != want {
+				t.Errorf("second parent sent %d bytes, want %d", got, want)
+			}
+			spans := p.Served(d)
+			for i := range spans {
+				if spans[i].Parent == srv.URL {
+					spans[i].Parent = "second"
+				}
+			}
+			if diff := cmp.Diff(tt.wantSpans(first), spans); diff != "" {
+				t.Errorf("Served (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// spanLen is the length of s when it came from the first parent.
+func spanLen(s Span, first string) int64 {
+	if s.Parent != first {
+		return 0
+	}
+	return s.End - s.Start
+}
+
+func TestParentsErrors(t *testing.T) {
+	data, d := randomBlob(1000, 11)
+	req := fetchers.Request{Image: "test", Digest: d, Size: 1000}
+	tests := []struct {
+		name          string
+		parents       func(t *testing.T) []string
+		wantErr       error
+		wantPermanent bool
+		wantMsg       string
+	}{
+		{"both missing", func(t *testing.T) []string {
+			return []string{newTestPeer(t).http.URL, newTestPeer(t).http.URL}
+		}, fetchers.ErrNotFound, true, "does not serve"},
+		{"refused and missing", func(t *testing.T) []string {
+			return []string{refusedAddr(t), newTestPeer(t).http.URL}
+		}, ErrUnavailable, false, "connection refused"},
+		{"no progress", func(t *testing.T) []string {
+			p := newTestPeer(t, WithAllowed(map[digest.Digest]int64{d: 1000}))
+			return []string{p.http.URL}
+		}, fetchers.ErrStalled, false, "holds 0 bytes, no progress"},
+		{"busy", func(t *testing.T) []string {
+			p := newTestPeer(t, WithAllowed(map[digest.Digest]int64{d: 1000}), WithMaxChildren(1))
+			p.content.add(d, data, 10)
+			t.Cleanup(func() { p.content.land(d, 1000) })   // before the server closes
+			go http.Get(p.http.URL + BlobPrefix + d.Path()) // stays open: 10 of 1000 bytes
+			for p.srv.Status().Children == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			return []string{p.http.URL}
+		}, ErrUnavailable, false, ErrBusy.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := NewParents(tt.parents(t), Options{StallTimeout: 200 * time.Millisecond, PollInterval: 20 * time.Millisecond})
+			err := p.Fetch(context.Background(), req, &memDst{})
+			if !errors.Is(err, tt.wantErr) || fetchers.IsPermanent(err) != tt.wantPermanent || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("Fetch error = %v (permanent %v), want %v (permanent %v) saying %q",
+					err, fetchers.IsPermanent(err), tt.wantErr, tt.wantPermanent, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestParentsWaitsForProgress(t *testing.T) {
+	const size = 1 << 20
+	data, d := randomBlob(size, 12)
+	for _, completeOnly := range []bool{false, true} {
+		t.Run("completeOnly="+strconv.FormatBool(completeOnly), func(t *testing.T) {
+			parent := newTestPeer(t, WithAllowed(map[digest.Digest]int64{d: size}))
+			// d is absent until the parent's own fetch starts.
+			p := NewParents([]string{parent.http.URL}, Options{
+				StallTimeout: 2 * time.Second, PollInterval: 5 * time.Millisecond, CompleteOnly: completeOnly})
+			var dst memDst
+			errc := make(chan error, 1)
+			go func() {
+				errc <- p.Fetch(context.Background(), fetchers.Request{Image: "t", Digest: d, Size: size}, &dst)
+			}()
+			// The parent's own fetch: starts, grows, completes.
+			time.Sleep(20 * time.Millisecond)
+			parent.content.add(d, data, 0)
+			for have := 0; have < size; have += 64 << 10 {
+				parent.content.land(d, have)
+				time.Sleep(2 * time.Millisecond)
+			}
+			parent.content.land(d, size)
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			if string(dst.Bytes()) != string(data) {
+				t.Fatal("staged bytes differ from the blob")
+			}
+		})
+	}
+}
