@@ -1,0 +1,114 @@
+package fetchers_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/fetchers/fetcherstest"
+)
+
+func TestStallTimeout(t *testing.T) {
+	content := fetcherstest.Content(1000, 5)
+	type result struct {
+		Stalled, Cancelled, Perm bool
+		Offset                   int64
+	}
+	tests := []struct {
+		name    string
+		faults  []fetcherstest.Fault
+		timeout time.Duration
+		cancel  bool // the caller cancels after the first write
+		want    result
+	}{
+		{"no stall", nil, time.Minute, false, result{Offset: 1000}},
+		{"stall mid-body", []fetcherstest.Fault{{Kind: fetcherstest.StallAfter, At: 500}}, 20 * time.Millisecond, false,
+			result{Stalled: true, Offset: 500}},
+		{"stall before the first byte", []fetcherstest.Fault{{Kind: fetcherstest.StallAfter, At: 0}}, 20 * time.Millisecond, false,
+			result{Stalled: true}},
+		{"the caller's cancellation is not a stall", []fetcherstest.Fault{{Kind: fetcherstest.StallAfter, At: 500}}, time.Hour, true,
+			result{Cancelled: true, Offset: 500}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fetcherstest.Fake{Content: content, ChunkSize: 100, Faults: tc.faults}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			buf := fetcherstest.NewBuffer(nil)
+			if tc.cancel {
+				buf.OnWrite = func(n int64) {
+					if n == 500 {
+						cancel()
+					}
+				}
+			}
+			err := fetchers.WithStallTimeout(fake, tc.timeout).Fetch(ctx, fetchers.Request{Image: "slc6", Size: 1000}, buf)
+			got := result{errors.Is(err, fetchers.ErrStalled), errors.Is(err, context.Canceled), fetchers.IsPermanent(err), buf.Offset()}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("err %v (-want +got):\n%s", err, diff)
+			}
+		})
+	}
+}
+
+// TestStallTimeoutProgressKeepsAlive: a slow source that keeps delivering
+// runs longer than the timeout in total and is not cut.
+func TestStallTimeoutProgressKeepsAlive(t *testing.T) {
+	slow := fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
+		for dst.Offset() < req.Size {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+			if _, err := dst.Write([]byte{1}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err := fetchers.WithStallTimeout(slow, 100*time.Millisecond).Fetch(t.Context(),
+		fetchers.Request{Image: "slc6", Size: 60}, fetcherstest.NewBuffer(nil))
+	if err != nil {
+		t.Errorf("slow but steady source: %v", err)
+	}
+}
+
+// TestStallTimeoutKeepsRandomDst: a torrent fetcher behind the wrapper must
+// still see a RandomDst, and its WriteAt calls count as progress.
+func TestStallTimeoutKeepsRandomDst(t *testing.T) {
+	tests := []struct {
+		name       string
+		dst        fetchers.Dst
+		wantRandom bool
+	}{
+		{"Buffer", fetcherstest.NewBuffer(nil), true},
+		{"Discard", &fetcherstest.Discard{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var sawRandom bool
+			inner := fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
+				r, ok := dst.(fetchers.RandomDst)
+				sawRandom = ok
+				if !ok {
+					_, err := dst.Write([]byte("abcd"))
+					return err
+				}
+				if _, err := r.WriteAt([]byte("cd"), 2); err != nil {
+					return err
+				}
+				_, err := r.WriteAt([]byte("ab"), 0)
+				return err
+			})
+			err := fetchers.WithStallTimeout(inner, time.Minute).Fetch(t.Context(), fetchers.Request{Image: "t", Size: 4}, tc.dst)
+			if err != nil || sawRandom != tc.wantRandom || tc.dst.Offset() != 4 {
+				t.Errorf("err %v, RandomDst seen %v (want %v), offset %d (want 4)", err, sawRandom, tc.wantRandom, tc.dst.Offset())
+			}
+		})
+	}
+}

@@ -1,0 +1,197 @@
+package testutil
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// nginxConf is a self-contained config: every path nginx writes is inside
+// the test's temp dir. The access log records what each request was served,
+// so tests can prove a Range resume fetched only the rest.
+const nginxConf = `daemon off;
+master_process on;
+worker_processes 1;
+%s
+pid %[2]s/nginx.pid;
+error_log %[2]s/error.log warn;
+events { worker_connections 256; }
+http {
+	log_format served '$request_method	$uri	$http_range	$status	$body_bytes_sent';
+	access_log %[2]s/access.log served;
+	client_body_temp_path %[2]s/client_body;
+	proxy_temp_path %[2]s/proxy;
+	fastcgi_temp_path %[2]s/fastcgi;
+	uwsgi_temp_path %[2]s/uwsgi;
+	scgi_temp_path %[2]s/scgi;
+	sendfile on;
+	tcp_nopush on;
+	default_type application/octet-stream;
+	server {
+		listen 127.0.0.1:%[3]d;
+		root %[4]s;
+		location / { }
+	}
+}
+`
+
+// Nginx is an nginx serving a directory for one test.
+type Nginx struct {
+	// URL is "http://127.0.0.1:<port>/", the docRoot's URL.
+	URL string
+	dir string
+}
+
+// NginxRequest is one line of the access log.
+type NginxRequest struct {
+	Method, Path, Range string // Range is "-" when the request had none
+	Status              int
+	BodyBytes           int64
+}
+
+// StartNginx serves docRoot with a real nginx on a free 127.0.0.1 port until
+// the test ends, and returns its base URL (with a trailing slash).
+func StartNginx(t testing.TB, docRoot string) (baseURL string) {
+	t.Helper()
+	return RunNginx(t, docRoot).URL
+}
+
+// RunNginx is StartNginx that also gives access to nginx's access log.
+func RunNginx(t testing.TB, docRoot string) *Nginx {
+	t.Helper()
+	bin := Need(t, "nginx")
+	root, err := filepath.Abs(docRoot)
+	if err != nil {
+		t.Fatalf("nginx: doc root %s: %v", docRoot, err)
+	}
+	var lastErr error
+	// The free port may be taken between probing and nginx binding it.
+	for range 3 {
+		n, err := tryNginx(t, bin, root)
+		if err == nil {
+			return n
+		}
+		lastErr = err
+	}
+	t.Fatalf("nginx: %v", lastErr)
+	return nil
+}
+
+func tryNginx(t testing.TB, bin, root string) (*Nginx, error) {
+	dir := t.TempDir()
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		// Workers would run as nobody and could not read the test's
+		// 0700 temp dirs.
+		user = "user root;"
+	}
+	conf := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, user, dir, port, root), 0o644); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log"))
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	n := &Nginx{URL: fmt.Sprintf("http://127.0.0.1:%d/", port), dir: dir}
+	if err := waitAnswering(n.URL, exited); err != nil {
+		stopNginx(cmd, exited)
+		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		return nil, fmt.Errorf("%w\noutput: %s\nerror.log: %s", err, out.Bytes(), log)
+	}
+	t.Cleanup(func() { stopNginx(cmd, exited) })
+	return n, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// probePath is what waitAnswering asks for; Requests leaves it out.
+const probePath = "/.testutil-nginx-probe"
+
+// waitAnswering polls url until nginx answers anything, or exits.
+func waitAnswering(url string, exited <-chan struct{}) error {
+	c := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			return fmt.Errorf("exited before answering on %s", url)
+		default:
+		}
+		if resp, err := c.Get(url + probePath[1:]); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("no answer on %s", url)
+}
+
+// stopNginx asks the master for a fast shutdown (it stops its workers), and
+// kills the process group, ours alone, if that takes too long.
+func stopNginx(cmd *exec.Cmd, exited <-chan struct{}) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	}
+}
+
+// Requests returns the access log once it has at least want lines: nginx
+// logs a request after sending it, possibly just after the client has read
+// the last byte.
+func (n *Nginx) Requests(t testing.TB, want int) []NginxRequest {
+	t.Helper()
+	var reqs []NginxRequest
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		reqs = n.readLog(t)
+		if len(reqs) >= want || time.Now().After(deadline) {
+			return reqs
+		}
+	}
+}
+
+func (n *Nginx) readLog(t testing.TB) []NginxRequest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(n.dir, "access.log"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatalf("nginx access log: %v", err)
+	}
+	var reqs []NginxRequest
+	for line := range strings.Lines(string(b)) {
+		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+		if !strings.HasSuffix(line, "\n") || len(f) != 5 || f[1] == probePath {
+			continue // a line being written, or the start-up probe
+		}
+		status, _ := strconv.Atoi(f[3])
+		bytes, _ := strconv.ParseInt(f[4], 10, 64)
+		reqs = append(reqs, NginxRequest{Method: f[0], Path: f[1], Range: f[2], Status: status, BodyBytes: bytes})
+	}
+	return reqs
+}
