@@ -22,7 +22,8 @@ type memBlob struct {
 	data     []byte
 	have     int
 	complete bool
-	err      error
+	err      error         // the fetch failed: readers stop here
+	openErr  error         // Open fails (a blob of the wrong size, an I/O error)
 	changed  chan struct{} // closed and replaced on every change
 }
 
@@ -71,6 +72,9 @@ func (c *memContent) Open(ctx context.Context, d digest.Digest, size, off int64,
 	b, ok := c.blobs[d]
 	if !ok || (completeOnly && !b.complete) {
 		return nil, fmt.Errorf("fake %s: %w", d.Short(), ErrNotYet)
+	}
+	if b.openErr != nil {
+		return nil, b.openErr
 	}
 	return &memReader{ctx: ctx, c: c, b: b, pos: int(off)}, nil
 }

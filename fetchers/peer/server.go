@@ -132,11 +132,15 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request) {
 	defer s.children.Add(-1)
 	completeOnly := r.URL.Query().Get(QueryComplete) == "1"
 	rc, err := s.content.Open(r.Context(), d, size, rng.start, completeOnly)
-	if err != nil {
-		if !errors.Is(err, ErrNotYet) {
-			s.log.Warn("peer: open failed", "digest", d.Short(), "err", err)
-		}
+	if errors.Is(err, ErrNotYet) {
 		s.notYet(w, d)
+		return
+	}
+	if err != nil {
+		// Not something waiting fixes (a blob of the wrong size, an I/O
+		// error): the child moves on to its next parent at once.
+		s.log.Warn("peer: cannot serve", "digest", d.Short(), "err", err)
+		s.reply(w, http.StatusInternalServerError, "cannot serve this blob")
 		return
 	}
 	defer rc.Close()

@@ -57,6 +57,10 @@ func TestServeBlob(t *testing.T) {
 	p.content.add(d, data, size)
 	p.content.add(pd, partial, 400)
 	p.content.add(notAllowed, partial[:10], 10)
+	_, broken := randomBlob(10, 5)
+	p.srv.SetAllowed(map[digest.Digest]int64{d: size, pd: 1000, absent: 10, broken: 10})
+	p.content.add(broken, partial[:10], 10)
+	p.content.change(broken, func(b *memBlob) { b.openErr = errors.New("blob is 9 bytes, want 10") })
 
 	type result struct {
 		Code                       int
@@ -77,6 +81,7 @@ func TestServeBlob(t *testing.T) {
 		{"path tricks", BlobPrefix + "sha256/..%2f..%2fetc%2fpasswd", "", result{Code: 404}},
 		{"absent", BlobPrefix + absent.Path(), "", result{Code: 503, Have: "0"}},
 		{"partial, complete-only", BlobPrefix + pd.Path() + "?complete=1", "", result{Code: 503, Have: "400"}},
+		{"cannot serve", BlobPrefix + broken.Path(), "", result{Code: 500}},
 		{"partial prefix", BlobPrefix + pd.Path(), "bytes=0-399", result{Code: 206, ContentRange: "bytes 0-399/1000", Length: "400", Body: partial[:400]}},
 	}
 	for _, tt := range tests {
