@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/prestaged/prestaged/fetchers"
 	"github.com/prestaged/prestaged/fetchers/peer"
@@ -18,7 +19,10 @@ func parentSources(s *spec.Spec, _ *spec.Image, _ spec.Source) ([]fetchers.Named
 	}
 	out := make([]fetchers.Named, 0, len(s.Peer.Parents))
 	for _, p := range s.Peer.Parents {
-		f := peer.NewParents([]string{p}, peer.Options{StallTimeout: s.StallTimeout, CompleteOnly: !s.Peer.Pipelined})
+		// A parent that has not started yet is polled often: each level of the
+		// tree would otherwise add a whole Retry-After second to the rollout.
+		f := peer.NewParents([]string{p}, peer.Options{StallTimeout: s.StallTimeout, CompleteOnly: !s.Peer.Pipelined,
+			PollInterval: 100 * time.Millisecond})
 		out = append(out, fetchers.Named{Name: "parent " + p, Fetcher: f})
 	}
 	return out, nil

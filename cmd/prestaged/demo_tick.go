@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/engine"
+)
+
+// newDemoTicker returns the live progress of a demo strategy: one line
+// redrawn in place on a terminal, a line every few seconds elsewhere.
+func newDemoTicker(w io.Writer, o demoOptions, d digest.Digest) func(string, []*demoHost) {
+	live := isTerminal(w)
+	var last time.Time
+	var start time.Time
+	cur, finished := "", false
+	return func(strategy string, hosts []*demoHost) {
+		if strategy != cur {
+			cur, start, finished = strategy, time.Now(), false
+		}
+		if finished {
+			return
+		}
+		done, landed := 0, int64(0)
+		for _, h := range hosts {
+			if h.done.Load() {
+				done++
+			}
+			if hv, err := h.st.Have(d); err == nil {
+				landed += hv.Bytes
+			}
+		}
+		line := fmt.Sprintf("%-32s %5.1f s  %2d/%d hosts done  %s of %s landed",
+			demoStrategies[strategy], time.Since(start).Seconds(), done, len(hosts),
+			engine.HumanBytes(landed), engine.HumanBytes(o.Size*int64(len(hosts))))
+		finished = done == len(hosts)
+		switch {
+		case live:
+			fmt.Fprintf(w, "\r%s\x1b[K", line)
+			if done == len(hosts) {
+				fmt.Fprintln(w)
+			}
+		case done == len(hosts) || time.Since(last) > 5*time.Second:
+			fmt.Fprintln(w, line)
+			last = time.Now()
+		}
+	}
+}
