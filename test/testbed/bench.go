@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Result is one row of the table.
+type Result struct {
+	Strategy  Strategy     `json:"strategy"`
+	Hosts     int          `json:"hosts"`
+	Size      int64        `json:"size_bytes"`
+	Bandwidth string       `json:"bandwidth"`
+	Seconds   float64      `json:"seconds_to_all_verified"`
+	Bound     float64      `json:"bound_seconds"` // size / bandwidth
+	Ratio     float64      `json:"ratio_to_bound"`
+	P50       float64      `json:"p50_seconds"`
+	P99       float64      `json:"p99_seconds"`
+	Failed    int          `json:"failed_hosts"`
+	PerHost   []HostResult `json:"per_host"`
+}
+
+// Bench distributes the image to every host by strategy s: serves first
+// (tree strategies), then every apply at once. An error means the run could
+// not be made; hosts that failed are counted in the result.
+func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
+	r, err := tb.Prepare(s)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Stop()
+	if s.peered() {
+		for i := range tb.cfg.Hosts {
+			if err := r.StartServe(ctx, i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, tb.timeout(s))
+	defer cancel()
+	tb.cfg.logf("%s: %d hosts, %s at %s", s, tb.cfg.Hosts, formatSize(tb.cfg.Size), tb.cfg.Bandwidth)
+	r.Begin()
+	for i := range tb.cfg.Hosts {
+		if err := r.StartApply(i); err != nil {
+			return nil, err
+		}
+	}
+	return tb.collect(ctx, r), nil
+}
+
+// collect waits for every host of r and summarises.
+func (tb *Testbed) collect(ctx context.Context, r *Run) *Result {
+	res := &Result{Strategy: r.Strategy, Hosts: tb.cfg.Hosts, Size: tb.cfg.Size,
+		Bandwidth: tb.cfg.Bandwidth.String(), Bound: tb.cfg.bound().Seconds(),
+		PerHost: make([]HostResult, tb.cfg.Hosts)}
+	var wg sync.WaitGroup
+	for i := range tb.cfg.Hosts {
+		wg.Go(func() { res.PerHost[i] = r.WaitApply(ctx, i) })
+	}
+	wg.Wait()
+	var times []float64
+	for _, h := range res.PerHost {
+		if !h.Verified {
+			res.Failed++
+			tb.cfg.logf("%s: host %s failed: %s", r.Strategy, h.Host, h.Error)
+			continue
+		}
+		times = append(times, h.Seconds)
+	}
+	slices.Sort(times)
+	if res.Failed == 0 && len(times) > 0 {
+		res.Seconds = times[len(times)-1]
+		res.Ratio = res.Seconds / res.Bound
+	}
+	res.P50, res.P99 = percentile(times, 50), percentile(times, 99)
+	return res
+}
+
+// percentile by nearest rank of sorted values.
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	k := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[max(0, min(k, len(sorted)-1))]
+}
+
+// timeout bounds one run generously: three times what the strategy should
+// take, plus room for stalls and start-up. It only stops a hung run.
+func (tb *Testbed) timeout(s Strategy) time.Duration {
+	n, bound := float64(tb.cfg.Hosts), tb.cfg.bound()
+	var expect float64
+	switch s {
+	case Mirror:
+		expect = n
+	case SAFTree:
+		expect = 1 + float64(s.fanout())*math.Ceil(math.Log2(n+1))
+	default:
+		expect = 2 + n/8
+	}
+	return time.Duration(3*expect*float64(bound)) + 4*tb.cfg.StallTimeout + time.Minute
+}
+
+func (r *Result) String() string {
+	return fmt.Sprintf("%s: %.1fs (%.2fx), p50 %.1fs, p99 %.1fs, %d failed", r.Strategy, r.Seconds, r.Ratio, r.P50, r.P99, r.Failed)
+}

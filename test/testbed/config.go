@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prestaged/prestaged/spec"
+)
+
+// Strategy is one way of distributing the image.
+type Strategy string
+
+const (
+	Mirror  Strategy = "mirror"   // every host fetches from the mirror
+	SAFTree Strategy = "saf-tree" // store-and-forward binary tree (2010)
+	Tree    Strategy = "tree"     // pipelined binary tree
+	Chain   Strategy = "chain"    // pipelined chain (fanout 1)
+)
+
+// AllStrategies is the default order of the table.
+var AllStrategies = []Strategy{Mirror, SAFTree, Tree, Chain}
+
+// peered reports whether hosts run `prestaged serve` and fetch from parents.
+func (s Strategy) peered() bool { return s != Mirror }
+
+func (s Strategy) fanout() int {
+	if s == Chain {
+		return 1
+	}
+	return 2
+}
+
+func (s Strategy) pipelined() bool { return s != SAFTree }
+
+func parseStrategies(list string) ([]Strategy, error) {
+	if strings.TrimSpace(list) == "" || list == "all" {
+		return AllStrategies, nil
+	}
+	var out []Strategy
+	for _, f := range strings.Split(list, ",") {
+		s := Strategy(strings.TrimSpace(f))
+		found := false
+		for _, k := range AllStrategies {
+			found = found || k == s
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown strategy %q (known: mirror, saf-tree, tree, chain)", s)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Config is one testbed: its hosts, image and links.
+type Config struct {
+	Hosts     int
+	Size      int64     // image bytes
+	Bandwidth spec.Rate // every link, both directions
+	Prestaged string    // the binary every host runs
+	Keep      bool      // leave installed copies and logs for inspection
+	Seed      int64     // PRNG seed of the image bytes
+	// StallTimeout goes into every host's spec.
+	StallTimeout time.Duration
+	// Verbose, if set, receives progress lines.
+	Verbose func(format string, a ...any)
+}
+
+func (c *Config) logf(format string, a ...any) {
+	if c.Verbose != nil {
+		c.Verbose(format, a...)
+	}
+}
+
+// MaxHosts: the mirror is 10.77.0.1 and hosts are 10.77.0.2 and up.
+const MaxHosts = 250
+
+func (c *Config) check() error {
+	switch {
+	case c.Hosts < 1 || c.Hosts > MaxHosts:
+		return fmt.Errorf("hosts: %d: want 1 to %d", c.Hosts, MaxHosts)
+	case c.Size < 1:
+		return fmt.Errorf("size: %d: want at least one byte", c.Size)
+	case c.Bandwidth <= 0:
+		return fmt.Errorf("bandwidth: must be a finite rate such as 100Mbit")
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = 10 * time.Second
+	}
+	return nil
+}
+
+// bound is the physical limit: the time one link needs for the image.
+func (c *Config) bound() time.Duration {
+	return time.Duration(float64(c.Size*8) / float64(c.Bandwidth) * float64(time.Second))
+}
+
+var sizeUnits = map[string]int64{
+	"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
+	"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "KB": 1e3, "MB": 1e6, "GB": 1e9,
+}
+
+// parseSize reads "256MiB", "1GiB", "32M" (binary) or "500MB" (decimal).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if i < 0 {
+		i = len(t)
+	}
+	mult, ok := sizeUnits[strings.TrimSpace(t[i:])]
+	n, err := strconv.ParseFloat(t[:i], 64)
+	if i == 0 || !ok || err != nil {
+		return 0, fmt.Errorf("size %q: want a number and KiB, MiB or GiB, such as 256MiB", s)
+	}
+	v := n * float64(mult)
+	if v < 1 || v > math.MaxInt64/4 {
+		return 0, fmt.Errorf("size %q: out of range", s)
+	}
+	return int64(v), nil
+}
+
+// formatSize is the inverse of parseSize for the table.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		name string
+		v    int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.v && n%u.v == 0 {
+			return fmt.Sprintf("%d%s", n/u.v, u.name)
+		}
+	}
+	return fmt.Sprintf("%dB", n)
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// hostPaths are where one host keeps things: its store and installed copy
+// on the tmpfs, its spec and logs on disk.
+type hostPaths struct {
+	store, install  string
+	dir             string // spec and logs
+	spec, serveLog  string
+	applyLog, stage string // stage: the staging file of the image
+	blob            string
+}
+
+func (tb *Testbed) paths(i int) hostPaths {
+	name := fmt.Sprintf("h%d", i)
+	p := hostPaths{
+		store:   filepath.Join(tb.fs, "hosts", name, "store"),
+		install: filepath.Join(tb.fs, "hosts", name, "install", imageName),
+		dir:     filepath.Join(tb.dir, "hosts", name),
+	}
+	p.spec = filepath.Join(p.dir, "spec.hcl")
+	p.serveLog = filepath.Join(p.dir, "serve.log")
+	p.applyLog = filepath.Join(p.dir, "apply.log")
+	p.stage = filepath.Join(p.store, "staging", "sha256", tb.digest+".part")
+	p.blob = filepath.Join(p.store, "blobs", "sha256", tb.digest)
+	return p
+}
+
+// resetHosts removes every host's store, installed copy, spec and logs.
+func (tb *Testbed) resetHosts() error {
+	for _, d := range []string{filepath.Join(tb.fs, "hosts"), filepath.Join(tb.dir, "hosts")} {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeSpec writes host i's spec for strategy s: the mirror, the image and,
+// for the tree strategies, a peer block computing this host's place from
+// the list of every host (the same list on every host).
+func (tb *Testbed) writeSpec(i int, s Strategy) error {
+	p := tb.paths(i)
+	for _, d := range []string{p.store, filepath.Dir(p.install), p.dir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "store         = %q\nstall_timeout = %q\n\n", p.store, tb.cfg.StallTimeout.String())
+	fmt.Fprintf(&b, "mirror \"m\" {\n  url = \"http://%s/\"\n}\n\n", mirrorAddr)
+	sources := `["mirror.m"]`
+	if s.peered() {
+		hosts := make([]string, tb.cfg.Hosts)
+		for j := range hosts {
+			hosts[j] = fmt.Sprintf("%q", hostPeer(j))
+		}
+		fmt.Fprintf(&b, "peer {\n  listen    = %q\n  hosts     = [%s]\n  fanout    = %d\n  self      = %q\n  pipelined = %t\n}\n\n",
+			hostPeer(i), strings.Join(hosts, ", "), s.fanout(), hostPeer(i), s.pipelined())
+		sources = `["parents", "mirror.m"]`
+	}
+	fmt.Fprintf(&b, "image \"vm\" {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = %s\n}\n",
+		tb.digest, tb.cfg.Size, imageName, p.install, sources)
+	return os.WriteFile(p.spec, []byte(b.String()), 0o644)
+}

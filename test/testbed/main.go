@@ -1,0 +1,129 @@
+// Command testbed distributes a generated image to N hosts, each a network
+// namespace on one bridge with tc-capped links, running the real prestaged
+// binary (serve and apply) against an nginx mirror, once per strategy, and
+// prints a markdown table (or JSON) of the times. It needs root.
+//
+//	go run ./test/testbed -n 32 -size 256MiB -bandwidth 100Mbit
+//
+// Everything it makes is named "pst-…" (namespaces pst-sw, pst-m, pst-h0…,
+// temp dir and tmpfs pst-testbed-*) and is removed on exit, on SIGINT or
+// SIGTERM, and at the start of the next run if a run was killed. It is a
+// harness: product code never imports it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prestaged/prestaged/spec"
+)
+
+func main() {
+	os.Exit(run1())
+}
+
+type flags struct {
+	hosts                        int
+	size, bandwidth, strats, bin string
+	keep, asJSON, clean, quiet   bool
+	seed                         int64
+	stall                        time.Duration
+}
+
+func run1() int {
+	var f flags
+	flag.IntVar(&f.hosts, "n", 32, "number of hosts")
+	flag.StringVar(&f.size, "size", "256MiB", "image size (KiB, MiB, GiB)")
+	flag.StringVar(&f.bandwidth, "bandwidth", "100Mbit", "every link's rate, both directions")
+	flag.StringVar(&f.strats, "strategies", "all", "comma list of mirror, saf-tree, tree, chain")
+	flag.StringVar(&f.bin, "prestaged", "", "prestaged binary (default: build ./cmd/prestaged with CGO_ENABLED=0)")
+	flag.BoolVar(&f.keep, "keep", false, "leave namespaces, stores, specs and logs for inspection (the next run removes them)")
+	flag.BoolVar(&f.asJSON, "json", false, "print JSON instead of the markdown table")
+	flag.BoolVar(&f.clean, "clean", false, "only remove what an earlier run left, then exit")
+	flag.BoolVar(&f.quiet, "q", false, "no progress lines on stderr")
+	flag.Int64Var(&f.seed, "seed", 1, "seed of the image's bytes")
+	flag.DurationVar(&f.stall, "stall-timeout", 10*time.Second, "stall_timeout in every host's spec")
+	flag.Parse()
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "testbed: needs root (network namespaces, tc, tmpfs)")
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.clean {
+		unlock, err := lock(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testbed:", err)
+			return 1
+		}
+		defer unlock()
+		cleanStale(ctx)
+		return 0
+	}
+	cfg, strategies, err := f.config()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testbed:", err)
+		return 2
+	}
+	return bench(ctx, cfg, strategies, f.asJSON)
+}
+
+func (f flags) config() (Config, []Strategy, error) {
+	cfg := Config{Hosts: f.hosts, Prestaged: f.bin, Keep: f.keep, Seed: f.seed, StallTimeout: f.stall}
+	var err error
+	if cfg.Size, err = parseSize(f.size); err != nil {
+		return cfg, nil, err
+	}
+	if cfg.Bandwidth, err = spec.ParseRate(f.bandwidth); err != nil {
+		return cfg, nil, err
+	}
+	if !f.quiet {
+		cfg.Verbose = func(format string, a ...any) {
+			fmt.Fprintf(os.Stderr, "%s testbed: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+		}
+	}
+	s, err := parseStrategies(f.strats)
+	return cfg, s, err
+}
+
+// bench runs every strategy and prints the report; the deferred Close also
+// runs when a strategy panics, before the panic goes on.
+func bench(ctx context.Context, cfg Config, strategies []Strategy, asJSON bool) int {
+	tb, err := New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testbed:", err)
+		return 1
+	}
+	defer tb.Close()
+	rep := Report{Note: tb.note()}
+	code := 0
+	for _, s := range strategies {
+		res, err := tb.Bench(ctx, s)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testbed: %s: %v\n", s, err)
+			code = 1
+			break
+		}
+		cfg.logf("%s", res)
+		if res.Failed > 0 {
+			code = 1
+		}
+		rep.Results = append(rep.Results, res)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if asJSON {
+		if err := writeJSON(os.Stdout, rep); err != nil {
+			return 1
+		}
+	} else {
+		writeTable(os.Stdout, rep)
+	}
+	return code
+}

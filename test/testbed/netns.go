@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Everything the testbed creates is named with this prefix, so that a run
+// killed without cleaning up is cleaned up by the next one.
+const (
+	prefix       = "pst-"
+	switchNS     = prefix + "sw"
+	mirrorNS     = prefix + "m"
+	bridge       = "br0" // inside switchNS: the root namespace stays clean
+	tempPattern  = prefix + "testbed-*"
+	lockFile     = "/run/lock/" + prefix + "testbed.lock"
+	mirrorAddr   = "10.77.0.1"
+	subnetPrefix = "/24"
+	peerPort     = 7946
+)
+
+func hostNS(i int) string   { return fmt.Sprintf("%sh%d", prefix, i) }
+func hostAddr(i int) string { return fmt.Sprintf("10.77.0.%d", i+2) }
+func hostPeer(i int) string { return fmt.Sprintf("%s:%d", hostAddr(i), peerPort) }
+
+// run runs one command to completion and returns its error with its output.
+func run(ctx context.Context, name string, args ...string) error {
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out.Bytes()))
+	}
+	return nil
+}
+
+// lock makes runs of the testbed (go run and go test) take turns: each one
+// cleans up what an earlier killed run left, which must not be a live run.
+func lock(ctx context.Context) (unlock func(), err error) {
+	f, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("testbed lock: %w", err)
+	}
+	for {
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
+			return func() { f.Close() }, nil
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("testbed lock %s held by another run: %w", lockFile, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// cleanStale removes what an earlier, killed run left: processes in our
+// namespaces (by the pids the kernel lists for them), the namespaces with
+// their veths and bridge, our tmpfs mounts and temp dirs. Call it holding
+// the lock.
+func cleanStale(ctx context.Context) {
+	out, _ := exec.CommandContext(ctx, "ip", "netns", "list").Output()
+	for line := range strings.Lines(string(out)) {
+		ns, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if strings.HasPrefix(ns, prefix) {
+			killNamespace(ctx, ns)
+			_ = run(ctx, "ip", "netns", "del", ns)
+		}
+	}
+	mounts, _ := os.ReadFile("/proc/self/mounts")
+	for line := range strings.Lines(string(mounts)) {
+		f := strings.Fields(line)
+		if len(f) > 1 && strings.Contains(f[1], "/"+prefix+"testbed-") {
+			_ = syscall.Unmount(f[1], syscall.MNT_DETACH)
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPattern))
+	for _, d := range old {
+		_ = os.RemoveAll(d)
+	}
+}
+
+// killNamespace kills every process in namespace ns: only ours live there.
+func killNamespace(ctx context.Context, ns string) {
+	out, _ := exec.CommandContext(ctx, "ip", "netns", "pids", ns).Output()
+	for _, f := range strings.Fields(string(out)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// network is the switch namespace with its bridge, and one namespace per
+// host and for the mirror, each on a veth pair capped by tbf both ways.
+type network struct {
+	rate int64 // bits per second
+	nss  []string
+}
+
+func (n *network) setup(ctx context.Context, hosts int) error {
+	if err := n.addNS(ctx, switchNS); err != nil {
+		return err
+	}
+	for _, args := range [][]string{
+		{"-n", switchNS, "link", "add", "name", bridge, "type", "bridge"},
+		{"-n", switchNS, "link", "set", bridge, "up"},
+	} {
+		if err := run(ctx, "ip", args...); err != nil {
+			return err
+		}
+	}
+	if err := n.attach(ctx, mirrorNS, "v-m", mirrorAddr); err != nil {
+		return err
+	}
+	for i := range hosts {
+		if err := n.attach(ctx, hostNS(i), fmt.Sprintf("v-h%d", i), hostAddr(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *network) addNS(ctx context.Context, ns string) error {
+	if err := run(ctx, "ip", "netns", "add", ns); err != nil {
+		return err
+	}
+	n.nss = append(n.nss, ns)
+	return run(ctx, "ip", "-n", ns, "link", "set", "lo", "up")
+}
+
+// attach creates namespace ns linked to the bridge by a veth pair: "eth0"
+// in ns, port on the bridge. Both ends are created inside namespaces.
+func (n *network) attach(ctx context.Context, ns, port, addr string) error {
+	if err := n.addNS(ctx, ns); err != nil {
+		return err
+	}
+	cmds := [][]string{
+		{"ip", "-n", switchNS, "link", "add", "name", port, "type", "veth", "peer", "name", "eth0", "netns", ns},
+		{"ip", "-n", switchNS, "link", "set", port, "master", bridge},
+		{"ip", "-n", ns, "addr", "add", addr + subnetPrefix, "dev", "eth0"},
+		n.tbf(ns, "eth0"),     // the host's egress
+		n.tbf(switchNS, port), // the bridge's egress to the host: its ingress
+		{"ip", "-n", ns, "link", "set", "eth0", "up"},
+		{"ip", "-n", switchNS, "link", "set", port, "up"},
+	}
+	for _, c := range cmds {
+		if err := run(ctx, c[0], c[1:]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tbf caps dev at the link rate. The bucket holds 10 ms of traffic but at
+// least one 64 KiB GSO packet; the queue may delay a packet by 50 ms.
+func (n *network) tbf(ns, dev string) []string {
+	burst := max(n.rate/8/100, 64<<10)
+	return []string{"tc", "-n", ns, "qdisc", "replace", "dev", dev, "root", "tbf",
+		"rate", fmt.Sprintf("%dbit", n.rate), "burst", strconv.FormatInt(burst, 10), "latency", "50ms"}
+}
+
+// teardown kills what runs in the namespaces and deletes them; the veths
+// and the bridge go with them.
+func (n *network) teardown(ctx context.Context) {
+	for i := len(n.nss) - 1; i >= 0; i-- {
+		killNamespace(ctx, n.nss[i])
+		_ = run(ctx, "ip", "netns", "del", n.nss[i])
+	}
+	n.nss = nil
+}

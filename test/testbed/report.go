@@ -1,0 +1,41 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// Report is the whole output: what the testbed was and one row per strategy.
+type Report struct {
+	Note    string    `json:"note"`
+	Results []*Result `json:"results"`
+}
+
+func (tb *Testbed) note() string {
+	return fmt.Sprintf("%d hosts in network namespaces on one Linux bridge, every link (the mirror's too) capped at %s by tc tbf both ways; "+
+		"mirror: nginx. Host stores are on one shared %s tmpfs, because all hosts share one machine's disk here; on a farm each has its own.",
+		tb.cfg.Hosts, tb.cfg.Bandwidth, formatSize(tb.fsSize))
+}
+
+func writeJSON(w io.Writer, rep Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// writeTable prints the markdown table; a failed row says how many hosts
+// failed instead of a time.
+func writeTable(w io.Writer, rep Report) {
+	fmt.Fprintf(w, "%s\n\n", rep.Note)
+	fmt.Fprintln(w, "| strategy | N | size | bandwidth | time to all verified | ratio to size/bandwidth | p50 per host | p99 per host |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rep.Results {
+		total, ratio := fmt.Sprintf("%.1f s", r.Seconds), fmt.Sprintf("%.2fx", r.Ratio)
+		if r.Failed > 0 {
+			total, ratio = fmt.Sprintf("%d of %d hosts failed", r.Failed, r.Hosts), "—"
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.1f s | %.1f s |\n",
+			r.Strategy, r.Hosts, formatSize(r.Size), r.Bandwidth, total, ratio, r.P50, r.P99)
+	}
+}

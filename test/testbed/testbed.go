@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+const imageName = "vm.img"
+
+// Testbed is the network, the mirror and the shared tmpfs; runs of each
+// strategy reuse it. Close removes everything it made.
+type Testbed struct {
+	cfg    Config
+	dir    string // temp dir on disk: binary, configs, logs
+	fs     string // tmpfs: the mirror's image and every host's store
+	fsSize int64
+	digest string // hex sha256 of the image
+
+	net    network
+	procs  procs
+	nginx  *proc
+	unlock func()
+}
+
+// New builds the testbed: it takes the lock, cleans what an earlier killed
+// run left, mounts the tmpfs, writes the image, creates the network and
+// starts nginx on the mirror host. On error everything made is removed.
+func New(ctx context.Context, cfg Config) (tb *Testbed, err error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	tb = &Testbed{cfg: cfg, net: network{rate: int64(cfg.Bandwidth)}}
+	if tb.unlock, err = lock(ctx); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tb.Close()
+		}
+	}()
+	cleanStale(ctx)
+	if tb.dir, err = os.MkdirTemp("", tempPattern); err != nil {
+		return tb, err
+	}
+	steps := []func(context.Context) error{tb.binary, tb.mount, tb.writeImage, tb.network, tb.startNginx}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return tb, err
+		}
+	}
+	return tb, nil
+}
+
+// Close kills every process, deletes the namespaces, unmounts the tmpfs and
+// removes the temp dir; with Keep it leaves all but the processes for
+// inspection (the next run removes them).
+func (tb *Testbed) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tb.procs.killAll()
+	if tb.cfg.Keep && tb.dir != "" {
+		tb.cfg.logf("kept %s and the %s* namespaces; the next run removes them", tb.dir, prefix)
+	} else {
+		tb.net.teardown(ctx)
+		if tb.fs != "" {
+			if err := syscall.Unmount(tb.fs, 0); err != nil {
+				_ = syscall.Unmount(tb.fs, syscall.MNT_DETACH)
+			}
+		}
+		if tb.dir != "" {
+			_ = os.RemoveAll(tb.dir)
+		}
+	}
+	if tb.unlock != nil {
+		tb.unlock()
+		tb.unlock = nil
+	}
+}
+
+// binary builds prestaged statically unless a binary was given.
+func (tb *Testbed) binary(ctx context.Context) error {
+	if tb.cfg.Prestaged != "" {
+		p, err := filepath.Abs(tb.cfg.Prestaged)
+		tb.cfg.Prestaged = p
+		return err
+	}
+	tb.cfg.Prestaged = filepath.Join(tb.dir, "prestaged")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tb.cfg.Prestaged, "github.com/prestaged/prestaged/cmd/prestaged")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build prestaged: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// mount puts a tmpfs under the temp dir, big enough for every host's blob
+// and installed copy plus the mirror's image: all hosts share one disk here.
+func (tb *Testbed) mount(context.Context) error {
+	tb.fs = filepath.Join(tb.dir, "fs")
+	if err := os.Mkdir(tb.fs, 0o700); err != nil {
+		return err
+	}
+	tb.fsSize = int64(tb.cfg.Hosts)*tb.cfg.Size*2 + tb.cfg.Size + 256<<20
+	opts := "size=" + strconv.FormatInt(tb.fsSize, 10) + ",mode=0700"
+	if err := syscall.Mount(prefix+"testbed", tb.fs, "tmpfs", 0, opts); err != nil {
+		tb.fs = ""
+		return fmt.Errorf("mount tmpfs: %w", err)
+	}
+	return nil
+}
+
+// writeImage writes the image once: bytes from a seeded PRNG.
+func (tb *Testbed) writeImage(context.Context) error {
+	dir := filepath.Join(tb.fs, "mirror")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, imageName))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], uint64(tb.cfg.Seed))
+	h := sha256.New()
+	src := io.LimitReader(rand.NewChaCha8(seed), tb.cfg.Size)
+	if _, err := io.CopyBuffer(io.MultiWriter(f, h), src, make([]byte, 1<<20)); err != nil {
+		return fmt.Errorf("write image: %w", err)
+	}
+	tb.digest = hex.EncodeToString(h.Sum(nil))
+	return f.Close()
+}
+
+func (tb *Testbed) network(ctx context.Context) error {
+	tb.cfg.logf("network: %d hosts and a mirror on %s in namespace %s, links capped at %s", tb.cfg.Hosts, bridge, switchNS, tb.cfg.Bandwidth)
+	return tb.net.setup(ctx, tb.cfg.Hosts)
+}
+
+const nginxConf = `daemon off;
+master_process on;
+worker_processes 2;
+user root;
+pid %[1]s/nginx.pid;
+error_log %[1]s/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+	log_format served '$remote_addr	$request_method	$uri	$http_range	$status	$body_bytes_sent';
+	access_log %[1]s/nginx-access.log served;
+	client_body_temp_path %[1]s/nginx-tmp;
+	proxy_temp_path %[1]s/nginx-tmp;
+	fastcgi_temp_path %[1]s/nginx-tmp;
+	uwsgi_temp_path %[1]s/nginx-tmp;
+	scgi_temp_path %[1]s/nginx-tmp;
+	sendfile on;
+	tcp_nopush on;
+	default_type application/octet-stream;
+	server {
+		listen %[2]s:80;
+		root %[3]s;
+		location / { }
+	}
+}
+`
+
+// startNginx runs the mirror: nginx in the mirror namespace.
+func (tb *Testbed) startNginx(ctx context.Context) error {
+	conf := filepath.Join(tb.dir, "nginx.conf")
+	text := fmt.Sprintf(nginxConf, tb.dir, mirrorAddr, filepath.Join(tb.fs, "mirror"))
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		return err
+	}
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		return fmt.Errorf("the mirror needs nginx: %w", err)
+	}
+	log := filepath.Join(tb.dir, "nginx-error.log")
+	tb.nginx, err = tb.procs.start("nginx", mirrorNS, log, bin, "-p", tb.dir, "-c", conf, "-e", log)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	return tb.nginx.waitListening(wctx, 80, log)
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
+	"github.com/prestaged/prestaged/spec"
+)
+
+// The tests assert correctness only: every host installed the right bytes,
+// and the sources each host used. Times are for the table, never asserted.
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	binErr    error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// prestagedBinary builds the binary once for every test of the package.
+func prestagedBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "prestaged-testbed-bin-"); binErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "prestaged"), "github.com/prestaged/prestaged/cmd/prestaged")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = &buildError{err, out}
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("build prestaged: %v", binErr)
+	}
+	return filepath.Join(binDir, "prestaged")
+}
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
+
+// newTestbed makes a testbed for one test, removed when the test ends.
+func newTestbed(t *testing.T, hosts int, size int64, rate string, stall time.Duration) (context.Context, *Testbed) {
+	t.Helper()
+	testutil.NeedRoot(t)
+	for _, p := range []string{"ip", "tc", "nginx"} {
+		testutil.Need(t, p)
+	}
+	bw, err := spec.ParseRate(rate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	cfg := Config{Hosts: hosts, Size: size, Bandwidth: bw, Prestaged: prestagedBinary(t), Seed: 7,
+		StallTimeout: stall, Verbose: t.Logf}
+	tb, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	t.Cleanup(tb.Close)
+	return ctx, tb
+}
+
+// TestTestbedSmall is the small case of `make check`: 6 hosts, 32 MiB,
+// every strategy; every host must install the image's bytes.
+func TestTestbedSmall(t *testing.T) {
+	ctx, tb := newTestbed(t, 6, 32<<20, "200Mbit", 10*time.Second)
+	rep := Report{Note: tb.note()}
+	for _, s := range AllStrategies {
+		res, err := tb.Bench(ctx, s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		rep.Results = append(rep.Results, res)
+		for _, h := range res.PerHost {
+			if !h.Verified {
+				t.Errorf("%s: host %s: %s", s, h.Host, h.Error)
+			}
+		}
+		if s.peered() {
+			checkOnce(t, s, tb.cfg.Size, res.PerHost)
+		}
+	}
+	var table strings.Builder
+	writeTable(&table, rep)
+	t.Logf("\n%s", table.String())
+}
+
+// checkOnce: no host fetched more than the image (with 10% slack for a
+// retried chunk), so none started again from zero.
+func checkOnce(t *testing.T, s Strategy, size int64, hosts []HostResult) {
+	t.Helper()
+	for i, h := range hosts {
+		total, fromMirror := int64(0), h.BytesBySource["mirror.m"]
+		for _, n := range h.BytesBySource {
+			total += n
+		}
+		if i > 0 && fromMirror > 0 {
+			t.Logf("%s: host %s fetched %d bytes from the mirror (sources %v)", s, h.Host, fromMirror, h.BytesBySource)
+		}
+		if total > size+size/10 {
+			t.Errorf("%s: host %s fetched %d bytes in all (%v): more than the image", s, h.Host, total, h.BytesBySource)
+		}
+	}
+}
