@@ -1,0 +1,195 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// threeMistakes has a bad digest (line 6), a misspelt attribute (line 9)
+// and a source naming no mirror (line 15).
+const threeMistakes = `mirror "central" {
+  url = "https://images.example.org/vm/"
+}
+
+image "a" {
+  sha256  = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7"
+  size    = 10
+  install = "/srv/images/a.img"
+  sourcez = ["mirror.central"]
+}
+
+image "b" {
+  sha256  = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+  size    = 1
+  sources = ["mirror.centrl"]
+  install = "/srv/images/b.img"
+}
+`
+
+func TestValidateReportsEveryMistake(t *testing.T) {
+	p := newSite(t).path("spec.hcl")
+	if err := os.WriteFile(p, []byte(threeMistakes), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "validate", p)
+	lines := map[string]bool{}
+	for _, m := range regexp.MustCompile(`spec\.hcl line (\d+)`).FindAllStringSubmatch(r.stderr, -1) {
+		lines[m[1]] = true
+	}
+	want := map[string]bool{"6": true, "9": true, "15": true}
+	if r.code != 1 || !cmp.Equal(want, lines) || strings.Count(r.stderr, "Error: ") != 3 {
+		t.Errorf("want exit 1 and three errors on lines 6, 9 and 15, got lines %v and %s", lines, r)
+	}
+	for _, hint := range []string{`Did you mean "mirror.central"?`, "64 hex digits"} {
+		if !strings.Contains(r.stderr, hint) {
+			t.Errorf("validate output lacks %q", hint)
+		}
+	}
+
+	r = run(t, "validate", "--json", p)
+	var out struct {
+		Valid    bool
+		Problems []struct {
+			Severity, Summary, File string
+			Line, Column            int
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 1 {
+		t.Fatalf("validate --json: %v\n%s", err, r)
+	}
+	var got []int
+	for _, pr := range out.Problems {
+		got = append(got, pr.Line)
+	}
+	slices.Sort(got)
+	if out.Valid || !cmp.Equal(got, []int{6, 9, 15}) {
+		t.Errorf("validate --json: valid %t, problem lines %v", out.Valid, got)
+	}
+}
+
+// TestJSONObjects: every verb's --json prints one object with the fields
+// README.md documents (more may be added, none renamed).
+func TestJSONObjects(t *testing.T) {
+	s := newSite(t)
+	demo := img{name: "demo", content: randomBytes(100<<10, 6)}
+	s.publish(demo)
+	spec := s.spec("", true, demo)
+	item := []string{"image", "action", "reason", "digest", "size", "install", "sources", "staged"}
+	outcome := []string{"image", "action", "status", "bytes_by_source", "seconds"}
+	result := []string{"images", "changed", "failed", "seconds"}
+	tests := []struct {
+		args   []string
+		fields map[string][]string // JSON pointer-ish path -> keys it must have
+	}{
+		{[]string{"validate", "--json", spec}, map[string][]string{"": {"spec", "valid", "problems"}}},
+		{[]string{"plan", "--json", spec}, map[string][]string{"": {"spec", "plan", "changes", "summary"},
+			"plan": {"images"}, "plan.images.0": item}},
+		{[]string{"status", "--json", spec}, map[string][]string{"": {"spec", "store", "images"}, "images.0": item}},
+		{[]string{"apply", "--json", spec}, map[string][]string{"": {"spec", "plan", "result", "summary"},
+			"result": result, "result.images.0": outcome}},
+		{[]string{"verify", "--json", spec}, map[string][]string{"": {"spec", "checked", "result", "summary"},
+			"checked.0": {"image", "digest", "install", "install_ok", "blob"}, "result": result}},
+		{[]string{"version", "--json"}, map[string][]string{"": {"version", "go"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args[0], func(t *testing.T) {
+			r := run(t, tt.args...)
+			var v any
+			dec := json.NewDecoder(strings.NewReader(r.stdout))
+			if err := dec.Decode(&v); err != nil || dec.More() || r.code != 0 {
+				t.Fatalf("want exactly one JSON object and exit 0: %v\n%s", err, r)
+			}
+			for path, keys := range tt.fields {
+				obj, ok := at(v, path).(map[string]any)
+				if !ok {
+					t.Errorf("%s: no object at %q in %s", tt.args[0], path, r.stdout)
+					continue
+				}
+				for _, k := range keys {
+					if _, ok := obj[k]; !ok {
+						t.Errorf("%s: object at %q lacks %q", tt.args[0], path, k)
+					}
+				}
+			}
+		})
+	}
+}
+
+// at walks a decoded JSON value along "a.b.0".
+func at(v any, path string) any {
+	if path == "" {
+		return v
+	}
+	for _, p := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i := 0
+			for _, c := range p {
+				i = i*10 + int(c-'0')
+			}
+			if i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// TestMetricsFile: --metrics-file writes Prometheus text a textfile
+// collector accepts.
+func TestMetricsFile(t *testing.T) {
+	s := newSite(t)
+	demo := img{name: "demo", content: randomBytes(100<<10, 7)}
+	s.publish(demo)
+	metrics := s.path("prestaged.prom")
+	if r := run(t, "apply", "--metrics-file", metrics, s.spec("", true, demo)); r.code != 0 {
+		t.Fatal(r)
+	}
+	f, err := os.Open(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatalf("not Prometheus text: %v", err)
+	}
+	value := func(name, label, lv string) float64 {
+		for _, m := range families[name].GetMetric() {
+			if label == "" {
+				return m.GetGauge().GetValue()
+			}
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == lv {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+		return -1
+	}
+	got := map[string]float64{
+		"success":          value("prestaged_apply_success", "", ""),
+		"fetched":          value("prestaged_apply_images", "status", "fetched"),
+		"failed":           value("prestaged_apply_images", "status", "failed"),
+		"bytes":            value("prestaged_apply_bytes", "source", "mirror.m"),
+		"has_last_success": min(1, value("prestaged_apply_last_success_timestamp_seconds", "", "")),
+	}
+	want := map[string]float64{"success": 1, "fetched": 1, "failed": 0, "bytes": float64(len(demo.content)), "has_last_success": 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,206 @@
+package main_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The CLI tests drive the real binary, built once by TestMain, the way
+// configuration management and operators run it.
+
+var prestaged string // path of the binary under test
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "prestaged-cli-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	prestaged = filepath.Join(dir, "prestaged")
+	build := exec.Command("go", "build", "-o", prestaged, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	code := 1
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building prestaged:", err)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one run of the binary did.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// run runs prestaged with args to completion.
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(prestaged, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("running prestaged %v: %v", args, err)
+	}
+	return r
+}
+
+// start runs prestaged in the background; wait collects its result (exit
+// code -1 when a signal killed it).
+func start(t *testing.T, args ...string) (cmd *exec.Cmd, wait func() result) {
+	t.Helper()
+	cmd = exec.Command(prestaged, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	var r result
+	wait = func() result {
+		once.Do(func() {
+			err := cmd.Wait()
+			r = result{stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}
+			if err != nil && r.code == 0 {
+				t.Errorf("waiting for prestaged: %v", err)
+			}
+		})
+		return r
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); wait() })
+	return cmd, wait
+}
+
+// img is one image of a test spec.
+type img struct {
+	name    string
+	content []byte
+	sha     string // defaults to the content's sha256
+	size    int64  // defaults to len(content)
+}
+
+func (i img) digest() string {
+	if i.sha != "" {
+		return i.sha
+	}
+	s := sha256.Sum256(i.content)
+	return hex.EncodeToString(s[:])
+}
+
+func (i img) length() int64 {
+	if i.size != 0 {
+		return i.size
+	}
+	return int64(len(i.content))
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(seed, 11))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// site is a host under test: a spec file in dir, its store in dir/store,
+// images installed in dir/images, and a mirror directory dir/mirror.
+type site struct {
+	t   *testing.T
+	dir string
+}
+
+func newSite(t *testing.T) *site {
+	dir := t.TempDir()
+	for _, d := range []string{"mirror", "images"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &site{t: t, dir: dir}
+}
+
+func (s *site) path(p ...string) string { return filepath.Join(append([]string{s.dir}, p...)...) }
+
+// publish puts images on the file mirror.
+func (s *site) publish(images ...img) {
+	for _, i := range images {
+		if err := os.WriteFile(s.path("mirror", i.name+".img"), i.content, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// spec writes spec.hcl with the mirror at url ("" for the file mirror) and
+// returns its path. With no sources line, images use the default sources.
+func (s *site) spec(url string, sources bool, images ...img) string {
+	if url == "" {
+		url = "mirror/"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "store = %q\nstall_timeout = \"5s\"\n\nmirror \"m\" {\n  url = %q\n}\n", s.path("store"), url)
+	for _, i := range images {
+		fmt.Fprintf(&b, "\nimage %q {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n",
+			i.name, i.digest(), i.length(), i.name+".img", "images/"+i.name+".img")
+		if sources {
+			b.WriteString("  sources = [\"mirror.m\"]\n")
+		}
+		b.WriteString("}\n")
+	}
+	p := s.path("spec.hcl")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	return p
+}
+
+func (s *site) installed(name string) []byte {
+	b, err := os.ReadFile(s.path("images", name+".img"))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// stagingSize is the size of the staging file of i, or -1.
+func (s *site) stagingSize(i img) int64 {
+	fi, err := os.Stat(s.path("store", "staging", "sha256", i.digest()+".part"))
+	if err != nil {
+		return -1
+	}
+	return fi.Size()
+}
+
+// waitFor polls cond until it holds or the test's patience ends.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
