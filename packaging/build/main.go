@@ -1,0 +1,94 @@
+// Command build writes prestaged's .deb and .rpm with the nfpm library, so a
+// release needs neither dpkg-deb nor rpmbuild:
+//
+//	go run ./packaging/build -version $(git describe --tags --always --dirty) \
+//	    -binary dist/prestaged -out dist/
+//
+// It reads packaging/nfpm.yaml, turns the git description into a version
+// dpkg and rpm both accept, generates the `--help` reference shipped in
+// /usr/share/doc/prestaged by running the binary, and writes
+// dist/prestaged_<version>_amd64.deb and dist/prestaged-<version>.x86_64.rpm.
+// It is a build tool: product code never imports it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	_ "github.com/goreleaser/nfpm/v2/deb" // registers the "deb" packager
+	_ "github.com/goreleaser/nfpm/v2/rpm" // registers the "rpm" packager
+)
+
+// options are the command line.
+type options struct {
+	describe string // git describe output
+	binary   string
+	config   string
+	out      string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.describe, "version", "", "version, as printed by `git describe --tags --always --dirty`")
+	flag.StringVar(&o.binary, "binary", "dist/prestaged", "the static prestaged binary (linux/amd64)")
+	flag.StringVar(&o.config, "config", "packaging/nfpm.yaml", "nfpm configuration; relative sources are resolved against its directory")
+	flag.StringVar(&o.out, "out", "dist", "directory the packages are written to")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	paths, err := run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "packaging/build:", err)
+		os.Exit(1)
+	}
+	for _, p := range paths {
+		fmt.Println(p)
+	}
+}
+
+// run builds every package and returns the paths written.
+func run(ctx context.Context, o options) ([]string, error) {
+	version, err := packageVersion(o.describe)
+	if err != nil {
+		return nil, err
+	}
+	binary, err := filepath.Abs(o.binary)
+	if err != nil {
+		return nil, fmt.Errorf("binary: %w", err)
+	}
+	docdir, err := os.MkdirTemp("", "prestaged-doc-")
+	if err != nil {
+		return nil, fmt.Errorf("doc dir: %w", err)
+	}
+	defer os.RemoveAll(docdir)
+	help, err := helpReference(ctx, binary)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(docdir, "prestaged-help.txt"), help, 0o644); err != nil {
+		return nil, fmt.Errorf("help reference: %w", err)
+	}
+	vars := map[string]string{"VERSION": version, "BINARY": binary, "DOCDIR": docdir}
+	cfg, err := loadConfig(o.config, vars)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return nil, fmt.Errorf("output dir: %w", err)
+	}
+	var written []string
+	for _, t := range targets(version) {
+		p := filepath.Join(o.out, t.file)
+		if err := writePackage(cfg, t.format, p); err != nil {
+			return nil, err
+		}
+		written = append(written, p)
+	}
+	return written, nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/goreleaser/nfpm/v2"
+)
+
+// target is one package format and the file name it is written to.
+type target struct {
+	format string
+	file   string
+}
+
+// targets names the packages the way `make packages` promises: the Debian
+// convention for the .deb; for the .rpm the version without the rpm
+// release, so both files carry the same version string.
+func targets(version string) []target {
+	return []target{
+		{format: "deb", file: fmt.Sprintf("prestaged_%s_amd64.deb", version)},
+		{format: "rpm", file: fmt.Sprintf("prestaged-%s.x86_64.rpm", version)},
+	}
+}
+
+// loadConfig reads the nfpm configuration, expanding ${NAME} from vars
+// only (never from the environment, so builds are reproducible), and makes
+// relative sources and scripts absolute against the file's directory.
+func loadConfig(path string, vars map[string]string) (*nfpm.Config, error) {
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("nfpm config: %w", err)
+	}
+	cfg, err := nfpm.ParseFileWithEnvMapping(path, func(name string) string { return vars[name] })
+	if err != nil {
+		return nil, fmt.Errorf("nfpm config %s: %w", path, err)
+	}
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	for _, c := range cfg.Contents {
+		c.Source = abs(c.Source)
+	}
+	s := &cfg.Scripts
+	s.PreInstall, s.PostInstall = abs(s.PreInstall), abs(s.PostInstall)
+	s.PreRemove, s.PostRemove = abs(s.PreRemove), abs(s.PostRemove)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("nfpm config %s: %w", path, err)
+	}
+	return &cfg, nil
+}
+
+// writePackage writes one format to path, through a temporary file so a
+// failed build leaves no truncated package behind.
+func writePackage(cfg *nfpm.Config, format, path string) error {
+	info, err := cfg.Get(format)
+	if err != nil {
+		return fmt.Errorf("%s: %w", format, err)
+	}
+	info = nfpm.WithDefaults(info)
+	pkg, err := nfpm.Get(format)
+	if err != nil {
+		return fmt.Errorf("%s: %w", format, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("%s: %w", format, err)
+	}
+	defer os.Remove(tmp.Name())
+	info.Target = path
+	if err := pkg.Package(info, tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("%s package: %w", format, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("%s: %w", format, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("%s: %w", format, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("%s: %w", format, err)
+	}
+	return nil
+}

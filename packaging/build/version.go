@@ -1,0 +1,66 @@
+package main
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+)
+
+var (
+	// bareHash is `git describe --always` in a repository without tags.
+	bareHash = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
+	// sinceTag is "<tag>-<commits since>-g<hash>".
+	sinceTag = regexp.MustCompile(`^(.+)-([0-9]+)-g([0-9a-f]{4,40})$`)
+	// notAllowed are characters outside what both dpkg (upstream version
+	// without a revision) and rpm (no '-') accept.
+	notAllowed = regexp.MustCompile(`[^A-Za-z0-9.~+]+`)
+)
+
+// packageVersion turns `git describe --tags --always --dirty` output into a
+// version both dpkg and rpm accept and order sensibly:
+//
+//	v1.2.3                      -> 1.2.3
+//	v1.2.3-rc1                  -> 1.2.3~rc1               (before 1.2.3)
+//	v1.2.3-4-gabc1234           -> 1.2.3+4.gabc1234        (after 1.2.3)
+//	v1.2.3-4-gabc1234-dirty     -> 1.2.3+4.gabc1234.dirty
+//	abc1234                     -> 0.0.0+git.abc1234       (no tag yet)
+//
+// A tag that does not start with a digit is kept as build metadata after
+// 0.0.0, so a package can always be built.
+func packageVersion(describe string) (string, error) {
+	s := strings.TrimSpace(describe)
+	if s == "" {
+		return "", errors.New("empty version: pass -version $(git describe --tags --always --dirty)")
+	}
+	var meta []string
+	s, dirty := strings.CutSuffix(s, "-dirty")
+	switch m := sinceTag.FindStringSubmatch(s); {
+	case bareHash.MatchString(s):
+		s, meta = "", []string{"git", s}
+	case m != nil:
+		s, meta = m[1], []string{m[2], "g" + m[3]}
+	}
+	upstream, pre, _ := strings.Cut(strings.TrimLeft(s, "vV"), "-")
+	if upstream == "" || upstream[0] < '0' || upstream[0] > '9' {
+		if s != "" {
+			meta = append([]string{s}, meta...)
+		}
+		upstream, pre = "0.0.0", ""
+	}
+	if dirty {
+		meta = append(meta, "dirty")
+	}
+	v := clean(upstream)
+	if pre != "" {
+		v += "~" + clean(pre)
+	}
+	if len(meta) > 0 {
+		v += "+" + clean(strings.Join(meta, "."))
+	}
+	return v, nil
+}
+
+// clean replaces runs of characters dpkg or rpm reject with a dot.
+func clean(s string) string {
+	return strings.Trim(notAllowed.ReplaceAllString(s, "."), ".")
+}

@@ -1,0 +1,98 @@
+package packaging
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prestaged/prestaged/internal/testutil"
+)
+
+// TestQuattor renders the ncm-metaconfig template with Perl's Template
+// Toolkit from JSON equivalents of Pan contents, as ncm-metaconfig would,
+// and validates each result with `prestaged validate`.
+func TestQuattor(t *testing.T) {
+	perl := testutil.Need(t, "perl")
+	if err := exec.Command(perl, "-MTemplate", "-MJSON::PP", "-e1").Run(); err != nil {
+		testutil.Unavailable(t, "Perl's Template Toolkit is not installed (libtemplate-perl)")
+	}
+	b := build(t)
+	tests := []struct {
+		name, contents string
+		want           []string // in the rendered spec
+	}{
+		{"example profile", "../examples/quattor/batch-node.json", []string{
+			`parents = ["lxb0012.example.org:7946", "lxb0013.example.org:7946"]`,
+			`size = 10737418240`, `trust = "cern"`}},
+		{"defaults only", "testdata/quattor-empty.json", []string{`store = "/var/lib/prestaged"`}},
+		{"escapes", "testdata/quattor-escapes.json", []string{
+			`list = "https://example.org/$${list}.list"`, `endorser_dn = "/CN=\"quoted\" \\ %%{x}"`,
+			`endorser_ca = "/CN=tab\there"`, `pipelined = false`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := run(t, perl, "../examples/quattor/render.pl", "../examples/quattor/metaconfig", "prestaged/spec", tt.contents)
+			path := filepath.Join(t.TempDir(), "spec.hcl")
+			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			run(t, b.binary, "validate", path)
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("rendered spec lacks %s:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// TestQuattorExampleInSync checks that batch-node.json, which the test
+// renders, says what the Pan profile batch-node.pan says: every value of
+// the JSON appears in the Pan file as a literal.
+func TestQuattorExampleInSync(t *testing.T) {
+	pan, err := os.ReadFile("../examples/quattor/batch-node.pan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../examples/quattor/batch-node.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contents any
+	if err := json.Unmarshal(raw, &contents); err != nil {
+		t.Fatal(err)
+	}
+	for _, lit := range literals(contents) {
+		if !strings.Contains(string(pan), lit) {
+			t.Errorf("batch-node.pan lacks %s, which batch-node.json has", lit)
+		}
+	}
+}
+
+// literals lists the Pan spelling of every key and leaf value.
+func literals(v any) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		var out []string
+		for k, e := range v {
+			out = append(out, fmt.Sprintf("%q", k))
+			out = append(out, literals(e)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, literals(e)...)
+		}
+		return out
+	case string:
+		return []string{fmt.Sprintf("%q", v)}
+	case float64:
+		return []string{fmt.Sprintf("%.0f", v)}
+	}
+	return []string{fmt.Sprint(v)}
+}
