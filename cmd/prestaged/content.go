@@ -22,7 +22,10 @@ func (c storeContent) Open(ctx context.Context, d digest.Digest, size, off int64
 	if errors.Is(err, store.ErrAbsent) || errors.Is(err, store.ErrIncomplete) {
 		return nil, fmt.Errorf("%w: %w", peer.ErrNotYet, err)
 	}
-	return fl, err
+	if err != nil {
+		return nil, err
+	}
+	return fl, nil
 }
 
 func (c storeContent) Have(d digest.Digest) (int64, bool, error) {

@@ -123,7 +123,7 @@ type FollowOptions struct {
 // covers the instant between a writer creating the file and locking it.
 const (
 	followPollMin = 2 * time.Millisecond
-	followPollMax = 50 * time.Millisecond
+	followPollMax = 10 * time.Millisecond
 	abandonGrace  = 200 * time.Millisecond
 )
 

@@ -161,18 +161,40 @@ func (w *Staging) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 || off+int64(len(p)) > w.size {
 		return 0, fmt.Errorf("staging %s: %d bytes at %d: %w", w.d.Short(), len(p), off, ErrOverflow)
 	}
+	if err := w.goRandom(); err != nil {
+		return 0, err
+	}
 	n, err := w.f.WriteAt(p, off)
 	if err != nil {
 		return n, fmt.Errorf("staging %s: %w", w.d.Short(), err)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.random = true
 	if off+int64(n) <= w.off {
 		return n, nil // already part of the prefix
 	}
 	w.pending.add(max(off, w.off), off+int64(n))
 	return n, w.advance()
+}
+
+// goRandom writes the progress record before the first out-of-order byte
+// lands: from then on the file's size is no longer its complete prefix, and
+// a peer server following the file must not serve bytes beyond it.
+func (w *Staging) goRandom() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.random {
+		return nil
+	}
+	w.random = true
+	return w.writeProgress()
+}
+
+func (w *Staging) writeProgress() error {
+	if err := renameio.WriteFile(w.s.ProgressPath(w.d), []byte(strconv.FormatInt(w.off, 10)), 0o644); err != nil {
+		return fmt.Errorf("staging %s: progress: %w", w.d.Short(), err)
+	}
+	return nil
 }
 
 // advance hashes pending spans that now touch the prefix and records the
@@ -192,7 +214,7 @@ func (w *Staging) advance() error {
 	if !grew {
 		return nil
 	}
-	return renameio.WriteFile(w.s.ProgressPath(w.d), []byte(strconv.FormatInt(w.off, 10)), 0o644)
+	return w.writeProgress()
 }
 
 // ReadAt reads back staged bytes.
