@@ -1,0 +1,140 @@
+package trust
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// An OpenSSL hashed directory names certificates <hash>.<n> and CRLs
+// <hash>.r<n>; prestaged also reads *.pem certificates.
+var (
+	certName = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$|\.pem$`)
+	crlName  = regexp.MustCompile(`^[0-9a-f]{8}\.r[0-9]+$`)
+)
+
+// caDir is what a ca_dir holds.
+type caDir struct {
+	roots         *x509.CertPool // self-signed certificates: trust anchors
+	intermediates *x509.CertPool // the others, usable to build chains
+	certs         []*x509.Certificate
+	crls          []*x509.RevocationList
+	skipped       []string // files that could not be read, for check details
+}
+
+// loadCADir reads the certificates and CRLs of dir. Unreadable files are
+// skipped and named, as OpenSSL does: one broken CA must not stop the rest.
+func loadCADir(dir string) (*caDir, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("ca_dir: %w", err)
+	}
+	ca := &caDir{roots: x509.NewCertPool(), intermediates: x509.NewCertPool()}
+	for _, e := range entries {
+		name := e.Name()
+		isCert, isCRL := certName.MatchString(name), crlName.MatchString(name)
+		if !isCert && !isCRL {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			ca.skipped = append(ca.skipped, name)
+			continue
+		}
+		if isCRL {
+			err = ca.addCRLs(b)
+		} else {
+			err = ca.addCerts(b)
+		}
+		if err != nil {
+			ca.skipped = append(ca.skipped, name)
+		}
+	}
+	return ca, nil
+}
+
+func (ca *caDir) addCerts(b []byte) error {
+	for _, der := range derBlocks(b, "CERTIFICATE") {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return err
+		}
+		ca.certs = append(ca.certs, c)
+		if bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(c) == nil {
+			ca.roots.AddCert(c)
+		} else {
+			ca.intermediates.AddCert(c)
+		}
+	}
+	return nil
+}
+
+func (ca *caDir) addCRLs(b []byte) error {
+	for _, der := range derBlocks(b, "X509 CRL") {
+		crl, err := x509.ParseRevocationList(der)
+		if err != nil {
+			return err
+		}
+		ca.crls = append(ca.crls, crl)
+	}
+	return nil
+}
+
+// derBlocks returns the PEM blocks of the given type in b, or b itself
+// when it is not PEM (DER).
+func derBlocks(b []byte, typ string) [][]byte {
+	if !bytes.Contains(b, []byte("-----BEGIN")) {
+		return [][]byte{b}
+	}
+	var out [][]byte
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			return out
+		}
+		if blk.Type == typ || (typ == "CERTIFICATE" && blk.Type == "TRUSTED CERTIFICATE") {
+			out = append(out, blk.Bytes)
+		}
+	}
+}
+
+// issuerOf finds the certificate in ca_dir that signed c.
+func (ca *caDir) issuerOf(c *x509.Certificate) *x509.Certificate {
+	for _, p := range ca.certs {
+		if bytes.Equal(p.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(p) == nil {
+			return p
+		}
+	}
+	return nil
+}
+
+// revoked reports whether a CRL in ca_dir, validly signed by c's issuer,
+// lists c's serial. It also returns a note for the check's detail.
+func (ca *caDir) revoked(c *x509.Certificate) (bool, string) {
+	issuer := ca.issuerOf(c)
+	if issuer == nil {
+		return false, "no issuer certificate in ca_dir to check CRLs against"
+	}
+	seen := 0
+	for _, crl := range ca.crls {
+		if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) || crl.CheckSignatureFrom(issuer) != nil {
+			continue
+		}
+		seen++
+		for _, e := range crl.RevokedCertificateEntries {
+			if e.SerialNumber != nil && e.SerialNumber.Cmp(c.SerialNumber) == 0 {
+				return true, fmt.Sprintf("serial %X revoked on %s by a CRL of the issuer",
+					c.SerialNumber, e.RevocationTime.UTC().Format(dateLayout))
+			}
+		}
+	}
+	if seen == 0 {
+		return false, "no CRL of the issuer in ca_dir"
+	}
+	return false, fmt.Sprintf("serial %X not in %d CRL(s) of the issuer", c.SerialNumber, seen)
+}

@@ -1,0 +1,275 @@
+package trust
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"time"
+)
+
+// dateLayout is how HEPiX lists write dates: RFC 3339 in UTC with a Z.
+const dateLayout = "2006-01-02T15:04:05Z"
+
+// UnmarshalJSON reads {"hv:imagelist": {...}}, keeping unknown keys.
+func (l *List) UnmarshalJSON(b []byte) error {
+	outer, err := object(b, "the document")
+	if err != nil {
+		return err
+	}
+	inner, ok := outer["hv:imagelist"]
+	if !ok {
+		return errors.New(`no "hv:imagelist" object at the top level`)
+	}
+	delete(outer, "hv:imagelist")
+	m, err := object(inner, "hv:imagelist")
+	if err != nil {
+		return err
+	}
+	*l = List{}
+	err = errors.Join(
+		takeTime(m, "dc:date:created", &l.Created),
+		takeTime(m, "dc:date:expires", &l.Expires),
+		takeString(m, "dc:identifier", &l.ID),
+		takeString(m, "dc:title", &l.Title),
+		takeString(m, "dc:description", &l.Description),
+		takeString(m, "dc:source", &l.Source),
+		takeString(m, "hv:uri", &l.URI),
+		takeString(m, "hv:version", &l.Version),
+	)
+	if err != nil {
+		return err
+	}
+	if raw, ok := take(m, "hv:endorser"); ok {
+		if err := json.Unmarshal(raw, &l.Endorser); err != nil {
+			return fmt.Errorf("hv:endorser: %w", err)
+		}
+	}
+	if raw, ok := take(m, "hv:images"); ok {
+		if l.Images, err = unmarshalImages(raw); err != nil {
+			return err
+		}
+	}
+	l.extra, l.outerExtra = nilIfEmpty(m), nilIfEmpty(outer)
+	return nil
+}
+
+func unmarshalImages(raw json.RawMessage) ([]ListImage, error) {
+	var arr []json.RawMessage
+	if err := json.Unmarshal(raw, &arr); err != nil {
+		return nil, fmt.Errorf("hv:images: %w", err)
+	}
+	images := make([]ListImage, 0, len(arr))
+	for i, w := range arr {
+		wrapper, err := object(w, fmt.Sprintf("hv:images[%d]", i))
+		if err != nil {
+			return nil, err
+		}
+		inner, ok := take(wrapper, "hv:image")
+		if !ok {
+			return nil, fmt.Errorf("hv:images[%d] has no hv:image", i)
+		}
+		var im ListImage
+		if err := json.Unmarshal(inner, &im); err != nil {
+			return nil, fmt.Errorf("hv:images[%d]: %w", i, err)
+		}
+		im.wrapper = nilIfEmpty(wrapper)
+		images = append(images, im)
+	}
+	return images, nil
+}
+
+// MarshalJSON writes the list with the unknown keys it was read with.
+func (l List) MarshalJSON() ([]byte, error) {
+	m := clone(l.extra)
+	putTime(m, "dc:date:created", l.Created)
+	putTime(m, "dc:date:expires", l.Expires)
+	putString(m, "dc:identifier", l.ID)
+	putString(m, "dc:title", l.Title)
+	putString(m, "dc:description", l.Description)
+	putString(m, "dc:source", l.Source)
+	putString(m, "hv:uri", l.URI)
+	putString(m, "hv:version", l.Version)
+	m["hv:endorser"] = l.Endorser
+	images := make([]any, len(l.Images))
+	for i, im := range l.Images {
+		w := clone(im.wrapper)
+		w["hv:image"] = im
+		images[i] = w
+	}
+	m["hv:images"] = images
+	outer := clone(l.outerExtra)
+	outer["hv:imagelist"] = m
+	return json.Marshal(outer)
+}
+
+// UnmarshalJSON reads hv:endorser: {"hv:x509": {...}}.
+func (e *Endorser) UnmarshalJSON(b []byte) error {
+	outer, err := object(b, "hv:endorser")
+	if err != nil {
+		return err
+	}
+	*e = Endorser{}
+	raw, ok := take(outer, "hv:x509")
+	if !ok {
+		e.outerKeys = nilIfEmpty(outer)
+		return nil
+	}
+	m, err := object(raw, "hv:x509")
+	if err != nil {
+		return err
+	}
+	err = errors.Join(
+		takeString(m, "dc:creator", &e.Creator),
+		takeString(m, "hv:ca", &e.CA),
+		takeString(m, "hv:dn", &e.DN),
+		takeString(m, "hv:email", &e.Email),
+	)
+	e.extra, e.outerKeys = nilIfEmpty(m), nilIfEmpty(outer)
+	return err
+}
+
+// MarshalJSON writes hv:endorser with its unknown keys.
+func (e Endorser) MarshalJSON() ([]byte, error) {
+	m := clone(e.extra)
+	putString(m, "dc:creator", e.Creator)
+	putString(m, "hv:ca", e.CA)
+	putString(m, "hv:dn", e.DN)
+	putString(m, "hv:email", e.Email)
+	outer := clone(e.outerKeys)
+	outer["hv:x509"] = m
+	return json.Marshal(outer)
+}
+
+// UnmarshalJSON reads one hv:image object, keeping unknown keys.
+func (im *ListImage) UnmarshalJSON(b []byte) error {
+	m, err := object(b, "hv:image")
+	if err != nil {
+		return err
+	}
+	*im = ListImage{}
+	err = errors.Join(
+		takeString(m, "dc:identifier", &im.ID),
+		takeString(m, "dc:title", &im.Title),
+		takeString(m, "dc:description", &im.Description),
+		takeString(m, "hv:uri", &im.URI),
+		takeInt(m, "hv:size", &im.Size),
+		takeString(m, "hv:version", &im.Version),
+		takeString(m, "sl:checksum:sha512", &im.SHA512),
+		takeString(m, "sl:checksum:sha256", &im.SHA256),
+		takeString(m, "sl:arch", &im.Arch),
+		takeString(m, "sl:os", &im.OS),
+		takeString(m, "sl:osversion", &im.OSVersion),
+		takeString(m, "sl:comments", &im.Comments),
+		takeString(m, "hv:hypervisor", &im.Hypervisor),
+	)
+	im.extra = nilIfEmpty(m)
+	return err
+}
+
+// MarshalJSON writes one hv:image with its unknown keys.
+func (im ListImage) MarshalJSON() ([]byte, error) {
+	m := clone(im.extra)
+	putString(m, "dc:identifier", im.ID)
+	putString(m, "dc:title", im.Title)
+	putString(m, "dc:description", im.Description)
+	putString(m, "hv:uri", im.URI)
+	m["hv:size"] = im.Size
+	putString(m, "hv:version", im.Version)
+	putString(m, "sl:checksum:sha512", im.SHA512)
+	putString(m, "sl:checksum:sha256", im.SHA256)
+	putString(m, "sl:arch", im.Arch)
+	putString(m, "sl:os", im.OS)
+	putString(m, "sl:osversion", im.OSVersion)
+	putString(m, "sl:comments", im.Comments)
+	putString(m, "hv:hypervisor", im.Hypervisor)
+	return json.Marshal(m)
+}
+
+func object(b []byte, what string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, fmt.Errorf("%s is not a JSON object", what)
+	}
+	return m, nil
+}
+
+func take(m map[string]json.RawMessage, key string) (json.RawMessage, bool) {
+	raw, ok := m[key]
+	delete(m, key)
+	return raw, ok && !bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+}
+
+// takeString accepts a JSON string, or a number as its literal text: some
+// lists write hv:version as 1.
+func takeString(m map[string]json.RawMessage, key string, dst *string) error {
+	raw, ok := take(m, key)
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err == nil {
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return fmt.Errorf("%s: want a string, got %.40s", key, raw)
+	}
+	*dst = n.String()
+	return nil
+}
+
+// takeInt accepts a JSON integer, or a string holding one.
+func takeInt(m map[string]json.RawMessage, key string, dst *int64) error {
+	var s string
+	if err := takeString(m, key, &s); err != nil || s == "" {
+		return err
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%s: want an integer, got %q", key, s)
+	}
+	*dst = n
+	return nil
+}
+
+func takeTime(m map[string]json.RawMessage, key string, dst *time.Time) error {
+	var s string
+	if err := takeString(m, key, &s); err != nil || s == "" {
+		return err
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("%s: want an RFC 3339 date such as 2011-03-10T17:09:12Z, got %q", key, s)
+	}
+	*dst = t.UTC()
+	return nil
+}
+
+func putString(m map[string]any, key, v string) {
+	if v != "" {
+		m[key] = v
+	}
+}
+
+func putTime(m map[string]any, key string, t time.Time) {
+	if !t.IsZero() {
+		m[key] = t.UTC().Format(dateLayout)
+	}
+}
+
+func clone(extra map[string]json.RawMessage) map[string]any {
+	m := make(map[string]any, len(extra)+16)
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+func nilIfEmpty(m map[string]json.RawMessage) map[string]json.RawMessage {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
+}
