@@ -12,6 +12,8 @@ import (
 	_ "github.com/google/go-cmp/cmp"
 	_ "github.com/google/renameio/v2"
 	_ "github.com/goreleaser/nfpm/v2"
+	_ "github.com/goreleaser/nfpm/v2/deb"
+	_ "github.com/goreleaser/nfpm/v2/rpm"
 	_ "github.com/hashicorp/hcl/v2"
 	_ "github.com/minio/sha256-simd"
 	_ "github.com/prometheus/client_golang/prometheus"
