@@ -1,0 +1,164 @@
+package torrent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/prestaged/prestaged/fetchers"
+)
+
+var _ fetchers.Fetcher = (*Fetcher)(nil)
+
+// MetainfoFunc finds the metainfo of the image a request names: from the
+// image's torrent_url, from a peer's GET /v1/torrents/..., or made locally.
+// An error wrapping fetchers.ErrNotFound means this image has no swarm.
+type MetainfoFunc func(ctx context.Context, req fetchers.Request) (*metainfo.MetaInfo, error)
+
+// PeersFunc lists explicit peers, "host:port" of their torrent listeners
+// (tree parents, the tree's hosts). It is called when a fetch starts and
+// again every PeerRefresh while it runs, so peers that were down are
+// retried. nil means none: the tracker alone finds peers.
+type PeersFunc func() []string
+
+// PeerRefresh is how often a running fetch offers its explicit peers to
+// the client again.
+const PeerRefresh = 5 * time.Second
+
+// Fetcher fetches images from the Swarm it was made by.
+type Fetcher struct {
+	s        *Swarm
+	metainfo MetainfoFunc
+	peers    PeersFunc
+}
+
+// Fetcher returns the swarm source of images: metainfo says what to fetch
+// and peers whom to ask besides the tracker.
+func (s *Swarm) Fetcher(metainfo MetainfoFunc, peers PeersFunc) *Fetcher {
+	return &Fetcher{s: s, metainfo: metainfo, peers: peers}
+}
+
+// Fetch implements fetchers.Fetcher. dst must be a fetchers.RandomDst:
+// pieces land in any order, each written once, whole, after its SHA-1
+// passed. Pieces entirely below dst.Offset() are taken as complete and not
+// fetched again. While it runs, the Swarm also serves the pieces it has
+// from dst to other peers. Fetch returns nil once every piece is in dst,
+// and drops the torrent: to keep seeding, the caller calls Seed with the
+// blob's path once the engine committed it.
+//
+// Errors: Permanent when dst cannot take pieces or the metainfo does not
+// describe this image; ErrStalled (retryable) when no piece completes for
+// Config.StallTimeout; ctx's error when ctx ends first.
+func (f *Fetcher) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
+	rd, ok := dst.(fetchers.RandomDst)
+	if !ok {
+		return fetchers.Permanentf("torrent: image %s: destination cannot take pieces out of order (%T)", req.Image, dst)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("torrent: image %s: %w", req.Image, err)
+	}
+	prefix := rd.Offset()
+	if prefix >= req.Size {
+		return nil // nothing to fetch; an empty image has no torrent at all
+	}
+	mi, err := f.metainfo(ctx, req)
+	if err != nil {
+		return fmt.Errorf("torrent: image %s: metainfo: %w", req.Image, err)
+	}
+	ih := mi.HashInfoBytes()
+	info, err := checkInfo(mi, req)
+	if err != nil {
+		return fmt.Errorf("torrent %s: image %s: %w", ih.HexString(), req.Image, err)
+	}
+	b := newBacking(info, rd, rd, func(_, end int64) bool { return end <= prefix })
+	b.prefix = rd.Offset
+	t, err := f.s.addFetch(mi, b)
+	if err != nil {
+		b.Close()
+		return fetchers.Permanent(fmt.Errorf("torrent %s: image %s: %w", ih.HexString(), req.Image, err))
+	}
+	defer f.s.Drop(ih)
+	t.DownloadAll()
+	if err := f.wait(ctx, t, b); err != nil {
+		return fmt.Errorf("torrent %s: image %s: %w", ih.HexString(), req.Image, err)
+	}
+	return nil
+}
+
+// checkInfo decodes mi's info and checks it against the request.
+func checkInfo(mi *metainfo.MetaInfo, req fetchers.Request) (*metainfo.Info, error) {
+	info, err := singleFileInfo(mi)
+	if err != nil {
+		return nil, fetchers.Permanent(err)
+	}
+	switch {
+	case info.Length > req.Size:
+		return nil, fmt.Errorf("metainfo has %d bytes, the image %d: %w", info.Length, req.Size, fetchers.ErrTooLong)
+	case info.Length < req.Size:
+		// Retryable, as for every source that ends early (fetcherstest.Suite);
+		// a retry gets the same metainfo and fails fast.
+		return nil, fmt.Errorf("metainfo has %d bytes, the image %d: %w", info.Length, req.Size, fetchers.ErrTooShort)
+	}
+	return info, nil
+}
+
+// addFetch adds mi's torrent for fetching into b.
+func (s *Swarm) addFetch(mi *metainfo.MetaInfo, b *backing) (*torrent.Torrent, error) {
+	ih := mi.HashInfoBytes()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.active[ih]; ok {
+		return nil, ErrBusy
+	}
+	t, err := s.addLocked(mi, b)
+	if err != nil {
+		return nil, err
+	}
+	s.active[ih] = &entry{t: t}
+	return t, nil
+}
+
+// wait returns once every piece of b is complete, or fails on a write
+// error, a stall or ctx.
+func (f *Fetcher) wait(ctx context.Context, t *torrent.Torrent, b *backing) error {
+	stall := time.NewTimer(f.s.cfg.StallTimeout)
+	defer stall.Stop()
+	refresh := time.NewTicker(PeerRefresh)
+	defer refresh.Stop()
+	f.addPeers(t)
+	for {
+		select {
+		case <-b.done:
+			return nil
+		case <-b.changed:
+			if _, err := b.progress(); err != nil {
+				return err
+			}
+			stall.Reset(f.s.cfg.StallTimeout)
+		case <-refresh.C:
+			f.addPeers(t)
+		case <-stall.C:
+			n, _ := b.progress()
+			return fmt.Errorf("%d of %d pieces after %s without a new one: %w",
+				n, len(b.state), f.s.cfg.StallTimeout, fetchers.ErrStalled)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// addPeers offers the explicit peers to the client. Peers it already knows
+// or is connected to are not dialled twice.
+func (f *Fetcher) addPeers(t *torrent.Torrent) {
+	if f.peers == nil {
+		return
+	}
+	var ps []torrent.PeerInfo
+	for _, p := range f.peers() {
+		ps = append(ps, torrent.PeerInfo{Addr: torrent.StringAddr(p), Source: torrent.PeerSourceDirect})
+	}
+	t.AddPeers(ps)
+}

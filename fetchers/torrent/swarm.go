@@ -1,0 +1,252 @@
+// Package torrent is prestaged's BitTorrent source: a Swarm node (one
+// anacrolix/torrent client per process) that seeds verified blobs read-only
+// from their paths and fetches images straight into the engine's staging
+// file, plus deterministic metainfo (Make) so every host derives the same
+// info-hash from the same image without a published .torrent.
+//
+// Piece hashes (SHA-1, v1) are transport checks only: the engine verifies
+// the image's sha256 or sha512 after a fetch, as for every source. Piece
+// completion lives in memory; nothing is written beside the image. uTP is
+// off, and so are DHT and PEX unless Config turns them on: peers come from
+// the caller (tree parents, a host list) and an optional tracker.
+//
+// torrent imports only fetchers and the anacrolix modules; it knows nothing
+// of the engine, the store or HCL.
+package torrent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
+	"golang.org/x/time/rate"
+)
+
+// DefaultStallTimeout is how long a fetch may go without completing a piece
+// when Config.StallTimeout is zero.
+const DefaultStallTimeout = 30 * time.Second
+
+// ErrBusy: the torrent is already being fetched or seeded from elsewhere in
+// this Swarm. Drop it first.
+var ErrBusy = errors.New("torrent already active in this swarm")
+
+// Config configures a Swarm. The zero value listens on a random port of
+// every address, with no tracker and no upload limit.
+type Config struct {
+	// Listen is the host:port peers connect to (the spec's torrent.listen,
+	// e.g. ":6881"). Empty means port 0: any free port.
+	Listen string
+	// Tracker is an announce URL added to every torrent, besides those of its
+	// metainfo. Empty: explicit peers only.
+	Tracker string
+	// UploadLimit caps what the Swarm uploads, in bytes per second. 0: none.
+	UploadLimit int64
+	// StallTimeout fails a fetch that completes no piece for this long.
+	StallTimeout time.Duration
+	// DHT and PEX turn on peer discovery beyond explicit peers and the
+	// tracker. Off by default: a farm knows its peers.
+	DHT, PEX bool
+	// Logger receives the BitTorrent client's messages. nil: discarded.
+	Logger *slog.Logger
+}
+
+// Swarm is this process's node in the BitTorrent swarms of its images.
+// Its methods are safe for concurrent use.
+type Swarm struct {
+	cfg Config
+	cl  *torrent.Client
+
+	mu     sync.Mutex
+	active map[metainfo.Hash]*entry
+}
+
+type entry struct {
+	t    *torrent.Torrent
+	path string // the blob seeded, or "" while fetching
+}
+
+// New starts a Swarm listening on cfg.Listen. Close it when done.
+func New(cfg Config) (*Swarm, error) {
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
+	cc, err := clientConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := torrent.NewClient(cc)
+	if err != nil {
+		return nil, fmt.Errorf("torrent: listen %q: %w", cfg.Listen, err)
+	}
+	return &Swarm{cfg: cfg, cl: cl, active: make(map[metainfo.Hash]*entry)}, nil
+}
+
+func clientConfig(cfg Config) (*torrent.ClientConfig, error) {
+	cc := torrent.NewDefaultClientConfig()
+	listen := cfg.Listen
+	if listen == "" {
+		listen = ":0"
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil, fmt.Errorf("torrent: listen %q: %w", cfg.Listen, err)
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		cc.DisableIPv6 = ip.To4() != nil
+		cc.DisableIPv4 = ip.To4() == nil
+	}
+	cc.SetListenAddr(net.JoinHostPort(host, port))
+	cc.DisableUTP = true // uTP only pays off across congested WANs; TCP fills a LAN
+	cc.NoDHT, cc.DisablePEX = !cfg.DHT, !cfg.PEX
+	cc.NoDefaultPortForwarding = true
+	cc.DisableWebseeds, cc.DisableWebtorrent = true, true
+	cc.Seed = true
+	cc.DefaultStorage = noDefaultStorage{}
+	if cfg.UploadLimit > 0 {
+		cc.UploadRateLimiter = rate.NewLimiter(rate.Limit(cfg.UploadLimit), 0)
+	}
+	cc.Slogger = cfg.Logger
+	if cc.Slogger == nil {
+		cc.Slogger = slog.New(slog.DiscardHandler)
+	}
+	return cc, nil
+}
+
+// Addr is the address the Swarm accepts peers on.
+func (s *Swarm) Addr() net.Addr {
+	if as := s.cl.ListenAddrs(); len(as) > 0 {
+		return as[0]
+	}
+	return nil
+}
+
+// Port is the TCP port the Swarm accepts peers on, for explicit peer lists.
+func (s *Swarm) Port() int { return s.cl.LocalPort() }
+
+// Close drops every torrent and stops the client.
+func (s *Swarm) Close() error {
+	return errors.Join(s.cl.Close()...)
+}
+
+// Seed serves the complete, verified blob at blobPath as mi's torrent until
+// Drop or Close. The blob is opened read-only and never copied. Its pieces
+// are taken as complete without rehashing: the store wrote the blob only
+// after its sha256 or sha512 matched, so hashing 10 GB again here would prove
+// nothing; its size is checked against the metainfo. A metainfo made for
+// other bytes shows up as peers rejecting our pieces, not as corruption.
+func (s *Swarm) Seed(ctx context.Context, mi *metainfo.MetaInfo, blobPath string) error {
+	ih := mi.HashInfoBytes()
+	info, err := singleFileInfo(mi)
+	if err != nil {
+		return fmt.Errorf("torrent %s: seed %s: %w", ih.HexString(), blobPath, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("torrent %s: seed %s: %w", ih.HexString(), blobPath, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.active[ih]; ok {
+		if e.path == blobPath {
+			return nil
+		}
+		return fmt.Errorf("torrent %s: seed %s: %w", ih.HexString(), blobPath, ErrBusy)
+	}
+	f, err := openBlob(blobPath, info.Length)
+	if err != nil {
+		return fmt.Errorf("torrent %s: seed: %w", ih.HexString(), err)
+	}
+	b := newBacking(info, f, nil, func(int64, int64) bool { return true })
+	b.onDone = f.Close
+	t, err := s.addLocked(mi, b)
+	if err != nil {
+		b.Close()
+		return fmt.Errorf("torrent %s: seed %s: %w", ih.HexString(), blobPath, err)
+	}
+	s.active[ih] = &entry{t: t, path: blobPath}
+	return nil
+}
+
+func openBlob(path string, size int64) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() != size {
+		err = fmt.Errorf("%s has %d bytes, the metainfo %d", path, fi.Size(), size)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// Drop stops seeding or fetching the torrent with info-hash ih. Once it
+// returns, the Swarm no longer touches the blob or dst.
+func (s *Swarm) Drop(ih metainfo.Hash) {
+	s.mu.Lock()
+	e, ok := s.active[ih]
+	delete(s.active, ih)
+	s.mu.Unlock()
+	if ok {
+		e.t.Drop()
+	}
+}
+
+// Seeding lists the info-hashes the Swarm seeds from a blob.
+func (s *Swarm) Seeding() []metainfo.Hash {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []metainfo.Hash
+	for ih, e := range s.active {
+		if e.path != "" {
+			out = append(out, ih)
+		}
+	}
+	return out
+}
+
+// addLocked adds mi's torrent over b. Only our own peers and trackers are
+// used: webseeds, DHT nodes and metainfo sources of a published .torrent
+// would reach outside the farm. Called with s.mu held.
+func (s *Swarm) addLocked(mi *metainfo.MetaInfo, b *backing) (*torrent.Torrent, error) {
+	spec, err := torrent.TorrentSpecFromMetaInfoErr(mi)
+	if err != nil {
+		return nil, err
+	}
+	spec.Storage = b
+	spec.DisableInitialPieceCheck = true
+	spec.Webseeds, spec.DhtNodes, spec.Sources = nil, nil, nil
+	if s.cfg.Tracker != "" {
+		spec.Trackers = append(spec.Trackers, []string{s.cfg.Tracker})
+	}
+	t, isNew, err := s.cl.AddTorrentSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	if !isNew {
+		return nil, ErrBusy
+	}
+	return t, nil
+}
+
+// singleFileInfo decodes mi's info and checks it describes one file, as
+// every prestaged torrent does.
+func singleFileInfo(mi *metainfo.MetaInfo) (*metainfo.Info, error) {
+	info, err := mi.UnmarshalInfo()
+	if err != nil {
+		return nil, fmt.Errorf("bad metainfo: %w", err)
+	}
+	if len(info.Files) != 0 || info.Length <= 0 || !info.HasV1() {
+		return nil, fmt.Errorf("bad metainfo: not a single-file v1 torrent")
+	}
+	return &info, nil
+}

@@ -1,0 +1,317 @@
+package torrent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/prestaged/prestaged/fetchers"
+)
+
+// testGuard bounds every fetch in these tests. It detects hangs; it is not
+// a speed requirement.
+const testGuard = 30 * time.Second
+
+func newSwarm(t *testing.T, cfg Config) *Swarm {
+	t.Helper()
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func peerAddr(s *Swarm) string { return fmt.Sprintf("127.0.0.1:%d", s.Port()) }
+
+// seeded is an image file, its metainfo and a Swarm seeding it.
+type seeded struct {
+	data []byte
+	path string
+	mi   *metainfo.MetaInfo
+	s    *Swarm
+}
+
+func seedImage(t *testing.T, size int) seeded {
+	t.Helper()
+	data := content(size, 42)
+	path := writeImage(t, "image.img", data)
+	mi, err := MakeFile(context.Background(), path, "", DefaultPieceLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSwarm(t, Config{})
+	if err := s.Seed(context.Background(), mi, path); err != nil {
+		t.Fatal(err)
+	}
+	return seeded{data, path, mi, s}
+}
+
+func request(size int) fetchers.Request {
+	return fetchers.Request{Image: "image", Size: int64(size)}
+}
+
+func fixedMetainfo(mi *metainfo.MetaInfo) MetainfoFunc {
+	return func(context.Context, fetchers.Request) (*metainfo.MetaInfo, error) { return mi, nil }
+}
+
+func fixedPeers(ps ...string) PeersFunc { return func() []string { return ps } }
+
+func TestFetchFromSwarm(t *testing.T) {
+	const size = 20<<20 + 777 // six pieces, the last one short
+	src := seedImage(t, size)
+	tests := []struct {
+		name   string
+		staged int // bytes in dst before the fetch
+	}{
+		{"whole image", 0},
+		{"resume after two pieces", 8 << 20},
+		{"resume inside a piece", 8<<20 + 1000},
+		{"only the last piece missing", 20 << 20},
+		{"already complete", size},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+			defer cancel()
+			s := newSwarm(t, Config{})
+			dst := newMemDst(size, src.data[:tt.staged])
+			f := s.Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s)))
+			if err := f.Fetch(ctx, request(size), dst); err != nil {
+				t.Fatalf("Fetch: %v", err)
+			}
+			if !bytes.Equal(dst.bytes(), src.data) || dst.Offset() != size {
+				t.Fatalf("dst differs from the image (offset %d of %d)", dst.Offset(), size)
+			}
+			// Whole pieces at or above the staged prefix were fetched;
+			// nothing below it was rewritten.
+			pieceStart := int64(tt.staged) / DefaultPieceLength * DefaultPieceLength
+			written, below := dst.stats()
+			if want := int64(size) - int64(tt.staged); written != want || below != 0 {
+				t.Errorf("wrote %d bytes (%d below the prefix), want %d (0); pieces from %d",
+					written, below, want, pieceStart)
+			}
+		})
+	}
+}
+
+// TestFetchThenSeed chains three swarms: the second fetches from the first,
+// then seeds its committed blob to the third.
+func TestFetchThenSeed(t *testing.T) {
+	const size = 12<<20 + 5
+	src := seedImage(t, size)
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+
+	mid := newSwarm(t, Config{})
+	dst := newMemDst(size, nil)
+	if err := mid.Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s))).Fetch(ctx, request(size), dst); err != nil {
+		t.Fatalf("first hop: %v", err)
+	}
+	// The engine commits dst into a blob, then seeds it.
+	blob := writeImage(t, "blob", dst.bytes())
+	if err := mid.Seed(ctx, src.mi, blob); err != nil {
+		t.Fatal(err)
+	}
+	src.s.Drop(src.mi.HashInfoBytes())
+
+	leaf := newSwarm(t, Config{})
+	dst2 := newMemDst(size, nil)
+	if err := leaf.Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(mid))).Fetch(ctx, request(size), dst2); err != nil {
+		t.Fatalf("second hop: %v", err)
+	}
+	if !bytes.Equal(dst2.bytes(), src.data) {
+		t.Fatal("second hop differs from the image")
+	}
+}
+
+func TestFetchErrors(t *testing.T) {
+	const size = 5<<20 + 1
+	data := content(size, 3)
+	mi, err := Make(bytes.NewReader(data), size, "image.img", DefaultPieceLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notFound := func(context.Context, fetchers.Request) (*metainfo.MetaInfo, error) {
+		return nil, fmt.Errorf("no torrent_url: %w", fetchers.ErrNotFound)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name      string
+		ctx       context.Context
+		meta      MetainfoFunc
+		size      int
+		dst       fetchers.Dst
+		want      error
+		permanent bool
+	}{
+		{"dst not random access", context.Background(), fixedMetainfo(mi), size, &seqDst{}, nil, true},
+		{"no metainfo", context.Background(), notFound, size, newMemDst(size, nil), fetchers.ErrNotFound, true},
+		{"metainfo longer than image", context.Background(), fixedMetainfo(mi), size - 1, newMemDst(size-1, nil), fetchers.ErrTooLong, true},
+		{"metainfo shorter than image", context.Background(), fixedMetainfo(mi), size + 1, newMemDst(size+1, nil), fetchers.ErrTooShort, false},
+		{"no peers: stall", context.Background(), fixedMetainfo(mi), size, newMemDst(size, nil), fetchers.ErrStalled, false},
+		{"cancelled", cancelled, fixedMetainfo(mi), size, newMemDst(size, nil), context.Canceled, false},
+	}
+	s := newSwarm(t, Config{StallTimeout: 300 * time.Millisecond})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Fetcher(tt.meta, nil).Fetch(tt.ctx, request(tt.size), tt.dst)
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) || fetchers.IsPermanent(err) != tt.permanent {
+				t.Errorf("Fetch: %v (permanent %v), want %v (permanent %v)",
+					err, fetchers.IsPermanent(err), tt.want, tt.permanent)
+			}
+		})
+	}
+}
+
+// seqDst is a Dst that takes bytes only in order.
+type seqDst struct{ bytes.Buffer }
+
+func (d *seqDst) Offset() int64 { return int64(d.Len()) }
+
+func TestSeedRejects(t *testing.T) {
+	data := content(3<<20, 4)
+	path := writeImage(t, "image.img", data)
+	mi, err := MakeFile(context.Background(), path, "", DefaultPieceLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := writeImage(t, "image.img", data[:1<<20])
+	s := newSwarm(t, Config{})
+	if err := s.Seed(context.Background(), mi, path); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		path string
+		want error // nil: success
+	}{
+		{"same blob again", path, nil},
+		{"same torrent, other path", other + "x", ErrBusy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.Seed(context.Background(), mi, tt.path)
+			if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("Seed: %v, want %v", err, tt.want)
+			}
+		})
+	}
+	s.Drop(mi.HashInfoBytes())
+	if err := s.Seed(context.Background(), mi, other); err == nil {
+		t.Error("Seed of a blob shorter than the metainfo succeeded")
+	}
+}
+
+// TestFetchCorruptSeeder: a seeder whose blob differs from the metainfo in
+// one piece. The fetcher never writes that piece to dst (its SHA-1 fails),
+// bans the seeder and stalls; a second fetch from a good seeder resumes from
+// the complete prefix in dst.
+func TestFetchCorruptSeeder(t *testing.T) {
+	const size = 16<<20 + 10
+	good := seedImage(t, size)
+	bad := append([]byte(nil), good.data...)
+	bad[DefaultPieceLength+5] ^= 0xff // piece 1
+	badPath := writeImage(t, "image.img", bad)
+	badSeed := newSwarm(t, Config{})
+	if err := badSeed.Seed(context.Background(), good.mi, badPath); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+
+	dst := newMemDst(size, nil)
+	first := newSwarm(t, Config{StallTimeout: 3 * time.Second})
+	err := first.Fetcher(fixedMetainfo(good.mi), fixedPeers(peerAddr(badSeed))).Fetch(ctx, request(size), dst)
+	if !errors.Is(err, fetchers.ErrStalled) || fetchers.IsPermanent(err) {
+		t.Fatalf("Fetch from a corrupt seeder: %v, want a retryable ErrStalled", err)
+	}
+	// Pieces come in random order, and the seeder is banned at its first bad
+	// piece: piece 0 may or may not have landed before.
+	got, prefix := dst.bytes(), dst.Offset()
+	if prefix > DefaultPieceLength {
+		t.Errorf("complete prefix %d reaches past the corrupt piece at %d", prefix, DefaultPieceLength)
+	}
+	if !bytes.Equal(got[DefaultPieceLength:2*DefaultPieceLength], make([]byte, DefaultPieceLength)) {
+		t.Error("bytes of the piece that failed its hash reached dst")
+	}
+	written, _ := dst.stats()
+
+	second := newSwarm(t, Config{})
+	if err := second.Fetcher(fixedMetainfo(good.mi), fixedPeers(peerAddr(good.s))).Fetch(ctx, request(size), dst); err != nil {
+		t.Fatalf("resume from a good seeder: %v", err)
+	}
+	if !bytes.Equal(dst.bytes(), good.data) {
+		t.Fatal("dst differs from the image after the resume")
+	}
+	// Only the complete prefix (piece 0) counts as staged: pieces that
+	// landed beyond the gap may be fetched again, but no byte is rewritten
+	// below the prefix of the moment.
+	total, below := dst.stats()
+	if second := total - written; second > size-prefix || below != 0 {
+		t.Errorf("resume wrote %d bytes (%d below the prefix); want at most %d (0)",
+			second, below, size-prefix)
+	}
+}
+
+func TestNewConfig(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr bool
+	}{
+		{"loopback, any port", Config{Listen: "127.0.0.1:0"}, false},
+		{"upload limit and tracker", Config{Listen: "127.0.0.1:0", UploadLimit: 100 << 20, Tracker: "http://127.0.0.1:1/announce"}, false},
+		{"no port", Config{Listen: "127.0.0.1"}, true},
+		{"invalid port", Config{Listen: "127.0.0.1:-1"}, true},
+		{"port taken", Config{Listen: taken.Addr().String()}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(tt.cfg)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("New: %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			defer s.Close()
+			if s.Port() == 0 || s.Addr() == nil {
+				t.Errorf("listening on port %d (%v)", s.Port(), s.Addr())
+			}
+		})
+	}
+}
+
+// TestNoFilesBesideImage: a Swarm writes nothing to its working directory
+// (anacrolix's default storage would create a piece-completion database).
+func TestNoFilesBesideImage(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	src := seedImage(t, 5<<20)
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+	s := newSwarm(t, Config{})
+	if err := s.Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s))).Fetch(ctx, request(5<<20), newMemDst(5<<20, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
+		t.Errorf("working directory holds %v (%v), want nothing", ents, err)
+	}
+}
