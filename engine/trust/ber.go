@@ -24,8 +24,34 @@ func berElement(b []byte, off, depth int) (int, error) {
 	if depth > maxBERDepth {
 		return 0, errors.New("BER nested too deep")
 	}
+	off, constructed, length, err := berHeader(b, off)
+	switch {
+	case err != nil:
+		return 0, err
+	case length < 0 && !constructed:
+		return 0, errors.New("indefinite length on a primitive BER element")
+	case length < 0:
+		return berIndefinite(b, off, depth)
+	case !constructed:
+		return off + length, nil
+	}
+	end := off + length
+	for off < end {
+		if off, err = berElement(b, off, depth+1); err != nil {
+			return 0, err
+		}
+	}
+	if off != end {
+		return 0, errors.New("BER element overruns its parent")
+	}
+	return end, nil
+}
+
+// berHeader reads an element's tag and length as pkcs7's converter does;
+// length is -1 for the indefinite form.
+func berHeader(b []byte, off int) (contents int, constructed bool, length int, err error) {
 	if off+2 > len(b) {
-		return 0, errors.New("BER element truncated")
+		return 0, false, 0, errors.New("BER element truncated")
 	}
 	tag := b[off]
 	off++
@@ -36,46 +62,29 @@ func berElement(b []byte, off, depth int) (int, error) {
 		off++
 	}
 	if off >= len(b) {
-		return 0, errors.New("BER element truncated")
+		return 0, false, 0, errors.New("BER element truncated")
 	}
-	constructed := tag&0x20 != 0
 	l := b[off]
 	off++
-	if l == 0x80 {
-		if !constructed {
-			return 0, errors.New("indefinite length on a primitive BER element")
-		}
-		return berIndefinite(b, off, depth)
-	}
-	length := int(l)
-	if l > 0x80 {
+	switch {
+	case l == 0x80:
+		return off, tag&0x20 != 0, -1, nil
+	case l < 0x80:
+		length = int(l)
+	default:
 		n := int(l & 0x7f)
 		if n > 4 || off+n > len(b) || b[off] == 0 {
-			return 0, errors.New("bad BER length")
+			return 0, false, 0, errors.New("bad BER length")
 		}
-		length = 0
 		for range n {
 			length = length<<8 | int(b[off])
 			off++
 		}
 	}
-	if length < 0 || length > len(b)-off {
-		return 0, errors.New("BER length beyond the data")
+	if length > len(b)-off {
+		return 0, false, 0, errors.New("BER length beyond the data")
 	}
-	end := off + length
-	if !constructed {
-		return end, nil
-	}
-	for off < end {
-		var err error
-		if off, err = berElement(b, off, depth+1); err != nil {
-			return 0, err
-		}
-	}
-	if off != end {
-		return 0, errors.New("BER element overruns its parent")
-	}
-	return end, nil
+	return off, tag&0x20 != 0, length, nil
 }
 
 // berIndefinite reads children up to the end-of-contents octets. Like the

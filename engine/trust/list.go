@@ -85,7 +85,7 @@ func (im *ListImage) Digests() (sha512, sha256 digest.Digest, err error) {
 // being built by an endorser may lack dates. Errors wrap ErrMalformed.
 func ParseList(b []byte) (*List, error) {
 	var l List
-	if err := json.Unmarshal(b, &l); err != nil {
+	if err := l.UnmarshalJSON(b); err != nil { // directly: json.Unmarshal would validate b twice
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return &l, nil

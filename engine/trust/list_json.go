@@ -56,27 +56,27 @@ func (l *List) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// unmarshalImages decodes the array once and each hv:image once: nested
+// json.Unmarshal calls would re-validate the same bytes at every level.
 func unmarshalImages(raw json.RawMessage) ([]ListImage, error) {
-	var arr []json.RawMessage
+	var arr []map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &arr); err != nil {
-		return nil, fmt.Errorf("hv:images: %w", err)
+		return nil, fmt.Errorf("hv:images is not an array of objects")
 	}
-	images := make([]ListImage, 0, len(arr))
-	for i, w := range arr {
-		wrapper, err := object(w, fmt.Sprintf("hv:images[%d]", i))
-		if err != nil {
-			return nil, err
-		}
+	images := make([]ListImage, len(arr))
+	for i, wrapper := range arr {
 		inner, ok := take(wrapper, "hv:image")
 		if !ok {
 			return nil, fmt.Errorf("hv:images[%d] has no hv:image", i)
 		}
-		var im ListImage
-		if err := json.Unmarshal(inner, &im); err != nil {
+		m, err := object(inner, fmt.Sprintf("hv:images[%d]/hv:image", i))
+		if err != nil {
+			return nil, err
+		}
+		if err := images[i].fromMap(m); err != nil {
 			return nil, fmt.Errorf("hv:images[%d]: %w", i, err)
 		}
-		im.wrapper = nilIfEmpty(wrapper)
-		images = append(images, im)
+		images[i].wrapper = nilIfEmpty(wrapper)
 	}
 	return images, nil
 }
@@ -149,8 +149,12 @@ func (im *ListImage) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
+	return im.fromMap(m)
+}
+
+func (im *ListImage) fromMap(m map[string]json.RawMessage) error {
 	*im = ListImage{}
-	err = errors.Join(
+	err := errors.Join(
 		takeString(m, "dc:identifier", &im.ID),
 		takeString(m, "dc:title", &im.Title),
 		takeString(m, "dc:description", &im.Description),
@@ -190,8 +194,11 @@ func (im ListImage) MarshalJSON() ([]byte, error) {
 
 func object(b []byte, what string) (map[string]json.RawMessage, error) {
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil || m == nil {
-		return nil, fmt.Errorf("%s is not a JSON object", what)
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s is not a JSON object: %w", what, err)
+	}
+	if m == nil {
+		return nil, fmt.Errorf("%s is null, not a JSON object", what)
 	}
 	return m, nil
 }
