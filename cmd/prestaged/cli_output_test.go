@@ -193,3 +193,21 @@ func TestMetricsFile(t *testing.T) {
 		t.Errorf("metrics (-want +got):\n%s", diff)
 	}
 }
+
+// TestJSONInvalidSpec: with --json, a verb refusing an invalid spec must
+// still tell the operator where the problem is (on stderr, or in JSON).
+func TestJSONInvalidSpec(t *testing.T) {
+	p := newSite(t).path("spec.hcl")
+	bad := "image \"a\" {\n  sha256  = \"x\"\n  size    = 1\n  install = \"/srv/a.img\"\n}\n"
+	if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"apply", "plan", "status", "verify"} {
+		t.Run(verb, func(t *testing.T) {
+			r := run(t, verb, "--json", p)
+			if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "line 2") && !strings.Contains(r.stdout, `"line": 2`) {
+				t.Errorf("want exit 1 and the problem's line (2) somewhere, got %s", r)
+			}
+		})
+	}
+}
