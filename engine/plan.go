@@ -143,13 +143,11 @@ func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Ac
 
 // staged is how many bytes of d the store already holds.
 func (e *Engine) staged(d digest.Digest) int64 {
-	if b, ok := e.Store.Blob(d); ok {
-		return b.Size
+	h, err := e.Store.Have(d) // the complete prefix, not a sparse file's length
+	if err != nil {
+		return 0
 	}
-	if fi, err := os.Stat(e.Store.StagingPath(d)); err == nil {
-		return fi.Size()
-	}
-	return 0
+	return h.Bytes
 }
 
 func (e *Engine) sourceNames(img *spec.Image) []string {

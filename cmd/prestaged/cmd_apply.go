@@ -54,7 +54,7 @@ func addApplyFlags(c *cobra.Command, f *applyFlags) {
 
 // runApply is apply, or verify when verify is set.
 func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
-	s, _, err := loadSpec(path, c.ErrOrStderr(), f.asJSON)
+	s, _, err := loadSpec(path, c.ErrOrStderr(), false) // diagnostics to stderr, also with --json
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,6 +68,7 @@ func Install(ctx context.Context, b Blob, path string) (FileID, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
 	}
+	removeStaleCopies(dir, filepath.Base(path))
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".prestaged-*")
 	if err != nil {
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
@@ -86,6 +88,17 @@ func Install(ctx context.Context, b Blob, path string) (FileID, error) {
 		return FileID{}, err
 	}
 	return Identify(path)
+}
+
+// removeStaleCopies removes temporary copies a killed run left beside an
+// install path: up to a whole image each. The names are prestaged's own and
+// the caller holds the store lock, so none is being written.
+func removeStaleCopies(dir, base string) {
+	esc := strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`).Replace(base)
+	stale, _ := filepath.Glob(filepath.Join(dir, "."+esc+".prestaged-*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
 }
 
 func copyBlob(ctx context.Context, b Blob, dst *os.File) error {
