@@ -40,6 +40,18 @@ func (s *spans) takeFrom(off int64) (int64, bool) {
 	return 0, false
 }
 
+// trimBelow drops what lies below off: an in-order write covered it.
+func (s *spans) trimBelow(off int64) {
+	out := (*s)[:0]
+	for _, x := range *s {
+		if x.end > off {
+			x.start = max(x.start, off)
+			out = append(out, x)
+		}
+	}
+	*s = out
+}
+
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }

@@ -46,6 +46,7 @@ type Staging struct {
 	off     int64     // complete prefix
 	pending spans     // landed out of order, beyond off
 	random  bool      // WriteAt was used: keep the progress record
+	written int64     // prefix in the progress record
 	resumed int64     // bytes found staged when opened
 }
 
@@ -95,7 +96,7 @@ func (w *Staging) resume(ctx context.Context) error {
 	if err := w.hashFile(ctx, 0, prefix); err != nil {
 		return err
 	}
-	w.off, w.resumed = prefix, prefix
+	w.off, w.resumed, w.written = prefix, prefix, prefix
 	_, err = w.f.Seek(prefix, io.SeekStart)
 	return err
 }
@@ -150,10 +151,20 @@ func (w *Staging) Write(p []byte) (int, error) {
 	w.hashed(p[:n])
 	w.off += int64(n)
 	if err == nil && w.random {
-		err = w.advance()
+		// An in-order source keeps writing where its own bytes end, so the
+		// prefix must not jump over pieces that landed earlier: they are
+		// written again (the same bytes, or the digest says otherwise).
+		w.pending.trimBelow(w.off)
+		if w.off-w.written >= progressStep || w.off == w.size {
+			err = w.writeProgress()
+		}
 	}
 	return n, err
 }
+
+// progressStep is how far an in-order source advances the prefix between
+// progress records: each is a small fsynced file, too dear per write.
+const progressStep = 16 << 20
 
 // WriteAt lands p at off (out-of-order sources). The complete prefix grows,
 // and is hashed, as the gap before off fills.
@@ -194,6 +205,7 @@ func (w *Staging) writeProgress() error {
 	if err := renameio.WriteFile(w.s.ProgressPath(w.d), []byte(strconv.FormatInt(w.off, 10)), 0o644); err != nil {
 		return fmt.Errorf("staging %s: progress: %w", w.d.Short(), err)
 	}
+	w.written = w.off
 	return nil
 }
 

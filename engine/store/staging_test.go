@@ -160,6 +160,36 @@ func TestWriteAtOutOfOrder(t *testing.T) {
 	}
 }
 
+// TestWriteAfterPieces: an in-order source taking over from a swarm (a
+// fallback) writes from the complete prefix on, through pieces that landed
+// beyond it, and the prefix follows its writes instead of jumping past them.
+func TestWriteAfterPieces(t *testing.T) {
+	const piece = 256 << 10
+	content, d := image(t, 5*piece, 3)
+	s := openStore(t)
+	w := stage(t, s, d, len(content))
+	for _, p := range []int{0, 2, 4} {
+		off := int64(p * piece)
+		if _, err := w.WriteAt(content[off:off+piece], off); err != nil {
+			t.Fatalf("WriteAt piece %d: %v", p, err)
+		}
+	}
+	for off := w.Offset(); off < int64(len(content)); {
+		n, err := w.Write(content[off:min(off+100<<10, int64(len(content)))])
+		if err != nil {
+			t.Fatalf("Write at %d: %v (prefix %d)", off, err, w.Offset())
+		}
+		if off += int64(n); w.Offset() != off {
+			t.Fatalf("after an in-order write up to %d the prefix is %d", off, w.Offset())
+		}
+	}
+	b, err := w.Commit()
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	checkBlob(t, s, b, content, d)
+}
+
 func TestCommitRefuses(t *testing.T) {
 	content, d := image(t, 1<<20, 4)
 	other, _ := image(t, 1<<20, 5)
