@@ -28,6 +28,16 @@ type Result struct {
 // (tree strategies), then every apply at once. An error means the run could
 // not be made; hosts that failed are counted in the result.
 func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
+	if s == Aria2c {
+		return tb.benchAria2(ctx)
+	}
+	if s.swarm() {
+		sw, err := tb.startSwarm(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer sw.stop()
+	}
 	r, err := tb.Prepare(s)
 	if err != nil {
 		return nil, err
@@ -54,19 +64,30 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 
 // collect waits for every host of r and summarises.
 func (tb *Testbed) collect(ctx context.Context, r *Run) *Result {
-	res := &Result{Strategy: r.Strategy, Hosts: tb.cfg.Hosts, Size: tb.cfg.Size,
-		Bandwidth: tb.cfg.Bandwidth.String(), Bound: tb.cfg.bound().Seconds(),
-		PerHost: make([]HostResult, tb.cfg.Hosts)}
+	res := tb.newResult(r.Strategy)
 	var wg sync.WaitGroup
 	for i := range tb.cfg.Hosts {
 		wg.Go(func() { res.PerHost[i] = r.WaitApply(ctx, i) })
 	}
 	wg.Wait()
+	tb.summarise(res)
+	return res
+}
+
+func (tb *Testbed) newResult(s Strategy) *Result {
+	return &Result{Strategy: s, Hosts: tb.cfg.Hosts, Size: tb.cfg.Size,
+		Bandwidth: tb.cfg.Bandwidth.String(), Bound: tb.cfg.bound().Seconds(),
+		PerHost: make([]HostResult, tb.cfg.Hosts)}
+}
+
+// summarise computes the row from the hosts' results: the time to all
+// verified is the last host's, and counts only when every host verified.
+func (tb *Testbed) summarise(res *Result) {
 	var times []float64
 	for _, h := range res.PerHost {
 		if !h.Verified {
 			res.Failed++
-			tb.cfg.logf("%s: host %s failed: %s", r.Strategy, h.Host, h.Error)
+			tb.cfg.logf("%s: host %s failed: %s", res.Strategy, h.Host, h.Error)
 			continue
 		}
 		times = append(times, h.Seconds)
@@ -77,7 +98,6 @@ func (tb *Testbed) collect(ctx context.Context, r *Run) *Result {
 		res.Ratio = res.Seconds / res.Bound
 	}
 	res.P50, res.P99 = percentile(times, 50), percentile(times, 99)
-	return res
 }
 
 // percentile by nearest rank of sorted values.
@@ -97,6 +117,8 @@ func (tb *Testbed) timeout(s Strategy) time.Duration {
 	switch s {
 	case Mirror:
 		expect = n
+	case Aria2c, Torrent:
+		expect = 4
 	case SAFTree:
 		expect = 1 + float64(s.fanout())*math.Ceil(math.Log2(n+1))
 	default:

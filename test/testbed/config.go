@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,13 +19,30 @@ const (
 	SAFTree Strategy = "saf-tree" // store-and-forward binary tree (2010)
 	Tree    Strategy = "tree"     // pipelined binary tree
 	Chain   Strategy = "chain"    // pipelined chain (fanout 1)
+	// Aria2c is issue 5's peer baseline: one BitTorrent swarm of aria2c
+	// clients, the mirror host the first seed, opentracker as tracker.
+	Aria2c Strategy = "aria2c"
+	// Torrent: every host in one swarm through prestaged's torrent source
+	// (apply downloads, serve seeds), the mirror host's aria2c the first seed.
+	Torrent Strategy = "torrent"
+	// TreeTorrent: pipelined binary tree, the swarm when a parent stalls.
+	TreeTorrent Strategy = "tree+torrent"
 )
 
 // AllStrategies is the default order of the table.
 var AllStrategies = []Strategy{Mirror, SAFTree, Tree, Chain}
 
+// known are the strategies -strategies accepts.
+var known = append(slices.Clone(AllStrategies), Aria2c, Torrent, TreeTorrent)
+
 // peered reports whether hosts run `prestaged serve` and fetch from parents.
-func (s Strategy) peered() bool { return s != Mirror }
+func (s Strategy) peered() bool { return s != Mirror && s != Aria2c }
+
+// tree reports whether hosts take their parents from the computed tree.
+func (s Strategy) tree() bool { return s.peered() && s != Torrent }
+
+// swarm reports whether the run needs the tracker and the mirror's seed.
+func (s Strategy) swarm() bool { return s == Aria2c || s == Torrent || s == TreeTorrent }
 
 func (s Strategy) fanout() int {
 	if s == Chain {
@@ -42,12 +60,8 @@ func parseStrategies(list string) ([]Strategy, error) {
 	var out []Strategy
 	for _, f := range strings.Split(list, ",") {
 		s := Strategy(strings.TrimSpace(f))
-		found := false
-		for _, k := range AllStrategies {
-			found = found || k == s
-		}
-		if !found {
-			return nil, fmt.Errorf("unknown strategy %q (known: mirror, saf-tree, tree, chain)", s)
+		if !slices.Contains(known, s) {
+			return nil, fmt.Errorf("unknown strategy %q (known: mirror, saf-tree, tree, chain, aria2c, torrent, tree+torrent)", s)
 		}
 		out = append(out, s)
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // hostPaths are where one host keeps things: its store and installed copy
@@ -53,19 +55,46 @@ func (tb *Testbed) writeSpec(i int, s Strategy) error {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "store         = %q\nstall_timeout = %q\n\n", p.store, tb.cfg.StallTimeout.String())
+	fmt.Fprintf(&b, "store         = %q\nstall_timeout = %q\n\n", p.store, tb.stallTimeout(s).String())
 	fmt.Fprintf(&b, "mirror \"m\" {\n  url = \"http://%s/\"\n}\n\n", mirrorAddr)
-	sources := `["mirror.m"]`
-	if s.peered() {
+	var sources []string
+	switch {
+	case s.tree():
 		hosts := make([]string, tb.cfg.Hosts)
 		for j := range hosts {
 			hosts[j] = fmt.Sprintf("%q", hostPeer(j))
 		}
 		fmt.Fprintf(&b, "peer {\n  listen    = %q\n  hosts     = [%s]\n  fanout    = %d\n  self      = %q\n  pipelined = %t\n}\n\n",
 			hostPeer(i), strings.Join(hosts, ", "), s.fanout(), hostPeer(i), s.pipelined())
-		sources = `["parents", "mirror.m"]`
+		sources = append(sources, `"parents"`)
+	case s.peered():
+		// No parents: serve only seeds the swarm.
+		fmt.Fprintf(&b, "peer {\n  listen = %q\n}\n\n", hostPeer(i))
 	}
-	fmt.Fprintf(&b, "image \"vm\" {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = %s\n}\n",
-		tb.digest, tb.cfg.Size, imageName, p.install, sources)
+	torrentURL := ""
+	if s.swarm() {
+		fmt.Fprintf(&b, "torrent {\n  tracker         = %q\n  listen          = \"%s:%d\"\n  peers_from_tree = %t\n}\n\n",
+			trackerURL(), hostAddr(i), btPort, s.tree())
+		sources = append(sources, `"torrent"`)
+		torrentURL = fmt.Sprintf("  torrent_url = \"http://%s/%s\"\n", mirrorAddr, torrentName)
+	}
+	sources = append(sources, `"mirror.m"`)
+	fmt.Fprintf(&b, "image \"vm\" {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = [%s]\n%s}\n",
+		tb.digest, tb.cfg.Size, imageName, p.install, strings.Join(sources, ", "), torrentURL)
 	return os.WriteFile(p.spec, []byte(b.String()), 0o644)
+}
+
+// stallTimeout is the spec's stall_timeout for strategy s. In store-and-
+// forward a parent holds nothing until its own copy is complete, so a child
+// of depth d must wait about d × fanout × size/bandwidth without progress
+// before its parent serves: a stall timeout shorter than that sends every
+// child up to the root (what the peer fetcher does with a parent that
+// "holds 0 bytes, no progress"), which is not the 2010 baseline.
+func (tb *Testbed) stallTimeout(s Strategy) time.Duration {
+	if s != SAFTree {
+		return tb.cfg.StallTimeout
+	}
+	depth := int(math.Floor(math.Log2(float64(tb.cfg.Hosts))))
+	wait := 2 * time.Duration(depth+1) * time.Duration(s.fanout()) * tb.cfg.bound()
+	return (tb.cfg.StallTimeout + wait).Round(time.Second)
 }

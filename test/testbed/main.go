@@ -40,7 +40,7 @@ func run1() int {
 	flag.IntVar(&f.hosts, "n", 32, "number of hosts")
 	flag.StringVar(&f.size, "size", "256MiB", "image size (KiB, MiB, GiB)")
 	flag.StringVar(&f.bandwidth, "bandwidth", "100Mbit", "every link's rate, both directions")
-	flag.StringVar(&f.strats, "strategies", "all", "comma list of mirror, saf-tree, tree, chain")
+	flag.StringVar(&f.strats, "strategies", "all", "comma list of mirror, saf-tree, tree, chain, aria2c (all: the first four)")
 	flag.StringVar(&f.bin, "prestaged", "", "prestaged binary (default: build ./cmd/prestaged with CGO_ENABLED=0)")
 	flag.BoolVar(&f.keep, "keep", false, "leave namespaces, stores, specs and logs for inspection (the next run removes them)")
 	flag.BoolVar(&f.asJSON, "json", false, "print JSON instead of the markdown table")
@@ -104,19 +104,21 @@ func bench(ctx context.Context, cfg Config, strategies []Strategy, asJSON bool) 
 	code := 0
 	for _, s := range strategies {
 		res, err := tb.Bench(ctx, s)
+		if ctx.Err() != nil {
+			fmt.Fprintf(os.Stderr, "testbed: interrupted during %s; cleaning up\n", s)
+			code = 130
+			break
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "testbed: %s: %v\n", s, err)
 			code = 1
-			break
+			continue
 		}
 		cfg.logf("%s", res)
 		if res.Failed > 0 {
 			code = 1
 		}
 		rep.Results = append(rep.Results, res)
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	if asJSON {
 		if err := writeJSON(os.Stdout, rep); err != nil {

@@ -87,8 +87,12 @@ func (p *proc) exited() bool {
 	}
 }
 
-// kill kills p's process group at once and waits for p.
+// kill kills p's process group at once and waits for p. Once p has been
+// reaped its id may belong to someone else: then nothing is signalled.
 func (p *proc) kill() {
+	if p.exited() {
+		return
+	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	select {
 	case <-p.done:
@@ -96,14 +100,10 @@ func (p *proc) kill() {
 	}
 }
 
-// stop asks p to shut down gracefully, and kills its group after grace.
-func (p *proc) stop(grace time.Duration) {
-	_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) // leftovers
-	case <-time.After(grace):
-		p.kill()
+// signal asks p to shut down gracefully.
+func (p *proc) signal() {
+	if !p.exited() {
+		_ = syscall.Kill(p.cmd.Process.Pid, syscall.SIGTERM)
 	}
 }
 

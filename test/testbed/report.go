@@ -14,7 +14,8 @@ type Report struct {
 
 func (tb *Testbed) note() string {
 	return fmt.Sprintf("%d hosts in network namespaces on one Linux bridge, every link (the mirror's too) capped at %s by tc tbf both ways; "+
-		"mirror: nginx. Host stores are on one shared %s tmpfs, because all hosts share one machine's disk here; on a farm each has its own.",
+		"mirror: nginx. A host's time runs from the start until its apply exited 0 (apply verifies before it installs); "+
+		"the testbed then hashes every installed copy again. Host stores are on one shared %s tmpfs, because all hosts share one machine's disk here; on a farm each has its own.",
 		tb.cfg.Hosts, tb.cfg.Bandwidth, formatSize(tb.fsSize))
 }
 

@@ -100,15 +100,29 @@ func (r *Run) Kill(i int) {
 	}
 }
 
-// Stop shuts every serve down and kills any apply still running.
+// Stop kills any apply still running and shuts every serve down, all at
+// once, killing those that take more than a few seconds.
 func (r *Run) Stop() {
-	for i := range r.serves {
-		if r.applies[i] != nil {
-			r.applies[i].kill()
+	for _, a := range r.applies {
+		if a != nil {
+			a.kill()
 		}
-		if r.serves[i] != nil {
-			r.serves[i].stop(5 * time.Second)
+	}
+	for _, p := range r.serves {
+		if p != nil {
+			p.signal()
 		}
+	}
+	deadline := time.After(5 * time.Second)
+	for _, p := range r.serves {
+		if p == nil {
+			continue
+		}
+		select {
+		case <-p.done:
+		case <-deadline:
+		}
+		p.kill()
 	}
 }
 

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prestaged/prestaged/spec"
+)
+
+// TestSpecsValidate: every host's generated spec, for every strategy,
+// validates, and the tree it describes is the one the testbed means. No
+// root needed.
+func TestSpecsValidate(t *testing.T) {
+	tb := &Testbed{cfg: Config{Hosts: 5, Size: 1 << 20, StallTimeout: 7e9}, fs: t.TempDir(), dir: t.TempDir(),
+		digest: strings.Repeat("ab", 32)}
+	for _, s := range known {
+		if s == Aria2c {
+			continue // aria2c reads no spec
+		}
+		for i := range tb.cfg.Hosts {
+			if err := tb.writeSpec(i, s); err != nil {
+				t.Fatal(err)
+			}
+			got, diags := spec.Parse(tb.paths(i).spec)
+			if diags.HasErrors() {
+				t.Fatalf("%s host %d: %s", s, i, diags.Error())
+			}
+			var want []string
+			if s.tree() {
+				hosts := make([]string, tb.cfg.Hosts)
+				for j := range hosts {
+					hosts[j] = hostPeer(j)
+				}
+				want, _ = spec.TreeParents(hosts, s.fanout(), hostPeer(i))
+			}
+			var parents, sources []string
+			if got.Peer != nil {
+				parents = got.Peer.Parents
+				if got.Peer.Pipelined != s.pipelined() {
+					t.Errorf("%s host %d: pipelined %t", s, i, got.Peer.Pipelined)
+				}
+			}
+			for _, src := range got.Images[0].Sources {
+				sources = append(sources, src.String())
+			}
+			if !slices.Equal(parents, want) {
+				t.Errorf("%s host %d: parents %v, want %v", s, i, parents, want)
+			}
+			if sources[len(sources)-1] != "mirror.m" || (s.tree() && i > 0) != slices.Contains(sources, "parents") || s.swarm() != slices.Contains(sources, "torrent") {
+				t.Errorf("%s host %d: sources %v", s, i, sources)
+			}
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"256MiB": 256 << 20, "1GiB": 1 << 30, "32M": 32 << 20, "500MB": 500e6, "4096": 4096, "1.5KiB": 1536} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MiB", "12 furlongs", "-1MiB", "0"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q): no error", in)
+		}
+	}
+	if got := formatSize(256 << 20); got != "256MiB" {
+		t.Errorf("formatSize: %s", got)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	if p50, p99 := percentile(v, 50), percentile(v, 99); p50 != 5 || p99 != 10 {
+		t.Errorf("p50 %v p99 %v", p50, p99)
+	}
+	if percentile(nil, 50) != 0 {
+		t.Error("empty")
+	}
+}
