@@ -48,7 +48,10 @@ func (e *Engine) endorsements(ctx context.Context, p *Plan) (*Endorsements, erro
 	return end, nil
 }
 
-// endorsedImage resolves one endorsed image, or plans its removal.
+// endorsedImage resolves one endorsed image, or plans what to do with an
+// installed copy its list no longer vouches for. An installed image that is
+// held (no list in force, or revoked with on_revoke = "keep") stays in the
+// plan as ok, so that plan and status still show it, with why it is held.
 func (e *Engine) endorsedImage(img *spec.Image, end *Endorsements, st *store.State, p *Plan, held map[string]bool) *spec.Image {
 	en, ok := end.Images[img.Name]
 	cur, installed := st.Images[img.Name]
@@ -56,17 +59,20 @@ func (e *Engine) endorsedImage(img *spec.Image, end *Endorsements, st *store.Sta
 	case !ok:
 		// No list in force at all: keep what is installed, fetch nothing.
 		held[img.Name] = true
-		p.Problems = append(p.Problems, fmt.Sprintf("image %s: no accepted image list for trust %q", img.Name, img.Trust))
-		return nil
-	case en.Revoked && en.Keep:
-		held[img.Name] = true
+		p.Problems = append(p.Problems, fmt.Sprintf("image %s: no accepted image list for trust %q; nothing is fetched or removed", img.Name, img.Trust))
 		if installed {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("image %s: %s; kept (on_revoke = \"keep\") but untrusted", img.Name, en.Reason))
+			p.Items = append(p.Items, heldItem(img.Name, cur, fmt.Sprintf("kept as installed: no accepted image list for trust %q", img.Trust)))
 		}
 		return nil
 	case en.Revoked:
 		held[img.Name] = true
-		if installed {
+		switch {
+		case !installed:
+			p.Warnings = append(p.Warnings, fmt.Sprintf("image %s: %s; not installed", img.Name, en.Reason))
+		case en.Keep:
+			p.Warnings = append(p.Warnings, fmt.Sprintf("image %s: %s; kept (on_revoke = \"keep\") but untrusted", img.Name, en.Reason))
+			p.Items = append(p.Items, heldItem(img.Name, cur, "untrusted: "+en.Reason+"; kept (on_revoke = \"keep\")"))
+		default:
 			c := cur
 			p.Items = append(p.Items, Item{Image: img.Name, Action: ActionRemove, Reason: en.Reason,
 				Digest: cur.Digest, Size: cur.File.Size, Install: cur.Install, current: &c})
@@ -76,4 +82,11 @@ func (e *Engine) endorsedImage(img *spec.Image, end *Endorsements, st *store.Sta
 	r := *img
 	r.Digest, r.Size, r.EndorsedURI = en.Digest, en.Size, en.URI
 	return &r
+}
+
+// heldItem shows an installed image that this run leaves as it is.
+func heldItem(name string, cur store.Record, reason string) Item {
+	c := cur
+	return Item{Image: name, Action: ActionOK, Reason: reason, Digest: cur.Digest, Size: cur.File.Size,
+		Install: cur.Install, current: &c}
 }

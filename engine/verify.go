@@ -43,7 +43,9 @@ func (e *Engine) Verify(ctx context.Context) (*VerifyReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !c.InstallOK && it.Action == ActionOK {
+		// A held endorsed image (no list in force, or revoked and kept) has
+		// no trusted identity to repair it from: it is checked, not fetched.
+		if !c.InstallOK && it.Action == ActionOK && it.img != nil {
 			it.Action, it.Reason = ActionReplace, "installed content does not match its digest"
 		}
 		rep.Checked = append(rep.Checked, c)

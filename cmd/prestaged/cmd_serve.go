@@ -149,17 +149,17 @@ func shutdown(ss serveState, grace time.Duration) error {
 	return err
 }
 
-// configureServer serves the spec's pinned images with the spec's limits.
-// Images from a trust list have no digest until the engine resolves them
-// and are not served. It returns how many images are served.
+// configureServer serves the spec's pinned images, and its endorsed images
+// as the lists this host accepted give them (serve_trust.go), with the
+// spec's limits. It returns how many images are served.
 func configureServer(srv *peer.Server, s *spec.Spec) int {
-	allowed := map[digest.Digest]int64{}
+	pinned := map[digest.Digest]int64{}
 	for _, img := range s.Images {
 		if !img.Digest.IsZero() {
-			allowed[img.Digest] = img.Size
+			pinned[img.Digest] = img.Size
 		}
 	}
-	srv.SetAllowed(allowed)
+	served := serveAllowed(srv, s, pinned)
 	var limit int64
 	var children int
 	if s.Peer != nil {
@@ -167,7 +167,7 @@ func configureServer(srv *peer.Server, s *spec.Spec) int {
 	}
 	srv.SetUploadLimit(limit)
 	srv.SetMaxChildren(children)
-	return len(allowed)
+	return served
 }
 
 // serveListener is the socket systemd passed (LISTEN_FDS), else a TCP

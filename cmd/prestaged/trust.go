@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -36,9 +35,13 @@ func (r trustResolver) Resolve(ctx context.Context, s *spec.Spec) (*engine.Endor
 		if err != nil {
 			end.Problems = append(end.Problems, fmt.Errorf("trust %s: %w", t.Name, err))
 		}
+		var expired time.Time
+		if acc == nil {
+			expired = r.expiredAt(t.Name, now)
+		}
 		for _, img := range s.Images {
 			if img.Trust == t.Name {
-				if en, ok := endorsed(img, t, acc, err); ok {
+				if en, ok := endorsed(img, t, acc, expired); ok {
 					end.Images[img.Name] = en
 				}
 			}
@@ -47,20 +50,34 @@ func (r trustResolver) Resolve(ctx context.Context, s *spec.Spec) (*engine.Endor
 	return end, nil
 }
 
+// expiredAt is when the last accepted list of a trust block expired, or
+// zero when there is none or it has not expired. Only this revokes for
+// expiry: a fetched list that is refused as expired (perhaps an old one
+// replayed, perhaps forged) must not make hosts delete images.
+func (r trustResolver) expiredAt(name string, now time.Time) time.Time {
+	last, err := trust.LoadRemembered(r.listsDir, name)
+	if err != nil || last == nil || now.Before(last.Expires) {
+		return time.Time{}
+	}
+	return last.Expires
+}
+
 // endorsed resolves one image against its accepted list. With no list in
 // force it reports nothing (the engine then keeps what is installed), except
 // when the last accepted list expired: that revokes.
-func endorsed(img *spec.Image, t *spec.Trust, acc *trust.Accepted, err error) (engine.Endorsed, bool) {
+func endorsed(img *spec.Image, t *spec.Trust, acc *trust.Accepted, expired time.Time) (engine.Endorsed, bool) {
 	keep := t.OnRevoke == spec.OnRevokeKeep
 	if acc == nil {
-		if errors.Is(err, trust.ErrExpired) {
-			return engine.Endorsed{Revoked: true, Reason: "image list expired", Keep: keep}, true
+		if !expired.IsZero() {
+			reason := fmt.Sprintf("image list expired (trust %s, dc:date:expires %s)", t.Name, expired.UTC().Format(time.RFC3339))
+			return engine.Endorsed{Revoked: true, Reason: reason, Keep: keep}, true
 		}
 		return engine.Endorsed{}, false
 	}
 	im, ok := acc.Images[img.ID]
 	if !ok {
-		return engine.Endorsed{Revoked: true, Reason: "revoked by endorser: no longer in the image list", Keep: keep}, true
+		reason := fmt.Sprintf("revoked by endorser: %s is not (or no longer) in the image list of trust %s (hv:version %s)", img.ID, t.Name, acc.Version)
+		return engine.Endorsed{Revoked: true, Reason: reason, Keep: keep}, true
 	}
 	return engine.Endorsed{Digest: im.Digest(), Size: im.Size, URI: im.URI, Version: im.Version}, true
 }

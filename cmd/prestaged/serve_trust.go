@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/engine/trust"
+	"github.com/prestaged/prestaged/fetchers/peer"
+	"github.com/prestaged/prestaged/spec"
+)
+
+// An endorsed image has no digest in the spec: serve takes it from the last
+// list `apply` accepted for its trust block (<store>/lists/<trust>.json),
+// verified again offline, and only while that list has not expired. serve
+// never fetches lists: what it serves follows what this host accepted.
+// apply may accept a newer list while serve runs, and a list may expire, so
+// a watcher re-reads the remembered lists when one changes or expires.
+
+// listsPoll is how often the watcher looks at the remembered lists (a stat
+// of each); a child asking for a blob serve does not offer yet moves on to
+// its next source, so a short delay costs little.
+const listsPoll = 2 * time.Second
+
+// endorsedServing is the one watcher of a serve process; configureServer
+// replaces it on every (re)configuration.
+var endorsedServing struct {
+	mu   sync.Mutex
+	stop context.CancelFunc
+}
+
+// serveAllowed sets what srv serves: the pinned digests and those of the
+// endorsed images, and (re)starts the watcher. It returns how many digests
+// are served.
+func serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64) int {
+	w := &endorsedServing
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stop != nil {
+		w.stop()
+		w.stop = nil
+	}
+	if len(s.Trusts) == 0 {
+		srv.SetAllowed(pinned)
+		return len(pinned)
+	}
+	listsDir := filepath.Join(s.Store, "lists")
+	allowed, next := withEndorsed(pinned, s, listsDir, time.Now(), slog.Default())
+	srv.SetAllowed(allowed)
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stop = cancel
+	go watchLists(ctx, srv, s, pinned, listsDir, next)
+	return len(allowed)
+}
+
+// watchLists re-computes the served set when a remembered list changes or
+// the earliest one in use expires, until ctx is cancelled.
+func watchLists(ctx context.Context, srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64, listsDir string, next time.Time) {
+	seen := listsStamp(s, listsDir)
+	t := time.NewTicker(listsPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			stamp := listsStamp(s, listsDir)
+			if stamp == seen && (next.IsZero() || now.Before(next)) {
+				continue
+			}
+			w := &endorsedServing
+			w.mu.Lock()
+			if ctx.Err() == nil { // not replaced by a reload meanwhile
+				var allowed map[digest.Digest]int64
+				allowed, next = withEndorsed(pinned, s, listsDir, now, slog.Default())
+				srv.SetAllowed(allowed)
+				slog.Default().Info("endorsed images re-read from the accepted lists", "served", len(allowed))
+			}
+			w.mu.Unlock()
+			seen = stamp
+		}
+	}
+}
+
+// listsStamp changes when any remembered list of the spec is written.
+func listsStamp(s *spec.Spec, listsDir string) string {
+	var b []byte
+	for _, t := range s.Trusts {
+		fi, err := os.Stat(trust.RememberedPath(listsDir, t.Name))
+		if err != nil {
+			b = append(b, '-')
+			continue
+		}
+		b = fmt.Appendf(b, "%d.%d;", fi.ModTime().UnixNano(), fi.Size())
+	}
+	return string(b)
+}
+
+// withEndorsed returns pinned plus the digest and size of every endorsed
+// image whose trust block has a remembered list that still verifies now,
+// and the earliest expiry of those lists (zero when none is used).
+func withEndorsed(pinned map[digest.Digest]int64, s *spec.Spec, listsDir string, now time.Time, log *slog.Logger) (map[digest.Digest]int64, time.Time) {
+	allowed := maps.Clone(pinned)
+	var next time.Time
+	for _, t := range s.Trusts {
+		l, err := acceptedList(t, listsDir, now)
+		if err != nil {
+			log.Warn("not serving the endorsed images of a trust block", "trust", t.Name, "err", err)
+			continue
+		}
+		if l == nil {
+			continue // apply has not accepted a list yet
+		}
+		if next.IsZero() || l.Expires.Before(next) {
+			next = l.Expires
+		}
+		for _, img := range s.Images {
+			if img.Trust != t.Name {
+				continue
+			}
+			if d, size, ok := endorsedDigest(l, img.ID); ok {
+				allowed[d] = size
+			}
+		}
+	}
+	return allowed, next
+}
+
+// acceptedList re-verifies the remembered list of t (signature, chain,
+// CRLs, endorser, dates) as apply accepted it; nil when there is none.
+func acceptedList(t *spec.Trust, listsDir string, now time.Time) (*trust.List, error) {
+	last, err := trust.LoadRemembered(listsDir, t.Name)
+	if err != nil || last == nil {
+		return nil, err
+	}
+	pol := trust.Policy{CADir: t.CADir, EndorserDN: t.EndorserDN, EndorserCA: t.EndorserCA,
+		ListID: t.ListID, AllowSHA1: t.AllowSHA1, ListURL: last.URL + " (last accepted copy)", LastAccepted: last}
+	v, err := trust.Verify(last.Raw, pol, now)
+	if err != nil {
+		return nil, err
+	}
+	return v.List, nil
+}
+
+// endorsedDigest is how the store addresses image id of l, as apply does.
+func endorsedDigest(l *trust.List, id string) (digest.Digest, int64, bool) {
+	im := l.Image(id)
+	if im == nil {
+		return digest.Digest{}, 0, false // revoked: no longer in the list
+	}
+	sha512, sha256, err := im.Digests()
+	if err != nil {
+		return digest.Digest{}, 0, false
+	}
+	return trust.Image{SHA512: sha512, SHA256: sha256}.Digest(), im.Size, true
+}
