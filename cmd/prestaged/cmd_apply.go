@@ -63,6 +63,7 @@ func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
 	if err != nil {
 		return err
 	}
+	defer runClosers() // the swarm, when a torrent source started one
 	unlock, err := e.Store.Lock(c.Context(), f.wait)
 	if err != nil {
 		return err

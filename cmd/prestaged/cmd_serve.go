@@ -64,12 +64,17 @@ func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) er
 	log := serveLogger(errw, f.json)
 	srv := peer.NewServer(storeContent{st}, peer.WithLogger(log))
 	images := configureServer(srv, s)
+	ts, err := startTorrentSeeder(ctx, s, st, log)
+	if err != nil {
+		return err
+	}
+	defer ts.Close()
 	ln, where, err := serveListener(f.listen, s)
 	if err != nil {
 		return err
 	}
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           serveHandler(srv, ts),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -80,7 +85,7 @@ func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) er
 	sdNotify(log, daemon.SdNotifyReady, statusLine(srv, images))
 	stop := startWatchdog(ctx, log, st)
 	defer stop()
-	return serveLoop(ctx, serveState{path: path, srv: srv, hs: hs, log: log, errw: errw, images: images, spec: s}, errc, f.shutdown)
+	return serveLoop(ctx, serveState{path: path, srv: srv, hs: hs, log: log, errw: errw, images: images, spec: s, torrent: ts}, errc, f.shutdown)
 }
 
 // serveState is what the signal loop needs.
@@ -92,6 +97,8 @@ type serveState struct {
 	errw   io.Writer
 	images int
 	spec   *spec.Spec
+	// torrent seeds the spec's images when it has a torrent block.
+	torrent *torrentSeeder
 }
 
 // serveLoop reloads on SIGHUP, refreshes the systemd status, and shuts
@@ -130,6 +137,9 @@ func (ss *serveState) reload() {
 		ss.log.Warn("the store moved; restart prestaged serve to serve it", "old", ss.spec.Store, "new", s.Store)
 	}
 	ss.images, ss.spec = configureServer(ss.srv, s), s
+	if err := ss.torrent.configure(s); err != nil {
+		ss.log.Error("reload: torrent", "err", err)
+	}
 	ss.log.Info("reloaded", "spec", ss.path, "images", ss.images)
 	sdNotify(ss.log, daemon.SdNotifyReady, statusLine(ss.srv, ss.images))
 }

@@ -1,0 +1,347 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+	"github.com/google/renameio/v2"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/fetchers/torrent"
+	"github.com/prestaged/prestaged/spec"
+)
+
+// seedRescan is how often serve looks for images that apply completed
+// since, to seed them. SIGHUP rescans at once.
+const seedRescan = 5 * time.Second
+
+// torrentSeeder is serve's side of the swarm: it seeds every complete image
+// of the spec from blobs/ on torrent.listen, and answers
+// GET /v1/torrents/<algo>/<hex> with the image's metainfo so children join
+// the swarm without a published .torrent. Metainfo is derived from the
+// blob once and kept in <store>/torrents/, so a restart does not rehash.
+// fetchers/peer knows nothing of torrents: the handler sits beside the peer
+// server in serve's mux.
+type torrentSeeder struct {
+	st   *store.Store
+	log  *slog.Logger
+	kick chan struct{}
+
+	mu      sync.Mutex
+	swarm   *torrent.Swarm // nil until a spec has a torrent block
+	cfg     torrent.Config
+	images  map[digest.Digest]seedImage // empty without a torrent block
+	metas   map[digest.Digest]*metainfo.MetaInfo
+	seeding map[digest.Digest]seeded
+	making  map[digest.Digest]*making
+	ctx     context.Context // serve's: ends derivations on shutdown
+}
+
+// seeded is a torrent the swarm seeds, and the image it was made for.
+type seeded struct {
+	ih  metainfo.Hash
+	img seedImage
+}
+
+// seedImage is what fixes an image's metainfo besides its bytes.
+type seedImage struct {
+	name string // path.Base of the image's path on the mirror
+	size int64
+}
+
+// startTorrentSeeder configures the seeder for s and rescans the store
+// until ctx ends. It fails when s has a torrent block whose listen address
+// cannot be bound.
+func startTorrentSeeder(ctx context.Context, s *spec.Spec, st *store.Store, log *slog.Logger) (*torrentSeeder, error) {
+	ts := &torrentSeeder{st: st, log: log, ctx: ctx, kick: make(chan struct{}, 1),
+		metas: map[digest.Digest]*metainfo.MetaInfo{}, seeding: map[digest.Digest]seeded{},
+		making: map[digest.Digest]*making{}}
+	if err := ts.configure(s); err != nil {
+		return nil, err
+	}
+	go ts.loop(ctx)
+	return ts, nil
+}
+
+// configure takes the images of s (a new spec on SIGHUP): torrents of
+// images that left it are dropped, new ones are seeded at the next scan.
+// The listen address and tracker are those of the first spec with a
+// torrent block; changing them needs a restart.
+func (ts *torrentSeeder) configure(s *spec.Spec) error {
+	images := map[digest.Digest]seedImage{}
+	if s.Torrent != nil {
+		if err := ts.startSwarm(s); err != nil {
+			return err
+		}
+		for _, img := range s.Images {
+			if !img.Digest.IsZero() && img.Size > 0 {
+				images[img.Digest] = seedImage{name: path.Base(img.Path), size: img.Size}
+			}
+		}
+	}
+	ts.mu.Lock()
+	ts.images = images
+	for d, sd := range ts.seeding {
+		if img, ok := images[d]; !ok || img != sd.img {
+			ts.swarm.Drop(sd.ih)
+			delete(ts.seeding, d)
+			ts.log.Info("torrent: stopped seeding", "digest", d.String(), "infohash", sd.ih.HexString())
+		}
+	}
+	for d, mi := range ts.metas {
+		if img, ok := images[d]; !ok || infoName(mi) != img.name {
+			delete(ts.metas, d)
+		}
+	}
+	ts.mu.Unlock()
+	ts.rescanSoon()
+	return nil
+}
+
+func (ts *torrentSeeder) startSwarm(s *spec.Spec) error {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	cfg := swarmConfig(s, s.Torrent.Listen)
+	if ts.swarm != nil {
+		if cfg.Listen != ts.cfg.Listen || cfg.Tracker != ts.cfg.Tracker {
+			ts.log.Warn("torrent listen or tracker changed; restart prestaged serve to use them",
+				"listen", ts.cfg.Listen, "tracker", ts.cfg.Tracker)
+		}
+		return nil
+	}
+	sw, err := torrent.New(cfg)
+	if err != nil {
+		return fmt.Errorf("serve: %w (is another prestaged serve or BitTorrent client on it?)", err)
+	}
+	ts.swarm, ts.cfg = sw, cfg
+	ts.log.Info("torrent: listening", "listen", sw.Addr().String(), "tracker", cfg.Tracker)
+	return nil
+}
+
+// Close stops seeding.
+func (ts *torrentSeeder) Close() error {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.swarm == nil {
+		return nil
+	}
+	return ts.swarm.Close()
+}
+
+func (ts *torrentSeeder) rescanSoon() {
+	select {
+	case ts.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (ts *torrentSeeder) loop(ctx context.Context) {
+	t := time.NewTicker(seedRescan)
+	defer t.Stop()
+	for {
+		ts.rescan(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-ts.kick:
+		}
+	}
+}
+
+// rescan seeds complete blobs not seeded yet and drops torrents whose blob
+// is gone (collected by apply).
+func (ts *torrentSeeder) rescan(ctx context.Context) {
+	ts.mu.Lock()
+	images := make(map[digest.Digest]seedImage, len(ts.images))
+	for d, img := range ts.images {
+		images[d] = img
+	}
+	ts.mu.Unlock()
+	for d, img := range images {
+		if ctx.Err() != nil {
+			return
+		}
+		blob, complete := ts.blob(d, img)
+		ts.mu.Lock()
+		sd, seeding := ts.seeding[d]
+		if seeding && !complete {
+			ts.swarm.Drop(sd.ih)
+			delete(ts.seeding, d)
+		}
+		ts.mu.Unlock()
+		if seeding || !complete {
+			continue
+		}
+		if err := ts.seed(ctx, d, img, blob); err != nil {
+			ts.log.Error("torrent: cannot seed", "digest", d.String(), "err", err)
+		}
+	}
+}
+
+func (ts *torrentSeeder) seed(ctx context.Context, d digest.Digest, img seedImage, blob store.Blob) error {
+	mi, err := ts.metainfo(ctx, d, img, blob.Path)
+	if err != nil {
+		return err
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if now, ok := ts.images[d]; !ok || now != img {
+		return nil // the spec changed while the metainfo was made
+	}
+	if err := ts.swarm.Seed(ctx, mi, blob.Path); err != nil {
+		return err
+	}
+	ts.seeding[d] = seeded{ih: mi.HashInfoBytes(), img: img}
+	ts.log.Info("torrent: seeding", "image", img.name, "digest", d.String(), "infohash", torrent.InfoHash(mi))
+	return nil
+}
+
+// blob is d's complete blob, when the store holds it with the image's size.
+func (ts *torrentSeeder) blob(d digest.Digest, img seedImage) (store.Blob, bool) {
+	b, ok := ts.st.Blob(d)
+	return b, ok && b.Size == img.size
+}
+
+// metainfo is d's metainfo: from memory, from <store>/torrents/, or derived
+// from the complete blob at blobPath. It is derived once however many ask
+// at a time, under serve's context: a child that gives up waiting does not
+// cancel the hashing of 10 GB the next child needs.
+func (ts *torrentSeeder) metainfo(ctx context.Context, d digest.Digest, img seedImage, blobPath string) (*metainfo.MetaInfo, error) {
+	ts.mu.Lock()
+	if mi, ok := ts.metas[d]; ok && infoName(mi) == img.name {
+		ts.mu.Unlock()
+		return mi, nil
+	}
+	m, busy := ts.making[d]
+	if !busy {
+		m = &making{done: make(chan struct{})}
+		ts.making[d] = m
+		go ts.make(d, img, blobPath, m)
+	}
+	ts.mu.Unlock()
+	select {
+	case <-m.done:
+		return m.mi, m.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// making is metainfo being loaded or derived.
+type making struct {
+	done chan struct{} // closed when mi or err is set
+	mi   *metainfo.MetaInfo
+	err  error
+}
+
+func (ts *torrentSeeder) make(d digest.Digest, img seedImage, blobPath string, m *making) {
+	m.mi, m.err = ts.loadOrMake(ts.ctx, d, img, blobPath)
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if m.err == nil {
+		ts.metas[d] = m.mi
+	}
+	delete(ts.making, d)
+	close(m.done)
+}
+
+func (ts *torrentSeeder) cachePath(d digest.Digest) string {
+	return filepath.Join(ts.st.Root(), "torrents", string(d.Algo()), d.Hex()+".torrent")
+}
+
+// loadOrMake reads the cached metainfo of d, or derives it from the blob
+// and caches it. A cached file made for another name or piece length is
+// replaced.
+func (ts *torrentSeeder) loadOrMake(ctx context.Context, d digest.Digest, img seedImage, blobPath string) (*metainfo.MetaInfo, error) {
+	p := ts.cachePath(d)
+	if mi, err := metainfo.LoadFromFile(p); err == nil {
+		if info, err := mi.UnmarshalInfo(); err == nil && info.Name == img.name &&
+			info.Length == img.size && info.PieceLength == torrent.DefaultPieceLength {
+			return mi, nil
+		}
+	}
+	start := time.Now()
+	mi, err := torrent.MakeFile(ctx, blobPath, img.name, torrent.DefaultPieceLength)
+	if err != nil {
+		return nil, err
+	}
+	ts.log.Info("torrent: made metainfo", "image", img.name, "digest", d.String(),
+		"infohash", torrent.InfoHash(mi), "seconds", time.Since(start).Seconds())
+	var buf bytes.Buffer
+	if err := mi.Write(&buf); err != nil {
+		return nil, err
+	}
+	err = os.MkdirAll(filepath.Dir(p), 0o755)
+	if err == nil {
+		err = renameio.WriteFile(p, buf.Bytes(), 0o644)
+	}
+	if err != nil {
+		ts.log.Warn("torrent: cannot cache metainfo; a restart will derive it again", "path", p, "err", err)
+	}
+	return mi, nil
+}
+
+func infoName(mi *metainfo.MetaInfo) string {
+	info, err := mi.UnmarshalInfo()
+	if err != nil {
+		return ""
+	}
+	return info.Name
+}
+
+// ServeHTTP answers GET /v1/torrents/{algo}/{hex}: the metainfo of a
+// complete image of the spec, 404 for anything else. Nothing is derived
+// from content still being fetched.
+func (ts *torrentSeeder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d, err := digest.FromHex(digest.Algo(r.PathValue("algo")), r.PathValue("hex"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	ts.mu.Lock()
+	img, ok := ts.images[d]
+	tracker := ts.cfg.Tracker
+	ts.mu.Unlock()
+	blob, complete := ts.blob(d, img)
+	if !ok || !complete {
+		http.Error(w, "no complete image with this digest to make a torrent of", http.StatusNotFound)
+		return
+	}
+	mi, err := ts.metainfo(r.Context(), d, img, blob.Path)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			ts.log.Error("torrent: metainfo", "digest", d.String(), "err", err)
+		}
+		http.Error(w, "cannot make the torrent", http.StatusInternalServerError)
+		return
+	}
+	out := *mi
+	out.Announce = tracker // outside the info: the info-hash is unchanged
+	var buf bytes.Buffer
+	if err := out.Write(&buf); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-bittorrent")
+	w.Write(buf.Bytes())
+}
+
+// serveHandler puts the torrents endpoint in front of the peer server.
+func serveHandler(peerSrv http.Handler, ts *torrentSeeder) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /v1/torrents/{algo}/{hex}", ts)
+	mux.Handle("/", peerSrv)
+	return mux
+}

@@ -1,0 +1,338 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/prestaged/prestaged/internal/testutil"
+)
+
+// The swarm end to end, with the built binary and real BitTorrent programs
+// on 127.0.0.1: prestaged serve seeds what apply installed, another host
+// joins with nothing but the tree, aria2c seeds to and leeches from
+// prestaged through opentracker, and a swarm that stalls hands over to a
+// mirror that resumes from the pieces in order.
+
+// btSize spans three 4 MiB pieces, the last one short.
+const btSize = 8<<20 + 12345
+
+// btQuiet keeps aria2c to the peers it is given.
+var btQuiet = []string{
+	"--enable-dht=false", "--enable-dht6=false", "--enable-peer-exchange=false",
+	"--bt-enable-lpd=false", "--disable-ipv6=true", "--file-allocation=none",
+	"--console-log-level=warn", "--summary-interval=0", "--auto-file-renaming=false",
+}
+
+func btPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// btProgram runs a long-lived program until the test ends, and shows its
+// output when the test failed.
+func btProgram(t *testing.T, path string, args ...string) *exec.Cmd {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("%s %s output:\n%s", filepath.Base(path), strings.Join(args, " "), out.String())
+		}
+	})
+	return cmd
+}
+
+func btListening(t *testing.T, addr string) {
+	t.Helper()
+	waitFor(t, "a listener on "+addr, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+// btTracker runs opentracker and returns its announce URL. Debian's build
+// serves only whitelisted info-hashes and loads the list in the background:
+// wait until each is accepted, as a client refused at its first announce
+// would not come back for minutes.
+func btTracker(t *testing.T, infoHashes ...string) string {
+	t.Helper()
+	opentracker := testutil.Need(t, "opentracker")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "whitelist"), []byte(strings.Join(infoHashes, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(btPort(t))
+	btProgram(t, opentracker, "-i", "127.0.0.1", "-p", port, "-P", port, "-d", dir, "-w", "whitelist")
+	announce := "http://127.0.0.1:" + port + "/announce"
+	for _, ih := range infoHashes {
+		raw, err := hex.DecodeString(ih)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := url.Values{"info_hash": {string(raw)}, "peer_id": {"-PS0000-probeprobepr"},
+			"port": {"1"}, "uploaded": {"0"}, "downloaded": {"0"}, "left": {"0"}, "event": {"stopped"}}
+		waitFor(t, "opentracker to accept "+ih, func() bool {
+			resp, err := http.Get(announce + "?" + q.Encode())
+			if err != nil {
+				return false
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK && !bytes.Contains(body, []byte("failure reason"))
+		})
+	}
+	return announce
+}
+
+// torrentMake runs `prestaged torrent make` and returns the info-hash.
+func torrentMake(t *testing.T, file, out string, extra ...string) string {
+	t.Helper()
+	r := run(t, append([]string{"torrent", "make", "--json", "-o", out}, append(extra, file)...)...)
+	var got struct{ InfoHash string }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &got) != nil {
+		t.Fatalf("torrent make: %s", r)
+	}
+	return got.InfoHash
+}
+
+// btHost is one host's spec: blocks written as given, one image "vm".
+type btHost struct {
+	*site
+	blocks  string // peer, torrent and mirror blocks
+	image   string // extra attributes of the image
+	sources string
+}
+
+func (h btHost) writeSpec(i img) string {
+	spec := fmt.Sprintf(`store = %q
+stall_timeout = "3s"
+
+mirror "m" {
+  url = "mirror/"
+}
+%s
+image "vm" {
+  sha256  = %q
+  size    = %d
+  path    = "vm.img"
+  install = "images/vm.img"
+  sources = %s
+%s}
+`, h.path("store"), h.blocks, i.digest(), i.length(), h.sources, h.image)
+	p := h.path("spec.hcl")
+	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// applyJSON runs apply --json and returns the image's bytes by source.
+func applyBySource(t *testing.T, spec string) map[string]int64 {
+	t.Helper()
+	r := run(t, "apply", "--json", "--no-progress", spec)
+	var out struct {
+		Result struct {
+			Images []struct {
+				Status string           `json:"status"`
+				Bytes  map[string]int64 `json:"bytes_by_source"`
+			} `json:"images"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 0 || len(out.Result.Images) != 1 {
+		t.Fatalf("apply %s: %v\n%s", spec, err, r)
+	}
+	if s := out.Result.Images[0].Status; s != "fetched" {
+		t.Fatalf("apply %s: image %s\n%s", spec, s, r)
+	}
+	return out.Result.Images[0].Bytes
+}
+
+// TestTorrentFromServe: host A installs from its mirror and serves; host B,
+// whose only source is the swarm, finds A's metainfo at A's /v1/torrents
+// and A's swarm from the tree alone; aria2c leeches from A through
+// opentracker with that same .torrent.
+func TestTorrentFromServe(t *testing.T) {
+	aria2c := testutil.Need(t, "aria2c")
+	image := img{name: "vm", content: randomBytes(btSize, 21)}
+	a := btHost{site: newSite(t), sources: `["mirror.m"]`}
+	a.publish(image)
+	infoHash := torrentMake(t, a.path("mirror", "vm.img"), filepath.Join(t.TempDir(), "vm.torrent"))
+	tracker := btTracker(t, infoHash)
+
+	swarmAddr := fmt.Sprintf("127.0.0.1:%d", btPort(t))
+	httpA := fmt.Sprintf("127.0.0.1:%d", btPort(t))
+	a.blocks = fmt.Sprintf("peer {\n  listen = %q\n}\ntorrent {\n  listen = %q\n  tracker = %q\n}\n", httpA, swarmAddr, tracker)
+	specA := a.writeSpec(image)
+	if got := applyBySource(t, specA); got["mirror.m"] != btSize {
+		t.Fatalf("host A bytes by source: %v", got)
+	}
+	serveA := btProgram(t, prestaged, "serve", specA)
+	btListening(t, httpA)
+	btListening(t, swarmAddr)
+
+	served := fetchMetainfo(t, "http://"+httpA+"/v1/torrents/sha256/"+image.digest())
+	torrentFile := filepath.Join(t.TempDir(), "vm.torrent")
+	if err := os.WriteFile(torrentFile, served, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if mi, err := metainfo.LoadFromFile(torrentFile); err != nil || mi.HashInfoBytes().HexString() != infoHash || mi.Announce != tracker {
+		t.Errorf("serve's metainfo: %v; want the info-hash of `prestaged torrent make` (%s) and the tracker", err, infoHash)
+	}
+	if r, err := http.Get("http://" + httpA + "/v1/torrents/sha256/" + strings.Repeat("ab", 32)); err != nil || r.StatusCode != http.StatusNotFound {
+		t.Errorf("metainfo of a digest not in the spec: %v %v, want 404", r.Status, err)
+	}
+
+	// B uses the same torrent.listen as A (one port for the whole farm):
+	// its apply listens on an ephemeral port and dials A's swarm there.
+	b := btHost{site: newSite(t), sources: `["torrent"]`}
+	b.blocks = fmt.Sprintf("peer {\n  listen = \"127.0.0.1:0\"\n  parents = [%q]\n}\ntorrent {\n  listen = %q\n  peers_from_tree = true\n}\n",
+		httpA, swarmAddr)
+	if got := applyBySource(t, b.writeSpec(image)); got["torrent"] != btSize {
+		t.Errorf("host B bytes by source: %v, want all %d from torrent", got, btSize)
+	}
+	if !bytes.Equal(b.installed("vm"), image.content) {
+		t.Error("host B installed other bytes than the image")
+	}
+
+	dir := t.TempDir()
+	args := append([]string{"--dir=" + dir, "--listen-port=" + strconv.Itoa(btPort(t)),
+		"--seed-time=0", "--bt-tracker-interval=1", "--bt-stop-timeout=50"}, btQuiet...)
+	if out, err := exec.Command(aria2c, append(args, torrentFile)...).CombinedOutput(); err != nil {
+		t.Fatalf("aria2c leeching from serve: %v\n%s", err, out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "vm.img")); !bytes.Equal(got, image.content) {
+		t.Error("aria2c downloaded other bytes than the image from prestaged serve")
+	}
+
+	// The metainfo was kept for a restart; an image that left the spec
+	// (SIGHUP) has no torrent any more.
+	if _, err := os.Stat(a.path("store", "torrents", "sha256", image.digest()+".torrent")); err != nil {
+		t.Errorf("metainfo not cached in the store: %v", err)
+	}
+	other := img{name: "vm", content: []byte("another image")}
+	a.writeSpec(other)
+	if err := serveA.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the torrent of a removed image to go", func() bool {
+		r, err := http.Get("http://" + httpA + "/v1/torrents/sha256/" + image.digest())
+		if err == nil {
+			r.Body.Close()
+		}
+		return err == nil && r.StatusCode == http.StatusNotFound
+	})
+}
+
+func fetchMetainfo(t *testing.T, u string) []byte {
+	t.Helper()
+	var body []byte
+	waitFor(t, "metainfo at "+u, func() bool {
+		resp, err := http.Get(u)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, err = io.ReadAll(resp.Body)
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	return body
+}
+
+// TestTorrentFromAria2c: aria2c seeds an image whose .torrent `prestaged
+// torrent make` wrote (found through opentracker); then aria2c holds only
+// two of the three pieces of another image: prestaged takes them, the swarm
+// stalls, and the mirror sends the rest from the first missing piece on.
+func TestTorrentFromAria2c(t *testing.T) {
+	aria2c := testutil.Need(t, "aria2c")
+	full := img{name: "vm", content: randomBytes(btSize, 22)}
+	part := img{name: "vm", content: randomBytes(btSize, 23)}
+	seedDir, partDir := t.TempDir(), t.TempDir()
+	for dir, i := range map[string]img{seedDir: full, partDir: part} {
+		if err := os.WriteFile(filepath.Join(dir, "vm.img"), i.content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fullIH := torrentMake(t, filepath.Join(seedDir, "vm.img"), filepath.Join(seedDir, "probe.torrent"))
+	partIH := torrentMake(t, filepath.Join(partDir, "vm.img"), filepath.Join(partDir, "probe.torrent"))
+	tracker := btTracker(t, fullIH, partIH)
+	torrentMake(t, filepath.Join(seedDir, "vm.img"), filepath.Join(seedDir, "vm.torrent"), "--tracker", tracker)
+	torrentMake(t, filepath.Join(partDir, "vm.img"), filepath.Join(partDir, "vm.torrent"), "--tracker", tracker)
+	// aria2c's copy of part lacks its middle piece: it offers pieces 0 and 2.
+	corrupt := bytes.Clone(part.content)
+	copy(corrupt[5<<20:], bytes.Repeat([]byte{0xee}, 4096))
+	if err := os.WriteFile(filepath.Join(partDir, "vm.img"), corrupt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{seedDir, partDir} {
+		port := btPort(t)
+		args := append([]string{"--dir=" + dir, "--listen-port=" + strconv.Itoa(port), "--check-integrity=true",
+			"--seed-ratio=0.0", "--bt-tracker-interval=1"}, btQuiet...)
+		btProgram(t, aria2c, append(args, filepath.Join(dir, "vm.torrent"))...)
+		btListening(t, fmt.Sprintf("127.0.0.1:%d", port))
+	}
+
+	t.Run("seeder", func(t *testing.T) {
+		h := btHost{site: newSite(t), sources: `["torrent"]`,
+			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n}\n", tracker),
+			image:  fmt.Sprintf("  torrent_url = %q\n  infohash = %q\n", filepath.Join(seedDir, "vm.torrent"), fullIH)}
+		if got := applyBySource(t, h.writeSpec(full)); got["torrent"] != btSize {
+			t.Errorf("bytes by source: %v, want all %d from torrent", got, btSize)
+		}
+		if !bytes.Equal(h.installed("vm"), full.content) {
+			t.Error("installed other bytes than the image aria2c seeds")
+		}
+	})
+	t.Run("stall then mirror", func(t *testing.T) {
+		h := btHost{site: newSite(t), sources: `["torrent", "mirror.m"]`,
+			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n}\n", tracker),
+			image:  fmt.Sprintf("  torrent_url = %q\n", filepath.Join(partDir, "vm.torrent"))}
+		h.publish(part)
+		got := applyBySource(t, h.writeSpec(part))
+		// Pieces 0 and 2 came from the swarm; the mirror resumed at piece 1
+		// and wrote piece 2 again on its way to the end.
+		want := map[string]int64{"torrent": btSize - 4<<20, "mirror.m": btSize - 4<<20}
+		if got["torrent"] != want["torrent"] || got["mirror.m"] != want["mirror.m"] {
+			t.Errorf("bytes by source: %v, want %v", got, want)
+		}
+		if !bytes.Equal(h.installed("vm"), part.content) {
+			t.Error("installed other bytes than the image")
+		}
+	})
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/fetchers/torrent"
+	"github.com/prestaged/prestaged/spec"
+)
+
+func init() { sourceMakers[spec.SourceTorrent] = torrentSource }
+
+// metainfoTimeout bounds one request for a .torrent (torrent_url or a
+// parent's /v1/torrents): metainfo is small, a slow answer is a dead host.
+const metainfoTimeout = 5 * time.Second
+
+// maxMetainfo caps a .torrent read: 4 MiB pieces of a 1 TB image take 5 MB.
+const maxMetainfo = 16 << 20
+
+// closers run when apply or verify ends (runClosers): process-wide
+// resources that sources open lazily, such as the swarm.
+var (
+	closersMu sync.Mutex
+	closers   []func() error
+)
+
+func atExit(f func() error) {
+	closersMu.Lock()
+	defer closersMu.Unlock()
+	closers = append(closers, f)
+}
+
+// runClosers runs and forgets every closer, last registered first.
+func runClosers() error {
+	closersMu.Lock()
+	cs := closers
+	closers = nil
+	closersMu.Unlock()
+	var errs []error
+	for i := len(cs) - 1; i >= 0; i-- {
+		errs = append(errs, cs[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// applySwarm is the one Swarm of an apply or verify process, started when
+// the first image asks for the torrent source. It listens on an ephemeral
+// port of torrent.listen's host: `serve` owns torrent.listen itself.
+var applySwarm struct {
+	once sync.Once
+	s    *torrent.Swarm
+	err  error
+}
+
+func processSwarm(s *spec.Spec) (*torrent.Swarm, error) {
+	applySwarm.once.Do(func() {
+		host, _, err := net.SplitHostPort(s.Torrent.Listen)
+		if err != nil {
+			applySwarm.err = fmt.Errorf("torrent: listen %q: %w", s.Torrent.Listen, err)
+			return
+		}
+		applySwarm.s, applySwarm.err = torrent.New(swarmConfig(s, net.JoinHostPort(host, "0")))
+		if applySwarm.err == nil {
+			atExit(applySwarm.s.Close)
+		}
+	})
+	return applySwarm.s, applySwarm.err
+}
+
+// swarmConfig is the Swarm configuration a spec asks for, listening on
+// listen. Uploads share peer.upload_limit.
+func swarmConfig(s *spec.Spec, listen string) torrent.Config {
+	cfg := torrent.Config{Listen: listen, Tracker: s.Torrent.Tracker, StallTimeout: s.StallTimeout}
+	if s.Peer != nil {
+		cfg.UploadLimit = s.Peer.UploadLimit.BytesPerSecond()
+	}
+	return cfg
+}
+
+// torrentSource is the swarm source of img. It has its own stall detection
+// and no retry: a swarm that stalls hands over to the next source, which
+// resumes from the pieces already landed in order.
+func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Named, error) {
+	if s.Torrent == nil {
+		return nil, errors.New("the spec has no torrent block")
+	}
+	sw, err := processSwarm(s)
+	if err != nil {
+		return nil, err
+	}
+	f := sw.Fetcher(imageMetainfo(s, img), torrentPeers(s))
+	return []fetchers.Named{{Name: "torrent", Fetcher: fetchers.WithStallTimeout(f, s.StallTimeout)}}, nil
+}
+
+// torrentPeers lists the explicit peers of the swarm when peers_from_tree
+// is on: this host's parents and every host of the tree but itself, at
+// torrent.listen's port (every host uses the same). nil otherwise: the
+// tracker alone finds peers.
+func torrentPeers(s *spec.Spec) torrent.PeersFunc {
+	if !s.Torrent.PeersFromTree || s.Peer == nil {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(s.Torrent.Listen)
+	if err != nil {
+		return nil
+	}
+	var peers []string
+	for _, hp := range slices.Concat(s.Peer.Parents, s.Peer.Hosts) {
+		host, _, err := net.SplitHostPort(hp)
+		if err != nil || hp == s.Peer.Self {
+			continue
+		}
+		if p := net.JoinHostPort(host, port); !slices.Contains(peers, p) {
+			peers = append(peers, p)
+		}
+	}
+	return func() []string { return peers }
+}
+
+// imageMetainfo finds img's metainfo: its torrent_url, else from a parent
+// that holds the image (GET /v1/torrents/<algo>/<hex>). With neither, the
+// image has no swarm: an error wrapping fetchers.ErrNotFound, permanent, so
+// the next source starts at once.
+func imageMetainfo(s *spec.Spec, img *spec.Image) torrent.MetainfoFunc {
+	return func(ctx context.Context, req fetchers.Request) (*metainfo.MetaInfo, error) {
+		if img.TorrentURL != "" {
+			mi, err := loadMetainfo(ctx, img.TorrentURL)
+			if err != nil {
+				return nil, fmt.Errorf("torrent_url %s: %w", img.TorrentURL, err)
+			}
+			return mi, checkInfoHash(mi, img)
+		}
+		var errs []error
+		if s.Peer != nil {
+			for _, p := range s.Peer.Parents {
+				u := "http://" + p + "/v1/torrents/" + req.Digest.Path()
+				mi, err := loadMetainfo(ctx, u)
+				if err == nil {
+					return mi, checkInfoHash(mi, img)
+				}
+				errs = append(errs, fmt.Errorf("parent %s: %w", p, err))
+			}
+		}
+		return nil, fetchers.Permanentf("no torrent_url and no parent has a .torrent for it (%w): %w", fetchers.ErrNotFound, errors.Join(errs...))
+	}
+}
+
+// checkInfoHash refuses metainfo whose info-hash is not the image's
+// infohash, when the spec pins one.
+func checkInfoHash(mi *metainfo.MetaInfo, img *spec.Image) error {
+	if got := torrent.InfoHash(mi); img.InfoHash != "" && got != img.InfoHash {
+		return fetchers.Permanentf("metainfo has info-hash %s, the image's infohash is %s", got, img.InfoHash)
+	}
+	return nil
+}
+
+// loadMetainfo reads a .torrent from an http, https or file URL.
+func loadMetainfo(ctx context.Context, rawURL string) (*metainfo.MetaInfo, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fetchers.Permanent(err)
+	}
+	var r io.ReadCloser
+	switch u.Scheme {
+	case "file":
+		if r, err = os.Open(u.Path); errors.Is(err, os.ErrNotExist) {
+			err = fetchers.Permanentf("%w: %w", fetchers.ErrNotFound, err)
+		}
+	case "http", "https":
+		r, err = httpGet(ctx, rawURL)
+	default:
+		err = fetchers.Permanentf("scheme %q: want http, https or file", u.Scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	mi, err := metainfo.Load(io.LimitReader(r, maxMetainfo))
+	if err != nil {
+		return nil, fetchers.Permanentf("not a .torrent: %w", err)
+	}
+	return mi, nil
+}
+
+func httpGet(ctx context.Context, u string) (io.ReadCloser, error) {
+	ctx, cancel := context.WithTimeout(ctx, metainfoTimeout)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		cancel()
+		return nil, fetchers.Permanent(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		cancel()
+		if resp.StatusCode == http.StatusNotFound {
+			return nil, fetchers.Permanentf("%w: %s", fetchers.ErrNotFound, resp.Status)
+		}
+		return nil, fmt.Errorf("%s", resp.Status)
+	}
+	return cancelOnClose{resp.Body, cancel}, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
