@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/prestaged/prestaged/engine"
@@ -45,6 +46,9 @@ func newStatusCmd() *cobra.Command {
 			for _, it := range p.Items {
 				state := map[engine.Action]string{engine.ActionOK: "installed", engine.ActionFetch: "missing",
 					engine.ActionReplace: "outdated", engine.ActionRemove: "to remove"}[it.Action]
+				if it.Action == engine.ActionOK && strings.HasPrefix(it.Reason, "untrusted") {
+					state = "untrusted"
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Image, state, engine.HumanBytes(it.Size),
 					engine.HumanBytes(it.Staged), it.Digest.Short(), it.Install)
 			}
