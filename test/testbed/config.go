@@ -53,19 +53,21 @@ func (s Strategy) fanout() int {
 
 func (s Strategy) pipelined() bool { return s != SAFTree }
 
+// parseStrategies reads a comma list; "all" stands for AllStrategies.
 func parseStrategies(list string) ([]Strategy, error) {
-	if strings.TrimSpace(list) == "" || list == "all" {
-		return AllStrategies, nil
-	}
 	var out []Strategy
 	for _, f := range strings.Split(list, ",") {
 		s := Strategy(strings.TrimSpace(f))
-		if !slices.Contains(known, s) {
-			return nil, fmt.Errorf("unknown strategy %q (known: mirror, saf-tree, tree, chain, aria2c, torrent, tree+torrent)", s)
+		switch {
+		case s == "all" || s == "":
+			out = append(out, AllStrategies...)
+		case slices.Contains(known, s):
+			out = append(out, s)
+		default:
+			return nil, fmt.Errorf("unknown strategy %q (known: all = mirror, saf-tree, tree, chain; and aria2c, torrent, tree+torrent)", s)
 		}
-		out = append(out, s)
 	}
-	return out, nil
+	return slices.Compact(out), nil
 }
 
 // Config is one testbed: its hosts, image and links.

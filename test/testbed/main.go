@@ -40,7 +40,7 @@ func run1() int {
 	flag.IntVar(&f.hosts, "n", 32, "number of hosts")
 	flag.StringVar(&f.size, "size", "256MiB", "image size (KiB, MiB, GiB)")
 	flag.StringVar(&f.bandwidth, "bandwidth", "100Mbit", "every link's rate, both directions")
-	flag.StringVar(&f.strats, "strategies", "all", "comma list of mirror, saf-tree, tree, chain, aria2c (all: the first four)")
+	flag.StringVar(&f.strats, "strategies", "all", "comma list of mirror, saf-tree, tree, chain, aria2c, torrent, tree+torrent; all = the first four")
 	flag.StringVar(&f.bin, "prestaged", "", "prestaged binary (default: build ./cmd/prestaged with CGO_ENABLED=0)")
 	flag.BoolVar(&f.keep, "keep", false, "leave namespaces, stores, specs and logs for inspection (the next run removes them)")
 	flag.BoolVar(&f.asJSON, "json", false, "print JSON instead of the markdown table")

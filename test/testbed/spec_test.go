@@ -79,3 +79,13 @@ func TestPercentile(t *testing.T) {
 		t.Error("empty")
 	}
 }
+
+func TestParseStrategies(t *testing.T) {
+	got, err := parseStrategies("all,aria2c")
+	if want := append(slices.Clone(AllStrategies), Aria2c); err != nil || !slices.Equal(got, want) {
+		t.Errorf("all,aria2c: %v, %v", got, err)
+	}
+	if _, err := parseStrategies("tree,bittyrant"); err == nil {
+		t.Error("unknown strategy accepted")
+	}
+}
