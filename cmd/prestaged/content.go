@@ -15,7 +15,10 @@ import (
 // still landing, without fetchers/peer knowing about the store.
 type storeContent struct{ st *store.Store }
 
-var _ peer.Content = storeContent{}
+var (
+	_ peer.Content       = storeContent{}
+	_ peer.FetchReporter = storeContent{}
+)
 
 func (c storeContent) Open(ctx context.Context, d digest.Digest, size, off int64, completeOnly bool) (io.ReadCloser, error) {
 	fl, err := c.st.Follow(ctx, d, size, off, store.FollowOptions{CompleteOnly: completeOnly})
@@ -31,4 +34,10 @@ func (c storeContent) Open(ctx context.Context, d digest.Digest, size, off int64
 func (c storeContent) Have(d digest.Digest) (int64, bool, error) {
 	h, err := c.st.Have(d)
 	return h.Bytes, h.Presence == store.Complete, err
+}
+
+// Fetching: some process holds the staging file's flock for d.
+func (c storeContent) Fetching(d digest.Digest) bool {
+	h, err := c.st.Have(d)
+	return err == nil && h.Presence == store.Partial && h.Writing
 }

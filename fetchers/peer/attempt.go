@@ -169,7 +169,8 @@ type progress struct {
 }
 
 // notYet handles a 503: busy parents are left at once; a parent still
-// receiving the image is waited on while what it holds grows.
+// receiving the image is waited on while what it holds grows, and, for a
+// store-and-forward child, while the parent says it is fetching.
 func (p *Parents) notYet(parent string, resp *http.Response, pr *progress) (time.Duration, error) {
 	h := resp.Header.Get(HeaderHave)
 	if h == "" {
@@ -180,8 +181,8 @@ func (p *Parents) notYet(parent string, resp *http.Response, pr *progress) (time
 	if pr.have < 0 {
 		p.event(parent, "does not hold the image yet (%d bytes); waiting", have)
 	}
-	if have > pr.have {
-		pr.have, pr.since = have, now
+	if have > pr.have || p.opts.CompleteOnly && resp.Header.Get(HeaderFetching) == "1" {
+		pr.have, pr.since = max(have, pr.have), now
 	}
 	if now.Sub(pr.since) >= p.opts.StallTimeout {
 		return 0, fmt.Errorf("parent %s: holds %d bytes, no progress for %s: %w", parent, have, p.opts.StallTimeout, fetchers.ErrStalled)

@@ -34,6 +34,11 @@ const (
 	// the parent holds: a child waits while it grows. A 503 without it means
 	// the parent is busy (too many children): the child moves on at once.
 	HeaderHave = "X-Prestaged-Have"
+	// HeaderFetching: 1 on a "not yet" answer when this host is fetching
+	// the blob right now. A store-and-forward child waits on such a parent
+	// however long it holds nothing: the parent is itself waiting for a
+	// complete copy from its own parent.
+	HeaderFetching = "X-Prestaged-Fetching"
 	// QueryComplete=1 asks for complete blobs only (store-and-forward).
 	QueryComplete = "complete"
 )
@@ -55,6 +60,12 @@ type Content interface {
 	// Have reports how many bytes of d the host holds (the complete prefix)
 	// and whether they are the complete, verified blob.
 	Have(d digest.Digest) (have int64, complete bool, err error)
+}
+
+// FetchReporter is implemented by a Content that can tell whether the host
+// is fetching d right now (some process is writing it).
+type FetchReporter interface {
+	Fetching(d digest.Digest) bool
 }
 
 // bufSize is the data path's buffer: large reads and writes keep a gigabit

@@ -167,6 +167,9 @@ func (s *Server) notYet(w http.ResponseWriter, d digest.Digest) {
 		s.log.Warn("peer: state unknown", "digest", d.Short(), "err", err)
 	}
 	w.Header().Set(HeaderHave, strconv.FormatInt(have, 10))
+	if fr, ok := s.content.(FetchReporter); ok && fr.Fetching(d) {
+		w.Header().Set(HeaderFetching, "1")
+	}
 	w.Header().Set("Retry-After", "1")
 	s.reply(w, http.StatusServiceUnavailable, "not here yet")
 }

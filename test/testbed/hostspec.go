@@ -2,11 +2,9 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // hostPaths are where one host keeps things: its store and installed copy
@@ -55,7 +53,7 @@ func (tb *Testbed) writeSpec(i int, s Strategy) error {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "store         = %q\nstall_timeout = %q\n\n", p.store, tb.stallTimeout(s).String())
+	fmt.Fprintf(&b, "store         = %q\nstall_timeout = %q\n\n", p.store, tb.cfg.StallTimeout.String())
 	fmt.Fprintf(&b, "mirror \"m\" {\n  url = \"http://%s/\"\n}\n\n", mirrorAddr)
 	var sources []string
 	switch {
@@ -82,19 +80,4 @@ func (tb *Testbed) writeSpec(i int, s Strategy) error {
 	fmt.Fprintf(&b, "image \"vm\" {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = [%s]\n%s}\n",
 		tb.digest, tb.cfg.Size, imageName, p.install, strings.Join(sources, ", "), torrentURL)
 	return os.WriteFile(p.spec, []byte(b.String()), 0o644)
-}
-
-// stallTimeout is the spec's stall_timeout for strategy s. In store-and-
-// forward a parent holds nothing until its own copy is complete, so a child
-// of depth d must wait about d × fanout × size/bandwidth without progress
-// before its parent serves: a stall timeout shorter than that sends every
-// child up to the root (what the peer fetcher does with a parent that
-// "holds 0 bytes, no progress"), which is not the 2010 baseline.
-func (tb *Testbed) stallTimeout(s Strategy) time.Duration {
-	if s != SAFTree {
-		return tb.cfg.StallTimeout
-	}
-	depth := int(math.Floor(math.Log2(float64(tb.cfg.Hosts))))
-	wait := 2 * time.Duration(depth+1) * time.Duration(s.fanout()) * tb.cfg.bound()
-	return (tb.cfg.StallTimeout + wait).Round(time.Second)
 }
