@@ -7,7 +7,7 @@ export CGO_ENABLED ?= 0
 
 # Debian packages the tests drive as real peers (see DESIGN.md "Testing").
 DEB_PACKAGES := nginx openssl aria2 transmission-daemon transmission-cli opentracker \
-	mktorrent rpm iproute2 curl libtemplate-perl puppet-agent systemd time procps dpkg-dev
+	mktorrent rpm iproute2 curl libtemplate-perl puppet-agent systemd time procps dpkg
 # Commands that prove each package is present (same order is not required).
 DEB_COMMANDS := nginx openssl aria2c transmission-daemon transmission-cli opentracker \
 	mktorrent rpm ip curl tpage puppet systemd-analyze /usr/bin/time pgrep dpkg-deb
@@ -45,8 +45,12 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./digest
 	$(GO) run ./test/bench
 
+# The multi-host testbed (root): N network namespaces, tc-capped links, real
+# serve/apply processes; prints the table of every strategy.
+TESTBED_STRATEGIES ?= mirror,saf-tree,tree,chain,aria2c,torrent,tree+torrent
 bench-testbed: build
-	$(GO) run ./test/testbed -n 32 -size 256MiB -bandwidth 100Mbit
+	$(GO) run ./test/testbed -n 32 -size 256MiB -bandwidth 100Mbit \
+		-strategies $(TESTBED_STRATEGIES) -prestaged $(CURDIR)/dist/prestaged
 
 packages: build
 	$(GO) run ./packaging/build -version "$(VERSION)" -binary dist/prestaged -out dist/
