@@ -20,6 +20,10 @@ const (
 
 var errClosed = errors.New("torrent storage closed")
 
+// testHookRead, when set by a test, runs as a read from a peer's request
+// begins: it widens the window in which the torrent may close under it.
+var testHookRead func()
+
 // backing is the storage of one torrent: one file-like object holding the
 // whole single-file torrent, and piece completion kept in memory (no bolt
 // or sqlite files; CGO_ENABLED=0).
@@ -127,13 +131,16 @@ type piece struct {
 }
 
 func (p *piece) ReadAt(buf []byte, off int64) (int, error) {
+	if testHookRead != nil {
+		testHookRead()
+	}
 	b := p.b
 	b.io.RLock()
 	defer b.io.RUnlock()
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		return 0, errClosed
+		return readAfterClose(buf), nil
 	}
 	if b.state[p.i] == pieceComplete {
 		b.mu.Unlock()
@@ -149,6 +156,19 @@ func (p *piece) ReadAt(buf []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// readAfterClose answers a read that began as the torrent was closing.
+// It must not fail: anacrolix v1.61.0 (PeerConn.servePeerRequest) neither
+// rejects nor forgets a peer's request whose read fails once the torrent is
+// closed, and then panics on the request left behind. The client takes
+// such a read's bytes back under its lock, which the closing torrent holds
+// until it has closed every connection, so they never reach the wire; they
+// are zeros, not stale bytes, in case they ever did (a peer's SHA-1 check
+// would fail them).
+func readAfterClose(buf []byte) int {
+	clear(buf)
+	return len(buf)
 }
 
 // WriteAt lands a chunk in the piece's buffer. Chunks arriving for a piece
