@@ -101,7 +101,22 @@ func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Nam
 		return nil, err
 	}
 	f := sw.Fetcher(imageMetainfo(s, img), torrentPeers(s))
+	if hasChildren(s) {
+		f = f.InOrder(inOrderWindow)
+	}
 	return []fetchers.Named{{Name: "torrent", Fetcher: fetchers.WithStallTimeout(f, s.StallTimeout)}}, nil
+}
+
+// inOrderWindow is how many pieces past its complete prefix a host with
+// children asks the swarm for first: 16 MiB of 4 MiB pieces, a few seconds
+// of a child's stream on 1 GbE, so the prefix children stream from keeps
+// growing.
+const inOrderWindow = 4
+
+// hasChildren reports whether this host feeds children in the tree the spec
+// computes: they stream only its complete prefix.
+func hasChildren(s *spec.Spec) bool {
+	return s.Peer != nil && len(spec.TreeChildren(s.Peer.Hosts, s.Peer.Fanout, s.Peer.Self)) > 0
 }
 
 // torrentPeers lists the explicit peers of the swarm when peers_from_tree

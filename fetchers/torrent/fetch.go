@@ -33,12 +33,24 @@ type Fetcher struct {
 	s        *Swarm
 	metainfo MetainfoFunc
 	peers    PeersFunc
+	window   int // pieces after the complete prefix asked for first; 0: none
 }
 
 // Fetcher returns the swarm source of images: metainfo says what to fetch
 // and peers whom to ask besides the tracker.
 func (s *Swarm) Fetcher(metainfo MetainfoFunc, peers PeersFunc) *Fetcher {
 	return &Fetcher{s: s, metainfo: metainfo, peers: peers}
+}
+
+// InOrder returns a copy of f that asks for the window pieces just past
+// dst's complete prefix before any other, so that the prefix, all a
+// cut-through child can stream, grows while the swarm fills the rest
+// rarest first. Only a host with children needs it: a whole swarm of hosts
+// wanting the same few pieces trades fewer of them with each other.
+func (f *Fetcher) InOrder(window int) *Fetcher {
+	g := *f
+	g.window = window
+	return &g
 }
 
 // Fetch implements fetchers.Fetcher. dst must be a fetchers.RandomDst:
@@ -129,6 +141,7 @@ func (f *Fetcher) wait(ctx context.Context, t *torrent.Torrent, b *backing) erro
 	refresh := time.NewTicker(PeerRefresh)
 	defer refresh.Stop()
 	f.addPeers(t)
+	raised := f.raise(t, b, 0)
 	for {
 		select {
 		case <-b.done:
@@ -137,6 +150,7 @@ func (f *Fetcher) wait(ctx context.Context, t *torrent.Torrent, b *backing) erro
 			if _, err := b.progress(); err != nil {
 				return err
 			}
+			raised = f.raise(t, b, raised)
 			stall.Reset(f.s.cfg.StallTimeout)
 		case <-refresh.C:
 			f.addPeers(t)
@@ -148,6 +162,21 @@ func (f *Fetcher) wait(ctx context.Context, t *torrent.Torrent, b *backing) erro
 			return ctx.Err()
 		}
 	}
+}
+
+// raise asks first for the window pieces from the first missing one, and
+// returns the end of those asked for so far: pieces below it were raised
+// already.
+func (f *Fetcher) raise(t *torrent.Torrent, b *backing, raised int) int {
+	if f.window <= 0 {
+		return raised
+	}
+	first := b.firstMissing()
+	end := min(first+f.window, len(b.state))
+	for i := max(first, raised); i < end; i++ {
+		t.Piece(i).SetPriority(torrent.PiecePriorityHigh)
+	}
+	return max(raised, end)
 }
 
 // addPeers offers the explicit peers to the client. Peers it already knows

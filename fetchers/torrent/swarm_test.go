@@ -73,12 +73,15 @@ func TestFetchFromSwarm(t *testing.T) {
 	tests := []struct {
 		name   string
 		staged int // bytes in dst before the fetch
+		window int // Fetcher.InOrder
 	}{
-		{"whole image", 0},
-		{"resume after two pieces", 8 << 20},
-		{"resume inside a piece", 8<<20 + 1000},
-		{"only the last piece missing", 20 << 20},
-		{"already complete", size},
+		{"whole image", 0, 0},
+		{"resume after two pieces", 8 << 20, 0},
+		{"resume inside a piece", 8<<20 + 1000, 0},
+		{"only the last piece missing", 20 << 20, 0},
+		{"already complete", size, 0},
+		{"in order", 0, 2},
+		{"in order, resume inside a piece", 8<<20 + 1000, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +89,7 @@ func TestFetchFromSwarm(t *testing.T) {
 			defer cancel()
 			s := newSwarm(t, Config{})
 			dst := newMemDst(size, src.data[:tt.staged])
-			f := s.Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s)))
+			f := s.Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s))).InOrder(tt.window)
 			if err := f.Fetch(ctx, request(size), dst); err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
