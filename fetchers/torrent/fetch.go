@@ -33,23 +33,25 @@ type Fetcher struct {
 	s        *Swarm
 	metainfo MetainfoFunc
 	peers    PeersFunc
-	window   int // pieces after the complete prefix asked for first; 0: none
+	window   int  // pieces asked for before any other (picker); 0: none
+	inOrder  bool // the window follows the complete prefix, else random
 }
 
 // Fetcher returns the swarm source of images: metainfo says what to fetch
 // and peers whom to ask besides the tracker.
 func (s *Swarm) Fetcher(metainfo MetainfoFunc, peers PeersFunc) *Fetcher {
-	return &Fetcher{s: s, metainfo: metainfo, peers: peers}
+	return &Fetcher{s: s, metainfo: metainfo, peers: peers, window: DefaultWindow}
 }
 
 // InOrder returns a copy of f that asks for the window pieces just past
 // dst's complete prefix before any other, so that the prefix, all a
 // cut-through child can stream, grows while the swarm fills the rest
-// rarest first. Only a host with children needs it: a whole swarm of hosts
-// wanting the same few pieces trades fewer of them with each other.
+// rarest first. Only a host with children needs it: hosts that all want
+// the same few pieces trade fewer with each other. window 0 leaves the
+// order to the client (rarest first, then by index).
 func (f *Fetcher) InOrder(window int) *Fetcher {
 	g := *f
-	g.window = window
+	g.window, g.inOrder = window, true
 	return &g
 }
 
@@ -141,7 +143,8 @@ func (f *Fetcher) wait(ctx context.Context, t *torrent.Torrent, b *backing) erro
 	refresh := time.NewTicker(PeerRefresh)
 	defer refresh.Stop()
 	f.addPeers(t)
-	raised := f.raise(t, b, 0)
+	pick := newPicker(len(b.state), f.window, f.inOrder)
+	pick.raise(t, b)
 	for {
 		select {
 		case <-b.done:
@@ -150,7 +153,7 @@ func (f *Fetcher) wait(ctx context.Context, t *torrent.Torrent, b *backing) erro
 			if _, err := b.progress(); err != nil {
 				return err
 			}
-			raised = f.raise(t, b, raised)
+			pick.raise(t, b)
 			stall.Reset(f.s.cfg.StallTimeout)
 		case <-refresh.C:
 			f.addPeers(t)
@@ -162,21 +165,6 @@ func (f *Fetcher) wait(ctx context.Context, t *torrent.Torrent, b *backing) erro
 			return ctx.Err()
 		}
 	}
-}
-
-// raise asks first for the window pieces from the first missing one, and
-// returns the end of those asked for so far: pieces below it were raised
-// already.
-func (f *Fetcher) raise(t *torrent.Torrent, b *backing, raised int) int {
-	if f.window <= 0 {
-		return raised
-	}
-	first := b.firstMissing()
-	end := min(first+f.window, len(b.state))
-	for i := max(first, raised); i < end; i++ {
-		t.Piece(i).SetPriority(torrent.PiecePriorityHigh)
-	}
-	return max(raised, end)
 }
 
 // addPeers offers the explicit peers to the client. Peers it already knows

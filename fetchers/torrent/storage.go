@@ -115,19 +115,6 @@ func (b *backing) progress() (int, error) {
 	return b.complete, b.err
 }
 
-// firstMissing is the index of the first piece not complete, or the
-// number of pieces.
-func (b *backing) firstMissing() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i, st := range b.state {
-		if st != pieceComplete {
-			return i
-		}
-	}
-	return len(b.state)
-}
-
 func (b *backing) signal() {
 	select {
 	case b.changed <- struct{}{}:

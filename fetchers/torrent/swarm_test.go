@@ -73,15 +73,16 @@ func TestFetchFromSwarm(t *testing.T) {
 	tests := []struct {
 		name   string
 		staged int // bytes in dst before the fetch
-		window int // Fetcher.InOrder
+		window int // -1: the default random window, else Fetcher.InOrder(window)
 	}{
-		{"whole image", 0, 0},
-		{"resume after two pieces", 8 << 20, 0},
-		{"resume inside a piece", 8<<20 + 1000, 0},
-		{"only the last piece missing", 20 << 20, 0},
-		{"already complete", size, 0},
+		{"whole image", 0, -1},
+		{"resume after two pieces", 8 << 20, -1},
+		{"resume inside a piece", 8<<20 + 1000, -1},
+		{"only the last piece missing", 20 << 20, -1},
+		{"already complete", size, -1},
 		{"in order", 0, 2},
 		{"in order, resume inside a piece", 8<<20 + 1000, 1},
+		{"the client's order", 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,7 +90,10 @@ func TestFetchFromSwarm(t *testing.T) {
 			defer cancel()
 			s := newSwarm(t, Config{})
 			dst := newMemDst(size, src.data[:tt.staged])
-			f := s.Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s))).InOrder(tt.window)
+			f := s.Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s)))
+			if tt.window >= 0 {
+				f = f.InOrder(tt.window)
+			}
 			if err := f.Fetch(ctx, request(size), dst); err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}

@@ -1,0 +1,45 @@
+package torrent
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/anacrolix/torrent/metainfo"
+)
+
+// TestPickerWindow follows a picker's window without a client: it holds at
+// most window missing pieces, refills as they land, skips pieces already
+// complete, and in order follows the complete prefix.
+func TestPickerWindow(t *testing.T) {
+	info := &metainfo.Info{PieceLength: 1 << 14, Length: 10 << 14, Pieces: make([]byte, 20*10)}
+	staged := func(_, end int64) bool { return end <= 3<<14 } // pieces 0-2
+	b := newBacking(info, nil, nil, staged)
+	p := newPicker(len(b.state), 2, true)
+	steps := []struct {
+		name     string
+		land     []int
+		add, win []int
+	}{
+		{"start past the staged prefix", nil, []int{3, 4}, []int{3, 4}},
+		{"piece 4 landed", []int{4}, []int{5}, []int{3, 5}},
+		{"nothing landed", nil, nil, []int{3, 5}},
+		{"7 landed outside the window, then 3, 5, 6", []int{7, 3, 5, 6}, []int{8, 9}, []int{8, 9}},
+		{"all landed", []int{8, 9}, nil, []int{}},
+	}
+	for _, s := range steps {
+		for _, i := range s.land {
+			b.state[i] = pieceComplete
+		}
+		if add := p.refill(b); !slices.Equal(add, s.add) || !slices.Equal(p.raised, s.win) {
+			t.Fatalf("%s: added %v, window %v; want %v, %v", s.name, add, p.raised, s.add, s.win)
+		}
+	}
+
+	r := newPicker(len(b.state), 3, false)
+	if sorted := slices.Sorted(slices.Values(r.order)); !slices.Equal(sorted, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Errorf("random order %v is not a permutation of the pieces", r.order)
+	}
+	if add := newPicker(len(b.state), 0, false).refill(b); add != nil {
+		t.Errorf("window 0 raised %v", add)
+	}
+}
