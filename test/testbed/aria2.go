@@ -198,6 +198,12 @@ func (tb *Testbed) benchAria2(ctx context.Context) (*Result, error) {
 	for i := range hosts {
 		res.PerHost[i] = r.waitAria2(ctx, i, hosts[i])
 	}
+	// aria2c seeds until it is killed: its usage covers the whole run, as
+	// a serve's and an apply's together do.
+	for i, p := range hosts {
+		p.kill()
+		res.PerHost[i].Apply = p.resources()
+	}
 	tb.summarise(res)
 	return res, nil
 }

@@ -11,17 +11,48 @@ import (
 
 // Result is one row of the table.
 type Result struct {
-	Strategy  Strategy     `json:"strategy"`
-	Hosts     int          `json:"hosts"`
-	Size      int64        `json:"size_bytes"`
-	Bandwidth string       `json:"bandwidth"`
-	Seconds   float64      `json:"seconds_to_all_verified"`
-	Bound     float64      `json:"bound_seconds"` // size / bandwidth
-	Ratio     float64      `json:"ratio_to_bound"`
-	P50       float64      `json:"p50_seconds"`
-	P99       float64      `json:"p99_seconds"`
-	Failed    int          `json:"failed_hosts"`
-	PerHost   []HostResult `json:"per_host"`
+	Strategy  Strategy `json:"strategy"`
+	Hosts     int      `json:"hosts"`
+	Size      int64    `json:"size_bytes"`
+	Bandwidth string   `json:"bandwidth"`
+	Seconds   float64  `json:"seconds_to_all_verified"`
+	Bound     float64  `json:"bound_seconds"` // size / bandwidth
+	Ratio     float64  `json:"ratio_to_bound"`
+	P50       float64  `json:"p50_seconds"`
+	P99       float64  `json:"p99_seconds"`
+	Failed    int      `json:"failed_hosts"`
+	// ApplyUsage and ServeUsage summarise the hosts' Apply and Serve.
+	ApplyUsage *UsageSummary `json:"apply_usage,omitempty"`
+	ServeUsage *UsageSummary `json:"serve_usage,omitempty"`
+	PerHost    []HostResult  `json:"per_host"`
+}
+
+// UsageSummary is the median and the largest of one kind of process's
+// Usage over the hosts.
+type UsageSummary struct {
+	RSSP50    int64   `json:"max_rss_p50_bytes"`
+	RSSMax    int64   `json:"max_rss_max_bytes"`
+	CPUP50    float64 `json:"cpu_p50_seconds"`
+	CPUMax    float64 `json:"cpu_max_seconds"`
+	Processes int     `json:"processes"`
+}
+
+// summariseUsage summarises what pick returns for each host; nil when no
+// host has it.
+func summariseUsage(hosts []HostResult, pick func(HostResult) *Usage) *UsageSummary {
+	var rss, cpu []float64
+	for _, h := range hosts {
+		if u := pick(h); u != nil {
+			rss, cpu = append(rss, float64(u.MaxRSS)), append(cpu, u.CPUSeconds)
+		}
+	}
+	if len(rss) == 0 {
+		return nil
+	}
+	slices.Sort(rss)
+	slices.Sort(cpu)
+	return &UsageSummary{RSSP50: int64(percentile(rss, 50)), RSSMax: int64(rss[len(rss)-1]),
+		CPUP50: percentile(cpu, 50), CPUMax: cpu[len(cpu)-1], Processes: len(rss)}
 }
 
 // Bench distributes the image to every host by strategy s: serves first
@@ -59,7 +90,14 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 			return nil, err
 		}
 	}
-	return tb.collect(ctx, r), nil
+	res := tb.collect(ctx, r)
+	// A serve's usage is known once it has exited.
+	r.Stop()
+	for i := range res.PerHost {
+		res.PerHost[i].Serve = r.serves[i].resources()
+	}
+	res.ServeUsage = summariseUsage(res.PerHost, func(h HostResult) *Usage { return h.Serve })
+	return res, nil
 }
 
 // collect waits for every host of r and summarises.
@@ -98,6 +136,7 @@ func (tb *Testbed) summarise(res *Result) {
 		res.Ratio = res.Seconds / res.Bound
 	}
 	res.P50, res.P99 = percentile(times, 50), percentile(times, 99)
+	res.ApplyUsage = summariseUsage(res.PerHost, func(h HostResult) *Usage { return h.Apply })
 }
 
 // percentile by nearest rank of sorted values.

@@ -77,6 +77,13 @@ func (tb *Testbed) writeSpec(i int, s Strategy) error {
 		torrentURL = fmt.Sprintf("  torrent_url = \"http://%s/%s\"\n", mirrorAddr, torrentName)
 	}
 	sources = append(sources, `"mirror.m"`)
+	if s == TreeTorrent && i == 0 {
+		// The root has no parent, and a swarm-fed root lands pieces out of
+		// order: its complete prefix, all its children can stream, would
+		// stay short. It streams the mirror in order; the swarm is its
+		// fallback.
+		sources = []string{`"mirror.m"`, `"torrent"`}
+	}
 	fmt.Fprintf(&b, "image \"vm\" {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = [%s]\n%s}\n",
 		tb.digest, tb.cfg.Size, imageName, p.install, strings.Join(sources, ", "), torrentURL)
 	return os.WriteFile(p.spec, []byte(b.String()), 0o644)

@@ -21,9 +21,40 @@ type proc struct {
 	start  time.Time
 	stdout bytes.Buffer
 
-	done chan struct{}
-	end  time.Time
-	err  error // of Wait, valid after done
+	done  chan struct{}
+	end   time.Time
+	err   error  // of Wait, valid after done
+	usage *Usage // from wait4, valid after done; nil if unknown
+}
+
+// Usage is what one process used, as wait4 reports it: its peak resident
+// memory and the CPU time it spent in user and kernel mode.
+type Usage struct {
+	MaxRSS     int64   `json:"max_rss_bytes"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+}
+
+// usageOf reads a reaped process's rusage. `ip netns exec` execs the
+// program, so this is the program's (ip's own few MiB before the exec
+// count toward the peak, which is noise at these sizes).
+func usageOf(ps *os.ProcessState) *Usage {
+	if ps == nil {
+		return nil
+	}
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return nil
+	}
+	sec := func(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
+	return &Usage{MaxRSS: ru.Maxrss << 10, CPUSeconds: sec(ru.Utime) + sec(ru.Stime)}
+}
+
+// resources is p's usage once it has exited, else nil.
+func (p *proc) resources() *Usage {
+	if p == nil || !p.exited() {
+		return nil
+	}
+	return p.usage
 }
 
 // procs are every process the testbed started and has not yet reaped.
@@ -57,6 +88,7 @@ func (ps *procs) start(name, ns, logPath, bin string, args ...string) (*proc, er
 	go func() {
 		p.err = p.cmd.Wait()
 		p.end = time.Now()
+		p.usage = usageOf(p.cmd.ProcessState)
 		ps.mu.Lock()
 		delete(ps.set, p)
 		ps.mu.Unlock()

@@ -29,14 +29,29 @@ func writeJSON(w io.Writer, rep Report) error {
 // failed instead of a time.
 func writeTable(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "%s\n\n", rep.Note)
-	fmt.Fprintln(w, "| strategy | N | size | bandwidth | time to all verified | ratio to size/bandwidth | p50 per host | p99 per host |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| strategy | N | size | bandwidth | time to all verified | ratio to size/bandwidth | p50 per host | p99 per host "+
+		"| apply max RSS p50/max | apply CPU p50/max | serve max RSS p50/max | serve CPU p50/max |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rep.Results {
 		total, ratio := fmt.Sprintf("%.1f s", r.Seconds), fmt.Sprintf("%.2fx", r.Ratio)
 		if r.Failed > 0 {
 			total, ratio = fmt.Sprintf("%d of %d hosts failed", r.Failed, r.Hosts), "—"
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.1f s | %.1f s |\n",
-			r.Strategy, r.Hosts, formatSize(r.Size), r.Bandwidth, total, ratio, r.P50, r.P99)
+		applyRSS, applyCPU := r.ApplyUsage.columns()
+		serveRSS, serveCPU := r.ServeUsage.columns()
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.1f s | %.1f s | %s | %s | %s | %s |\n",
+			r.Strategy, r.Hosts, formatSize(r.Size), r.Bandwidth, total, ratio, r.P50, r.P99,
+			applyRSS, applyCPU, serveRSS, serveCPU)
 	}
+	fmt.Fprintln(w, "\nMemory and CPU per host process from wait4 (peak RSS; user+system time). For aria2c the apply columns are its one "+
+		"process, which downloads and then seeds until the last host is done; serve runs from before the start until every host is done.")
+}
+
+// columns renders u's memory and CPU cells, "—" when unknown.
+func (u *UsageSummary) columns() (rss, cpu string) {
+	if u == nil {
+		return "—", "—"
+	}
+	return fmt.Sprintf("%.0f / %.0f MiB", float64(u.RSSP50)/(1<<20), float64(u.RSSMax)/(1<<20)),
+		fmt.Sprintf("%.1f / %.1f s", u.CPUP50, u.CPUMax)
 }

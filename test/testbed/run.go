@@ -34,6 +34,10 @@ type HostResult struct {
 	BadSources    []string         `json:"bad_sources,omitempty"`
 	Verified      bool             `json:"verified"`
 	Error         string           `json:"error,omitempty"`
+	// Apply is what the host's apply (aria2c for Aria2c) used; Serve what
+	// its serve used over the whole run, for strategies that run one.
+	Apply *Usage `json:"apply_usage,omitempty"`
+	Serve *Usage `json:"serve_usage,omitempty"`
 }
 
 // applyOutput is the part of `prestaged apply --json` the testbed reads.
@@ -152,6 +156,7 @@ func (r *Run) WaitApply(ctx context.Context, i int) HostResult {
 	}
 	res.Seconds = a.end.Sub(r.t0).Seconds()
 	res.ExitCode = a.cmd.ProcessState.ExitCode()
+	res.Apply = a.resources()
 	p := r.tb.paths(i)
 	var out applyOutput
 	if err := json.Unmarshal(a.stdout.Bytes(), &out); err != nil || len(out.Result.Images) != 1 {

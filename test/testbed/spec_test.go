@@ -47,11 +47,26 @@ func TestSpecsValidate(t *testing.T) {
 			if !slices.Equal(parents, want) {
 				t.Errorf("%s host %d: parents %v, want %v", s, i, parents, want)
 			}
-			if sources[len(sources)-1] != "mirror.m" || (s.tree() && i > 0) != slices.Contains(sources, "parents") || s.swarm() != slices.Contains(sources, "torrent") {
-				t.Errorf("%s host %d: sources %v", s, i, sources)
+			if want := wantSources(s, i); !slices.Equal(sources, want) {
+				t.Errorf("%s host %d: sources %v, want %v", s, i, sources, want)
 			}
 		}
 	}
+}
+
+// wantSources are the sources host i of the tree lists for strategy s.
+func wantSources(s Strategy, i int) []string {
+	switch {
+	case s == TreeTorrent && i == 0: // the root streams the mirror in order
+		return []string{"mirror.m", "torrent"}
+	case s == TreeTorrent:
+		return []string{"parents", "torrent", "mirror.m"}
+	case s == Torrent:
+		return []string{"torrent", "mirror.m"}
+	case s.tree() && i > 0:
+		return []string{"parents", "mirror.m"}
+	}
+	return []string{"mirror.m"}
 }
 
 func TestParseSize(t *testing.T) {

@@ -105,6 +105,35 @@ func TestTestbedSmall(t *testing.T) {
 	t.Logf("\n%s", table.String())
 }
 
+// TestTestbedSwarm is issue 5's testbed case: a small swarm through
+// prestaged (torrent, tree+torrent) and aria2c; every host must install the
+// image's bytes, and every host but the tree's root must have taken some
+// of them from its swarm or its parents rather than all from the mirror.
+func TestTestbedSwarm(t *testing.T) {
+	for _, p := range []string{"aria2c", "opentracker", "curl"} {
+		testutil.Need(t, p)
+	}
+	ctx, tb := newTestbed(t, 4, 16<<20, "200Mbit", 10*time.Second)
+	for _, s := range []Strategy{Torrent, TreeTorrent, Aria2c} {
+		res, err := tb.Bench(ctx, s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		t.Logf("%s", res)
+		for i, h := range res.PerHost {
+			if !h.Verified {
+				t.Errorf("%s: host %s: %s", s, h.Host, h.Error)
+			}
+			if s != Aria2c && i > 0 && h.BytesBySource["mirror.m"] >= tb.cfg.Size {
+				t.Errorf("%s: host %s fetched everything from the mirror (%v)", s, h.Host, h.BytesBySource)
+			}
+		}
+		if s.peered() {
+			checkOnce(t, s, tb.cfg.Size, res.PerHost)
+		}
+	}
+}
+
 // checkOnce: no host fetched more than the image (with 10% slack for a
 // retried chunk), so none started again from zero.
 func checkOnce(t *testing.T, s Strategy, size int64, hosts []HostResult) {
