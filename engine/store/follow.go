@@ -125,6 +125,7 @@ const (
 	followPollMin = 2 * time.Millisecond
 	followPollMax = 10 * time.Millisecond
 	abandonGrace  = 200 * time.Millisecond
+	checkEvery    = 50 * time.Millisecond
 )
 
 // Follow opens bytes [off, size) of d for reading. A complete blob is read
@@ -182,6 +183,7 @@ type Follower struct {
 
 	wait      time.Duration // current poll interval
 	idleSince time.Time     // first poll that found no writer and no growth
+	checked   time.Time     // last look at the staging file and its writer
 }
 
 // setBlob switches f to the verified blob; it closes f on a size mismatch.
@@ -245,8 +247,13 @@ func (fl *Follower) refresh() error {
 			return nil
 		}
 	}
-	if done, err := fl.checkStaging(); done || err != nil {
-		return err
+	// Growth costs one fstat to see; whether the writer is still there
+	// costs an open, two stats and a lock probe, so look less often.
+	if now := time.Now(); now.Sub(fl.checked) >= checkEvery {
+		fl.checked = now
+		if done, err := fl.checkStaging(); done || err != nil {
+			return err
+		}
 	}
 	return fl.sleep()
 }
@@ -316,4 +323,42 @@ func (fl *Follower) Close() error {
 	err := fl.f.Close()
 	fl.f = nil
 	return err
+}
+
+// ContentError marks an error of the content (an abandoned fetch, a short
+// file), as opposed to one of the writer WriteNTo copies to.
+type ContentError struct{ Err error }
+
+func (e ContentError) Error() string { return e.Err.Error() }
+func (e ContentError) Unwrap() error { return e.Err }
+
+// ContentFailed tells a server that the content failed, not the writer.
+func (e ContentError) ContentFailed() bool { return true }
+
+// WriteNTo copies the next n bytes to w as they land, handing w file ranges
+// (io.LimitedReader over the *os.File) so that a TCP connection sends them
+// with sendfile(2) instead of through a user-space buffer. Errors of the
+// content are wrapped in ContentError.
+func (fl *Follower) WriteNTo(w io.Writer, n int64) (int64, error) {
+	var done int64
+	for done < n {
+		for fl.pos >= fl.avail {
+			if err := fl.refresh(); err != nil {
+				return done, ContentError{err}
+			}
+		}
+		if _, err := fl.f.Seek(fl.pos, io.SeekStart); err != nil {
+			return done, ContentError{err}
+		}
+		want := min(fl.avail-fl.pos, n-done)
+		m, err := io.Copy(w, &io.LimitedReader{R: fl.f, N: want})
+		fl.pos, done = fl.pos+m, done+m
+		if err != nil {
+			return done, err
+		}
+		if m < want {
+			return done, ContentError{fmt.Errorf("store: %s: short file at %d: %w", fl.d.Short(), fl.pos, io.ErrUnexpectedEOF)}
+		}
+	}
+	return done, nil
 }

@@ -68,6 +68,15 @@ type FetchReporter interface {
 	Fetching(d digest.Digest) bool
 }
 
+// NWriterTo is implemented by content readers that can copy their next n
+// bytes to a writer without a user-space buffer (file ranges, so that a
+// TCP connection uses sendfile). An error for which ContentFailed reports
+// true is the content's (the response is aborted); any other is the
+// writer's (the child went away).
+type NWriterTo interface {
+	WriteNTo(w io.Writer, n int64) (int64, error)
+}
+
 // bufSize is the data path's buffer: large reads and writes keep a gigabit
 // link full with few system calls.
 const bufSize = 1 << 20

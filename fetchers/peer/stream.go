@@ -85,6 +85,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, d digest.Digest,
 	s.writeHeader(w, rng, size)
 	rc2 := http.NewResponseController(w)
 	var sent int64
+	if nw, ok := rc.(NWriterTo); ok && s.limiter.Limit() == rate.Inf && n > 0 {
+		if werr := s.send(r.Context(), w, buf[:n]); werr != nil {
+			return
+		}
+		s.zeroCopy(w, d, rng, int64(n), nw)
+		return
+	}
 	for {
 		if n > 0 {
 			if werr := s.send(r.Context(), w, buf[:n]); werr != nil {
@@ -101,6 +108,42 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, d digest.Digest,
 		}
 		n, err = s.read(src, buf)
 	}
+}
+
+// zeroCopy sends the rest of rng after the first sent bytes by handing the
+// connection file ranges: with no upload limit to pace, the kernel copies
+// page cache to socket (sendfile) and serving costs little CPU.
+func (s *Server) zeroCopy(w http.ResponseWriter, d digest.Digest, rng byteRange, sent int64, nw NWriterTo) {
+	m, err := nw.WriteNTo(countingWriter{w: w, s: s}, rng.n-sent)
+	var ce interface{ ContentFailed() bool }
+	if err != nil && errors.As(err, &ce) && ce.ContentFailed() {
+		s.abort(d, rng.start+sent+m, err)
+	}
+	// Any other error is the child's: it went away.
+}
+
+// countingWriter counts served bytes; it keeps the ResponseWriter's
+// ReadFrom, which is what lets net/http use sendfile.
+type countingWriter struct {
+	w http.ResponseWriter
+	s *Server
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.count(n)
+	return n, err
+}
+
+func (c countingWriter) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(c.w, r)
+	c.count(int(n))
+	return n, err
+}
+
+func (c countingWriter) count(n int) {
+	c.s.served.Add(int64(n))
+	c.s.m.bytes.Add(float64(n))
 }
 
 // read is one Read of the content; a long wait counts as a stall.
