@@ -28,11 +28,11 @@ var testHookRead func()
 // whole single-file torrent, and piece completion kept in memory (no bolt
 // or sqlite files; CGO_ENABLED=0).
 //
-// Chunks of a piece that is not complete land in a buffer of one piece, and
-// reach w only once the piece's SHA-1 has passed (MarkComplete). So w only
-// ever receives final bytes, written once, which is what a RandomDst's
-// complete prefix promises to a peer server streaming it. The buffers are
-// bounded by the client's MaxUnverifiedBytes, not by the image's size.
+// Chunks of a piece that is not complete land in its pieceBuf, and reach w
+// only once the piece's SHA-1 has passed (MarkComplete). So w only ever
+// receives final bytes, written once, which is what a RandomDst's complete
+// prefix promises to a peer server streaming it. The buffers hold what has
+// arrived unverified, about a piece per peer, not the image.
 type backing struct {
 	r      io.ReaderAt
 	w      io.WriterAt // nil when seeding read-only

@@ -37,6 +37,9 @@ const DefaultStallTimeout = 30 * time.Second
 // this Swarm. Drop it first.
 var ErrBusy = errors.New("torrent already active in this swarm")
 
+// dialsPerSecond caps how fast a Swarm dials peers.
+const dialsPerSecond = 100
+
 // Config configures a Swarm. The zero value listens on a random port of
 // every address, with no tracker and no upload limit.
 type Config struct {
@@ -108,6 +111,18 @@ func clientConfig(cfg Config) (*torrent.ClientConfig, error) {
 	cc.NoDefaultPortForwarding = true
 	cc.DisableWebseeds, cc.DisableWebtorrent = true, true
 	cc.Seed = true
+	// anacrolix dials 10 peers a second, polite on the Internet; a host of a
+	// farm's swarm would take seconds to reach the peers a tracker lists.
+	cc.DialRateLimiter = rate.NewLimiter(dialsPerSecond, dialsPerSecond)
+	// anacrolix considers for requests only the first pieces of its order
+	// (priority, then rarest first) up to MaxUnverifiedBytes, 64 MiB by
+	// default. Early in a rollout the rarest pieces are those only the first
+	// seed holds, so every host waited for the seed to unchoke it while the
+	// pieces its peers held lay past the cap. Without the cap, what is in
+	// flight is bounded by the connections instead: partial pieces come
+	// first in the order, so a host starts a new piece only for a peer that
+	// holds none of those it has started (about a piece per peer).
+	cc.MaxUnverifiedBytes = 0
 	cc.DefaultStorage = noDefaultStorage{}
 	if cfg.UploadLimit > 0 {
 		cc.UploadRateLimiter = rate.NewLimiter(rate.Limit(cfg.UploadLimit), 0)
