@@ -57,7 +57,7 @@ func (e *Engine) Verify(ctx context.Context) (*VerifyReport, error) {
 func (e *Engine) check(ctx context.Context, it *Item) (Checked, error) {
 	c := Checked{Image: it.Image, Digest: it.Digest, Install: it.Install, Blob: "absent"}
 	if b, ok := e.Store.Blob(it.Digest); ok {
-		good, err := hashes(ctx, b.Path, it.Digest)
+		good, err := FileHas(ctx, b.Path, it.Digest)
 		if err != nil {
 			return c, err
 		}
@@ -70,7 +70,7 @@ func (e *Engine) check(ctx context.Context, it *Item) (Checked, error) {
 		}
 	}
 	if it.Action != ActionFetch {
-		good, err := hashes(ctx, it.Install, it.Digest)
+		good, err := FileHas(ctx, it.Install, it.Digest)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return c, err
 		}
@@ -79,7 +79,8 @@ func (e *Engine) check(ctx context.Context, it *Item) (Checked, error) {
 	return c, nil
 }
 
-func hashes(ctx context.Context, path string, want digest.Digest) (bool, error) {
+// FileHas reports whether the file at path hashes to want.
+func FileHas(ctx context.Context, path string, want digest.Digest) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return false, err

@@ -29,15 +29,7 @@ With --detailed-exitcodes, as Terraform's plan: 0 converged, 2 changes pending,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			path := specArg(args)
-			s, _, err := loadSpec(path, c.ErrOrStderr(), false) // diagnostics to stderr, also with --json
-			if err != nil {
-				return err
-			}
-			e, err := newEngine(s, nil)
-			if err != nil {
-				return err
-			}
-			p, err := e.Plan(c.Context())
+			_, p, err := planSpec(c, path)
 			if err != nil {
 				return err
 			}

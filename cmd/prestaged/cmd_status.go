@@ -26,15 +26,7 @@ func newStatusCmd() *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			path := specArg(args)
-			s, _, err := loadSpec(path, c.ErrOrStderr(), false) // diagnostics to stderr, also with --json
-			if err != nil {
-				return err
-			}
-			e, err := newEngine(s, nil)
-			if err != nil {
-				return err
-			}
-			p, err := e.Plan(c.Context())
+			s, p, err := planSpec(c, path)
 			if err != nil {
 				return err
 			}

@@ -50,6 +50,21 @@ func newEngine(s *spec.Spec, rep engine.Reporter) (*engine.Engine, error) {
 	return &engine.Engine{Spec: s, Store: st, Sources: newSources(s), Reporter: rep, Trust: newTrust(s, st)}, nil
 }
 
+// planSpec loads the spec (diagnostics to stderr, also with --json) and
+// plans it without changing anything: what plan and status show.
+func planSpec(c *cobra.Command, path string) (*spec.Spec, *engine.Plan, error) {
+	s, _, err := loadSpec(path, c.ErrOrStderr(), false)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := newEngine(s, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := e.Plan(c.Context())
+	return s, p, err
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

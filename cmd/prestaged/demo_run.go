@@ -196,7 +196,7 @@ func summarize(strategy string, o demoOptions, hosts []*demoHost, d digest.Diges
 	times := make([]float64, 0, len(hosts))
 	row := demoRow{Strategy: strategy, Hosts: len(hosts)}
 	for _, h := range hosts {
-		ok, err := hashes(h.spec.Images[0].Install, d)
+		ok, err := engine.FileHas(context.Background(), h.spec.Images[0].Install, d)
 		if err != nil || !ok {
 			return row, fmt.Errorf("demo %s: host %s holds a wrong copy (%v)", strategy, h.addr, err)
 		}
@@ -215,14 +215,4 @@ func summarize(strategy string, o demoOptions, hosts []*demoHost, d digest.Diges
 func percentile(sorted []float64, q float64) float64 {
 	i := int(q*float64(len(sorted))+0.5) - 1
 	return sorted[max(0, min(i, len(sorted)-1))]
-}
-
-func hashes(path string, d digest.Digest) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	got, _, err := digest.Of(d.Algo(), f)
-	return got == d, err
 }
