@@ -1,9 +1,7 @@
 package testutil
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,35 +12,6 @@ import (
 	"testing"
 	"time"
 )
-
-// nginxConf is a self-contained config: every path nginx writes is inside
-// the test's temp dir. The access log records what each request was served,
-// so tests can prove a Range resume fetched only the rest.
-const nginxConf = `daemon off;
-master_process on;
-worker_processes 1;
-%s
-pid %[2]s/nginx.pid;
-error_log %[2]s/error.log warn;
-events { worker_connections 256; }
-http {
-	log_format served '$request_method	$uri	$http_range	$status	$body_bytes_sent';
-	access_log %[2]s/access.log served;
-	client_body_temp_path %[2]s/client_body;
-	proxy_temp_path %[2]s/proxy;
-	fastcgi_temp_path %[2]s/fastcgi;
-	uwsgi_temp_path %[2]s/uwsgi;
-	scgi_temp_path %[2]s/scgi;
-	sendfile on;
-	tcp_nopush on;
-	default_type application/octet-stream;
-	server {
-		listen 127.0.0.1:%[3]d;
-		root %[4]s;
-		location / { }
-	}
-}
-`
 
 // Nginx is an nginx serving a directory for one test.
 type Nginx struct {
@@ -88,46 +57,12 @@ func RunNginx(t testing.TB, docRoot string) *Nginx {
 
 func tryNginx(t testing.TB, bin, root string) (*Nginx, error) {
 	dir := t.TempDir()
-	port, err := freePort()
+	url, stop, err := LaunchNginx(bin, dir, root)
 	if err != nil {
 		return nil, err
 	}
-	user := ""
-	if os.Geteuid() == 0 {
-		// Workers would run as nobody and could not read the test's
-		// 0700 temp dirs.
-		user = "user root;"
-	}
-	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, nginxConf, user, dir, port, root), 0o644); err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log"))
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	n := &Nginx{URL: fmt.Sprintf("http://127.0.0.1:%d/", port), dir: dir}
-	if err := waitAnswering(n.URL, exited); err != nil {
-		stopNginx(cmd, exited)
-		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-		return nil, fmt.Errorf("%w\noutput: %s\nerror.log: %s", err, out.Bytes(), log)
-	}
-	t.Cleanup(func() { stopNginx(cmd, exited) })
-	return n, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	t.Cleanup(stop)
+	return &Nginx{URL: url, dir: dir}, nil
 }
 
 // probePath is what waitAnswering asks for; Requests leaves it out.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +33,7 @@ func benchStaging(ctx context.Context, cfg config, dir string) (*stagingResult, 
 	if err != nil {
 		return nil, err
 	}
-	base, stop, err := startNginx(dir, root)
+	base, stop, err := testutil.LaunchNginx("nginx", dir, root)
 	if err != nil {
 		return nil, err
 	}

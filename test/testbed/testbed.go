@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -147,45 +148,22 @@ func (tb *Testbed) network(ctx context.Context) error {
 	return tb.net.setup(ctx, tb.cfg.Hosts)
 }
 
-const nginxConf = `daemon off;
-master_process on;
-worker_processes 2;
-user root;
-pid %[1]s/nginx.pid;
-error_log %[1]s/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-	log_format served '$remote_addr	$request_method	$uri	$http_range	$status	$body_bytes_sent';
-	access_log %[1]s/nginx-access.log served;
-	client_body_temp_path %[1]s/nginx-tmp;
-	proxy_temp_path %[1]s/nginx-tmp;
-	fastcgi_temp_path %[1]s/nginx-tmp;
-	uwsgi_temp_path %[1]s/nginx-tmp;
-	scgi_temp_path %[1]s/nginx-tmp;
-	sendfile on;
-	tcp_nopush on;
-	default_type application/octet-stream;
-	server {
-		listen %[2]s:80;
-		root %[3]s;
-		location / { }
-	}
-}
-`
-
 // startNginx runs the mirror: nginx in the mirror namespace.
 func (tb *Testbed) startNginx(ctx context.Context) error {
-	conf := filepath.Join(tb.dir, "nginx.conf")
-	text := fmt.Sprintf(nginxConf, tb.dir, mirrorAddr, filepath.Join(tb.fs, "mirror"))
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+	dir := filepath.Join(tb.dir, "nginx")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	conf, err := testutil.NginxConfig(dir, mirrorAddr+":80", filepath.Join(tb.fs, "mirror"))
+	if err != nil {
 		return err
 	}
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		return fmt.Errorf("the mirror needs nginx: %w", err)
 	}
-	log := filepath.Join(tb.dir, "nginx-error.log")
-	tb.nginx, err = tb.procs.start("nginx", mirrorNS, log, bin, "-p", tb.dir, "-c", conf, "-e", log)
+	log := filepath.Join(dir, "error.log")
+	tb.nginx, err = tb.procs.start("nginx", mirrorNS, log, bin, "-p", dir, "-c", conf, "-e", log)
 	if err != nil {
 		return err
 	}
