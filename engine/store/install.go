@@ -111,9 +111,7 @@ func copyBlob(ctx context.Context, b Blob, dst *os.File) error {
 		return err
 	}
 	if unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) != nil {
-		// No reflink: an in-kernel copy (copy_file_range via ReadFrom),
-		// cancellable between chunks.
-		if _, err := io.Copy(dst, &ctxReader{ctx: ctx, r: io.LimitReader(src, b.Size)}); err != nil {
+		if err := copyRange(ctx, src, dst, b.Size); err != nil {
 			return err
 		}
 	}
@@ -125,6 +123,43 @@ func copyBlob(ctx context.Context, b Blob, dst *os.File) error {
 		return fmt.Errorf("copied %d of %d bytes: %w", fi.Size(), b.Size, ErrSizeMismatch)
 	}
 	return dst.Sync()
+}
+
+// copyChunk is how much copyRange copies between looks at ctx: a second
+// or so of a disk's bandwidth.
+const copyChunk = 64 << 20
+
+// copyRange copies the first n bytes of src to dst inside the kernel
+// (copy_file_range: no pass through user space, which was most of a tree
+// apply's CPU on tmpfs and ext4), in chunks so that ctx can cancel it.
+// Where the kernel cannot (another filesystem, an old kernel), it copies
+// through a buffer.
+func copyRange(ctx context.Context, src, dst *os.File, n int64) error {
+	var done int64
+	for done < n {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m, err := unix.CopyFileRange(int(src.Fd()), nil, int(dst.Fd()), nil, int(min(n-done, copyChunk)), 0)
+		if err != nil || m == 0 {
+			if done == 0 && (errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOSYS) ||
+				errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)) {
+				return copyBuffered(ctx, src, dst, n)
+			}
+			if err == nil {
+				err = fmt.Errorf("copied %d of %d bytes: %w", done, n, ErrSizeMismatch)
+			}
+			return err
+		}
+		done += int64(m)
+	}
+	return nil
+}
+
+func copyBuffered(ctx context.Context, src, dst *os.File, n int64) error {
+	buf := make([]byte, 1<<20)
+	_, err := io.CopyBuffer(struct{ io.Writer }{dst}, &ctxReader{ctx: ctx, r: io.LimitReader(src, n)}, buf)
+	return err
 }
 
 type ctxReader struct {
