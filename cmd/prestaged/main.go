@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -16,8 +17,14 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	verb := "prestaged"
+	if len(os.Args) > 1 {
+		verb = filepath.Base(os.Args[1])
+	}
+	stopProfile := startProfile(verb)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
+	stopProfile()
 	os.Exit(exitCode(err))
 }
 
