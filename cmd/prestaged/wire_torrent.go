@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/fetchers/mirror"
 	"github.com/prestaged/prestaged/fetchers/torrent"
 	"github.com/prestaged/prestaged/spec"
 )
@@ -71,7 +73,9 @@ func processSwarm(s *spec.Spec) (*torrent.Swarm, error) {
 			applySwarm.err = fmt.Errorf("torrent: listen %q: %w", s.Torrent.Listen, err)
 			return
 		}
-		applySwarm.s, applySwarm.err = torrent.New(swarmConfig(s, net.JoinHostPort(host, "0")))
+		cfg := swarmConfig(s, net.JoinHostPort(host, "0"))
+		cfg.Events = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		applySwarm.s, applySwarm.err = torrent.New(cfg)
 		if applySwarm.err == nil {
 			atExit(applySwarm.s.Close)
 		}
@@ -104,7 +108,51 @@ func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Nam
 	if hasChildren(s) {
 		f = f.InOrder(inOrderWindow)
 	}
+	if o, err := imageOrigin(s, img); err != nil {
+		return nil, err
+	} else if o != nil {
+		f = f.WithOrigin(o)
+	}
 	return []fetchers.Named{{Name: "torrent", Fetcher: fetchers.WithStallTimeout(f, s.StallTimeout)}}, nil
+}
+
+// imageOrigin is where the swarm takes the pieces no peer holds: the
+// image's mirrors, in the order its sources name them, each piece read by
+// one host (torrent.Fetcher.WithOrigin). nil when the image has no mirror.
+func imageOrigin(s *spec.Spec, img *spec.Image) (torrent.Origin, error) {
+	var ms []*mirror.Mirror
+	for _, src := range img.Sources {
+		if src.Kind != spec.SourceMirror {
+			continue
+		}
+		for _, m := range s.Mirrors {
+			if m.Name == src.Name {
+				mm, err := mirror.New(m.Name, m.URL)
+				if err != nil {
+					return nil, err
+				}
+				ms = append(ms, mm)
+			}
+		}
+	}
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	return func(ctx context.Context, req fetchers.Request, p []byte, off int64) error {
+		var errs []error
+		for _, m := range ms {
+			err := m.ReadAt(ctx, req, p, off)
+			if err == nil || ctx.Err() != nil {
+				return err
+			}
+			errs = append(errs, err)
+		}
+		err := errors.Join(errs...)
+		if !slices.ContainsFunc(errs, func(e error) bool { return !fetchers.IsPermanent(e) }) {
+			err = fetchers.Permanent(err)
+		}
+		return err
+	}, nil
 }
 
 // inOrderWindow is how many pieces past its complete prefix a host with

@@ -35,6 +35,7 @@ type Fetcher struct {
 	peers    PeersFunc
 	window   int  // pieces asked for before any other (picker); 0: none
 	inOrder  bool // the window follows the complete prefix, else random
+	origin   Origin
 }
 
 // Fetcher returns the swarm source of images: metainfo says what to fetch
@@ -96,7 +97,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 	}
 	defer f.s.Drop(ih)
 	t.DownloadAll()
-	if err := f.wait(ctx, t, b); err != nil {
+	if err := f.wait(ctx, req, t, b); err != nil {
 		return fmt.Errorf("torrent %s: image %s: %w", ih.HexString(), req.Image, err)
 	}
 	return nil
@@ -137,13 +138,31 @@ func (s *Swarm) addFetch(mi *metainfo.MetaInfo, b *backing) (*torrent.Torrent, e
 
 // wait returns once every piece of b is complete, or fails on a write
 // error, a stall or ctx.
-func (f *Fetcher) wait(ctx context.Context, t *torrent.Torrent, b *backing) error {
+func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Torrent, b *backing) error {
 	stall := time.NewTimer(f.s.cfg.StallTimeout)
 	defer stall.Stop()
 	refresh := time.NewTicker(PeerRefresh)
 	defer refresh.Stop()
 	f.addPeers(t)
-	pick := newPicker(len(b.state), f.window, f.inOrder)
+	window := f.window
+	if f.origin != nil {
+		feed := newOriginFeed(f.origin, req, t, b, f.s.cl.PeerID())
+		octx, cancel := context.WithCancel(ctx)
+		fed := make(chan struct{})
+		go func() { feed.run(octx); close(fed) }()
+		defer func() {
+			cancel()
+			<-fed
+			f.s.logf("torrent: image %s: %d pieces (%d bytes) from the origin", req.Image, feed.Pieces, feed.Bytes)
+		}()
+		if !f.inOrder {
+			// The origin brings pieces in in index order and each to one
+			// host; the swarm's rarest first spreads them. A random window
+			// of high priority would only delay that.
+			window = 0
+		}
+	}
+	pick := newPicker(len(b.state), window, f.inOrder)
 	pick.raise(t, b)
 	for {
 		select {

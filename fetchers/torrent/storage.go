@@ -193,18 +193,31 @@ func (p *piece) WriteAt(buf []byte, off int64) (int, error) {
 // except those below w's complete prefix, which are final there already.
 func (p *piece) MarkComplete() error {
 	b := p.b
+	b.mu.Lock()
+	pb, ok := b.bufs[p.i]
+	b.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return p.land(pb.bytes)
+}
+
+// land writes the piece's verified bytes to w, from those of the piece's
+// bytes(skip) on, and marks it complete. A piece no longer missing, or a
+// closed backing, is left alone.
+func (p *piece) land(bytes func(skip int64) ([]byte, func())) error {
+	b := p.b
 	b.io.RLock()
 	defer b.io.RUnlock()
 	b.mu.Lock()
-	pb, ok := b.bufs[p.i]
-	if b.closed || b.state[p.i] != pieceMissing || !ok {
+	if b.closed || b.state[p.i] != pieceMissing {
 		b.mu.Unlock()
 		return nil
 	}
 	b.state[p.i] = pieceFlushing
 	b.mu.Unlock()
 
-	err := p.flush(pb)
+	err := p.flush(bytes)
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -215,20 +228,22 @@ func (p *piece) MarkComplete() error {
 		return b.err
 	}
 	b.state[p.i] = pieceComplete
-	delete(b.bufs, p.i)
-	pb.free()
+	if pb, ok := b.bufs[p.i]; ok {
+		delete(b.bufs, p.i)
+		pb.free()
+	}
 	if b.complete++; b.complete == len(b.state) {
 		close(b.done)
 	}
 	return nil
 }
 
-func (p *piece) flush(pb *pieceBuf) error {
+func (p *piece) flush(bytes func(skip int64) ([]byte, func())) error {
 	skip := int64(0)
 	if p.b.prefix != nil {
 		skip = min(max(p.b.prefix()-p.off, 0), p.n)
 	}
-	buf, done := pb.bytes(skip)
+	buf, done := bytes(skip)
 	defer done()
 	_, err := p.b.w.WriteAt(buf, p.off+skip)
 	return err

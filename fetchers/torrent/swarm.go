@@ -58,6 +58,9 @@ type Config struct {
 	DHT, PEX bool
 	// Logger receives the BitTorrent client's messages. nil: discarded.
 	Logger *slog.Logger
+	// Events receives the Swarm's own messages (what a fetch took from the
+	// origin). nil: discarded.
+	Events *slog.Logger
 }
 
 // Swarm is this process's node in the BitTorrent swarms of its images.
@@ -132,6 +135,13 @@ func clientConfig(cfg Config) (*torrent.ClientConfig, error) {
 		cc.Slogger = slog.New(slog.DiscardHandler)
 	}
 	return cc, nil
+}
+
+// logf logs at info level to the Config's Logger, if any.
+func (s *Swarm) logf(format string, a ...any) {
+	if s.cfg.Events != nil {
+		s.cfg.Events.Info(fmt.Sprintf(format, a...))
+	}
 }
 
 // Addr is the address the Swarm accepts peers on.

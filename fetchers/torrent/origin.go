@@ -1,0 +1,289 @@
+package torrent
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring"
+	"github.com/anacrolix/torrent"
+	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/prestaged/prestaged/fetchers"
+)
+
+// Origin reads len(p) bytes of the image at off from outside the swarm:
+// the image's mirror (mirror.Mirror.ReadAt). Errors are classed as a
+// Fetcher's: fetchers.IsPermanent ones stop the swarm asking it again.
+type Origin func(ctx context.Context, req fetchers.Request, p []byte, off int64) error
+
+// WithOrigin returns a copy of f that brings the pieces no peer holds into
+// the swarm from origin, the image's mirror acting as the swarm's first
+// seed (a web seed, BEP 19's idea). Unlike a BitTorrent seed, which sends
+// the rarest pieces to every peer that asks and so sends most of them
+// several times, the origin is asked for each piece by one host:
+//
+//   - Ownership: the hosts of the swarm rank each other for every piece by
+//     rendezvous hashing of their peer IDs, so every host computes the same
+//     owner without talking. The owner fetches the piece with one ranged GET,
+//     checks its SHA-1 like any piece and announces it; the others get it
+//     from the swarm.
+//   - Pace: only the first originWindow pieces that no peer holds may be
+//     in flight from the origin, in index order, so the origin's link
+//     carries a few pieces at full speed rather than every piece slowly,
+//     and the swarm trades what arrived while the next pieces come.
+//   - Failure: a piece still missing after the patience goes to the host
+//     ranked next, and so on, so a dead or slow owner delays a piece and
+//     does not stop it. A seed in the swarm (a peer holding every piece)
+//     holds every piece: then the origin is not asked at all.
+//
+// Ranks agree while every host sees the same peers, which anacrolix's 50
+// connections per torrent allow up to about 50 hosts in one swarm; larger
+// swarms get a few duplicate origin reads per piece.
+func (f *Fetcher) WithOrigin(o Origin) *Fetcher {
+	g := *f
+	g.origin = o
+	return &g
+}
+
+const (
+	// originWindow is how many pieces no peer holds may be in flight from
+	// the origin at once (4 MiB pieces: 16 MiB).
+	originWindow = 4
+	// originParallel is how many of them one host fetches at once.
+	originParallel = 2
+	// originTick is how often a host looks at what the swarm holds.
+	originTick = 100 * time.Millisecond
+	// originSettle: the origin is not asked until the set of peers has not
+	// changed for this long (or originSettleMax passed), so that hosts
+	// starting together rank each other, not themselves alone.
+	originSettle    = time.Second
+	originSettleMax = 5 * time.Second
+)
+
+// originPatience is how long a piece waits for its owner before the next
+// host in rank takes it too, at first; it grows to four times the longest
+// origin read this host has seen. A variable for tests.
+var originPatience = 5 * time.Second
+
+// originFeed is one fetch's use of the origin: a loop in its own goroutine.
+type originFeed struct {
+	origin Origin
+	req    fetchers.Request
+	t      *torrent.Torrent
+	b      *backing
+	info   *metainfo.Info
+	self   torrent.PeerID
+
+	patience time.Duration
+	started  time.Time
+	peers    int       // how many peers were seen at the last tick
+	peersAt  time.Time // when that number last changed
+	since    map[int]time.Time
+	busy     map[int]bool
+	retryAt  map[int]time.Time
+	off      error // set once the origin failed permanently
+	results  chan originResult
+
+	// Pieces and Bytes count what this host read from the origin.
+	Pieces int
+	Bytes  int64
+}
+
+type originResult struct {
+	piece int
+	took  time.Duration
+	err   error
+}
+
+func newOriginFeed(o Origin, req fetchers.Request, t *torrent.Torrent, b *backing, self torrent.PeerID) *originFeed {
+	now := time.Now()
+	return &originFeed{
+		origin: o, req: req, t: t, b: b, info: b.info, self: self,
+		patience: originPatience, started: now, peersAt: now,
+		since: map[int]time.Time{}, busy: map[int]bool{}, retryAt: map[int]time.Time{},
+		results: make(chan originResult),
+	}
+}
+
+// run feeds the swarm from the origin until ctx ends; it returns once no
+// read it started is left.
+func (o *originFeed) run(ctx context.Context) {
+	tick := time.NewTicker(originTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			for range o.busy {
+				<-o.results
+			}
+			return
+		case r := <-o.results:
+			o.done(r)
+		case now := <-tick.C:
+			o.step(ctx, now)
+		}
+	}
+}
+
+// done records a finished origin read.
+func (o *originFeed) done(r originResult) {
+	delete(o.busy, r.piece)
+	if r.err == nil {
+		o.Pieces++
+		o.Bytes += o.info.Piece(r.piece).Length()
+		o.patience = max(o.patience, 4*r.took)
+		return
+	}
+	if fetchers.IsPermanent(r.err) {
+		o.off = r.err
+	}
+	o.retryAt[r.piece] = time.Now().Add(o.patience)
+}
+
+// step starts the origin reads this host owes the swarm now.
+func (o *originFeed) step(ctx context.Context, now time.Time) {
+	if o.off != nil || len(o.busy) >= originParallel {
+		return
+	}
+	ids, holders, seeded := o.view()
+	if len(ids) != o.peers {
+		o.peers, o.peersAt = len(ids), now
+	}
+	if seeded || (now.Sub(o.peersAt) < originSettle && now.Sub(o.started) < originSettleMax) {
+		return
+	}
+	window := o.window(holders)
+	for p := range o.since {
+		if !slices.Contains(window, p) {
+			delete(o.since, p)
+		}
+	}
+	for _, p := range window {
+		if _, ok := o.since[p]; !ok {
+			o.since[p] = now
+		}
+		if o.busy[p] || now.Before(o.retryAt[p]) {
+			continue
+		}
+		if now.Sub(o.since[p]) < time.Duration(rank(o.self, ids, p))*o.patience {
+			continue
+		}
+		o.busy[p] = true
+		go func() { o.results <- o.read(ctx, p) }()
+		if len(o.busy) >= originParallel {
+			return
+		}
+	}
+}
+
+// view is what the swarm looks like from here: the peer IDs of the hosts
+// still fetching (this one included), the pieces some peer holds, and
+// whether a peer holds them all.
+func (o *originFeed) view() (ids []torrent.PeerID, holders *roaring.Bitmap, seeded bool) {
+	n := uint64(len(o.b.state))
+	holders = roaring.New()
+	ids = append(ids, o.self)
+	for _, pc := range o.t.PeerConns() {
+		pp := pc.PeerPieces()
+		if pp.GetCardinality() >= n {
+			seeded = true
+			continue
+		}
+		if !slices.Contains(ids, pc.PeerID) {
+			ids = append(ids, pc.PeerID)
+		}
+		holders.Or(pp)
+	}
+	return ids, holders, seeded
+}
+
+// window is the first originWindow pieces, in index order, that neither
+// this host nor any peer holds.
+func (o *originFeed) window(holders *roaring.Bitmap) []int {
+	var w []int
+	o.b.mu.Lock()
+	defer o.b.mu.Unlock()
+	for p := range o.b.state {
+		if o.b.state[p] == pieceComplete || holders.Contains(uint32(p)) {
+			continue
+		}
+		if w = append(w, p); len(w) == originWindow {
+			break
+		}
+	}
+	return w
+}
+
+// read fetches piece p from the origin, checks its SHA-1 as the client does
+// a peer's, writes it to the backing and has the client announce it.
+func (o *originFeed) read(ctx context.Context, p int) originResult {
+	t0 := time.Now()
+	pi := o.info.Piece(p)
+	bp := pieceBufs.Get().(*[]byte)
+	defer pieceBufs.Put(bp)
+	if int64(cap(*bp)) < pi.Length() {
+		*bp = make([]byte, pi.Length())
+	}
+	buf := (*bp)[:pi.Length()]
+	err := o.origin(ctx, o.req, buf, pi.Offset())
+	if err == nil && sha1.Sum(buf) != pi.V1Hash().Unwrap() {
+		err = fetchers.Permanent(fmt.Errorf("piece %d failed its SHA-1 check: %w", p, errOriginBytes))
+	}
+	if err == nil {
+		pc := &piece{b: o.b, i: p, off: pi.Offset(), n: pi.Length()}
+		err = pc.land(func(skip int64) ([]byte, func()) { return buf[skip:], func() {} })
+	}
+	if err == nil {
+		// The client learns of the piece from the backing, and announces it.
+		o.t.Piece(p).UpdateCompletion()
+	}
+	return originResult{piece: p, took: time.Since(t0), err: err}
+}
+
+var errOriginBytes = errors.New("origin's bytes differ from the metainfo")
+
+// rank is self's place among ids for piece p: 0 for the owner. Every host
+// computes the same ranks from the same ids (rendezvous hashing).
+func rank(self torrent.PeerID, ids []torrent.PeerID, p int) int {
+	mine := score(self, p)
+	r := 0
+	for _, id := range ids {
+		if id == self {
+			continue
+		}
+		if s := score(id, p); s < mine || s == mine && string(id[:]) < string(self[:]) {
+			r++
+		}
+	}
+	return r
+}
+
+// score hashes a peer ID with a piece index, the same on every host.
+func score(id torrent.PeerID, p int) uint64 {
+	var b [28]byte
+	copy(b[:], id[:])
+	binary.BigEndian.PutUint64(b[20:], uint64(p))
+	return mix64(fnv64a(b[:]))
+}
+
+func fnv64a(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// mix64 is splitmix64's finaliser: FNV alone lets peer IDs that share a
+// client prefix rank the same way for every piece.
+func mix64(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
