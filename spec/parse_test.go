@@ -188,7 +188,7 @@ func fullWant(dir string) *Spec {
 			EndorserCA: "/DC=ch/DC=cern/CN=CERN Grid Certification Authority",
 			ListID:     "76fdee70-8119-5d33-9f40-3c57e1c60df1", OnRevoke: "keep", AllowSHA1: true,
 		}},
-		Torrent: &Torrent{Tracker: "udp://tracker.example.org:6969/announce", Listen: ":6999", PeersFromTree: true},
+		Torrent: &Torrent{Tracker: "udp://tracker.example.org:6969/announce", Listen: ":6999", PeersFromTree: true, WebSeed: true},
 		Images: []*Image{{
 			Name:    "slc6-batch",
 			Digest:  digest.MustParse("cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"),

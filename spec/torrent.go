@@ -14,6 +14,7 @@ type rawTorrent struct {
 	ListenAt        hcl.Range `hcl:"listen,attr_value_range"`
 	PeersFromTree   bool      `hcl:"peers_from_tree,optional"`
 	PeersFromTreeAt hcl.Range `hcl:"peers_from_tree,attr_value_range"`
+	WebSeed         *bool     `hcl:"web_seed,optional"`
 	DefRange        hcl.Range `hcl:",def_range"`
 }
 
@@ -24,7 +25,10 @@ func (v *validator) torrent(raw *rawTorrent, peer *Peer) *Torrent {
 	if raw == nil {
 		return nil
 	}
-	t := &Torrent{Listen: DefaultTorrentListen, PeersFromTree: raw.PeersFromTree, Range: raw.DefRange}
+	t := &Torrent{Listen: DefaultTorrentListen, PeersFromTree: raw.PeersFromTree, WebSeed: true, Range: raw.DefRange}
+	if raw.WebSeed != nil {
+		t.WebSeed = *raw.WebSeed
+	}
 	if present(raw.TrackerAt) {
 		u, err := v.location(raw.Tracker, trackerSchemes, false)
 		if err != nil {

@@ -82,7 +82,10 @@ type Torrent struct {
 	Tracker       string
 	Listen        string
 	PeersFromTree bool
-	Range         hcl.Range
+	// WebSeed: the swarm takes the pieces no peer holds from the image's
+	// mirrors, each piece read by one host (web_seed, default true).
+	WebSeed bool
+	Range   hcl.Range
 }
 
 // Image is one image this host must hold.

@@ -118,8 +118,12 @@ func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Nam
 
 // imageOrigin is where the swarm takes the pieces no peer holds: the
 // image's mirrors, in the order its sources name them, each piece read by
-// one host (torrent.Fetcher.WithOrigin). nil when the image has no mirror.
+// one host (torrent.Fetcher.WithOrigin). nil when the image has no mirror
+// or the spec says web_seed = false.
 func imageOrigin(s *spec.Spec, img *spec.Image) (torrent.Origin, error) {
+	if !s.Torrent.WebSeed {
+		return nil, nil
+	}
 	var ms []*mirror.Mirror
 	for _, src := range img.Sources {
 		if src.Kind != spec.SourceMirror {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/RoaringBitmap/roaring"
@@ -181,9 +182,10 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 	}
 }
 
-// view is what the swarm looks like from here: the peer IDs of the hosts
-// still fetching (this one included), the pieces some peer holds, and
-// whether a peer holds them all.
+// view is what the swarm looks like from here: the peer IDs of the
+// prestaged hosts still fetching (this one included; other clients never
+// read from the origin, so they own nothing), the pieces some peer holds,
+// and whether a peer holds them all.
 func (o *originFeed) view() (ids []torrent.PeerID, holders *roaring.Bitmap, seeded bool) {
 	n := uint64(len(o.b.state))
 	holders = roaring.New()
@@ -194,7 +196,7 @@ func (o *originFeed) view() (ids []torrent.PeerID, holders *roaring.Bitmap, seed
 			seeded = true
 			continue
 		}
-		if !slices.Contains(ids, pc.PeerID) {
+		if strings.HasPrefix(string(pc.PeerID[:]), PeerIDPrefix) && !slices.Contains(ids, pc.PeerID) {
 			ids = append(ids, pc.PeerID)
 		}
 		holders.Or(pp)

@@ -37,6 +37,11 @@ const DefaultStallTimeout = 30 * time.Second
 // this Swarm. Drop it first.
 var ErrBusy = errors.New("torrent already active in this swarm")
 
+// PeerIDPrefix starts the peer ID of every prestaged Swarm (BEP 20), so
+// that hosts can tell each other from other clients in a swarm: only
+// prestaged peers share the reads from the origin (WithOrigin).
+const PeerIDPrefix = "-PS0001-"
+
 // dialsPerSecond caps how fast a Swarm dials peers.
 const dialsPerSecond = 100
 
@@ -126,6 +131,7 @@ func clientConfig(cfg Config) (*torrent.ClientConfig, error) {
 	// first in the order, so a host starts a new piece only for a peer that
 	// holds none of those it has started (about a piece per peer).
 	cc.MaxUnverifiedBytes = 0
+	cc.Bep20 = PeerIDPrefix
 	cc.DefaultStorage = noDefaultStorage{}
 	if cfg.UploadLimit > 0 {
 		cc.UploadRateLimiter = rate.NewLimiter(rate.Limit(cfg.UploadLimit), 0)
