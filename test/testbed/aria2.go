@@ -32,8 +32,10 @@ type swarm struct {
 }
 
 // startSwarm writes the .torrent beside the image on the mirror (so hosts
-// may also fetch it over HTTP) and starts opentracker and an aria2c seed.
-func (tb *Testbed) startSwarm(ctx context.Context) (*swarm, error) {
+// may also fetch it over HTTP) and starts opentracker and, if btSeed, an
+// aria2c seed. Without it, the mirror seeds over HTTP: prestaged's swarm
+// reads the pieces no peer holds from the mirror, each by one host.
+func (tb *Testbed) startSwarm(ctx context.Context, btSeed bool) (*swarm, error) {
 	mirrorDir := filepath.Join(tb.fs, "mirror")
 	infoHash, err := tb.makeTorrent(ctx, mirrorDir)
 	if err != nil {
@@ -43,6 +45,9 @@ func (tb *Testbed) startSwarm(ctx context.Context) (*swarm, error) {
 	log := filepath.Join(tb.dir, "swarm.log")
 	if sw.tracker, err = tb.startTracker(ctx, infoHash, log); err != nil {
 		return nil, err
+	}
+	if !btSeed {
+		return sw, nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -166,7 +171,7 @@ func (tb *Testbed) benchAria2(ctx context.Context) (*Result, error) {
 	if err := tb.resetHosts(); err != nil {
 		return nil, err
 	}
-	sw, err := tb.startSwarm(ctx)
+	sw, err := tb.startSwarm(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +187,7 @@ func (tb *Testbed) benchAria2(ctx context.Context) (*Result, error) {
 			}
 		}
 	}()
+	sent0 := mirrorSent(ctx)
 	t0 := time.Now()
 	for i := range hosts {
 		p := tb.paths(i)
@@ -200,6 +206,7 @@ func (tb *Testbed) benchAria2(ctx context.Context) (*Result, error) {
 	}
 	// aria2c seeds until it is killed: its usage covers the whole run, as
 	// a serve's and an apply's together do.
+	res.MirrorSent = mirrorSent(ctx) - sent0
 	for i, p := range hosts {
 		p.kill()
 		res.PerHost[i].Apply = p.resources()

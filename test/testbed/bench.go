@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -21,6 +24,9 @@ type Result struct {
 	P50       float64  `json:"p50_seconds"`
 	P99       float64  `json:"p99_seconds"`
 	Failed    int      `json:"failed_hosts"`
+	// MirrorSent is what the mirror host sent during the run (HTTP, the
+	// first seed, the tracker), headers included: the origin's load.
+	MirrorSent int64 `json:"mirror_sent_bytes"`
 	// ApplyUsage and ServeUsage summarise the hosts' Apply and Serve.
 	ApplyUsage *UsageSummary `json:"apply_usage,omitempty"`
 	ServeUsage *UsageSummary `json:"serve_usage,omitempty"`
@@ -63,7 +69,7 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 		return tb.benchAria2(ctx)
 	}
 	if s.swarm() {
-		sw, err := tb.startSwarm(ctx)
+		sw, err := tb.startSwarm(ctx, s.btSeed())
 		if err != nil {
 			return nil, err
 		}
@@ -84,6 +90,7 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, tb.timeout(s))
 	defer cancel()
 	tb.cfg.logf("%s: %d hosts, %s at %s", s, tb.cfg.Hosts, formatSize(tb.cfg.Size), tb.cfg.Bandwidth)
+	sent0 := mirrorSent(ctx)
 	r.Begin()
 	for i := range tb.cfg.Hosts {
 		if err := r.StartApply(i); err != nil {
@@ -91,6 +98,7 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 		}
 	}
 	res := tb.collect(ctx, r)
+	res.MirrorSent = mirrorSent(ctx) - sent0
 	// A serve's usage is known once it has exited.
 	r.Stop()
 	for i := range res.PerHost {
@@ -167,5 +175,18 @@ func (tb *Testbed) timeout(s Strategy) time.Duration {
 }
 
 func (r *Result) String() string {
-	return fmt.Sprintf("%s: %.1fs (%.2fx), p50 %.1fs, p99 %.1fs, %d failed", r.Strategy, r.Seconds, r.Ratio, r.P50, r.P99, r.Failed)
+	return fmt.Sprintf("%s: %.1fs (%.2fx), p50 %.1fs, p99 %.1fs, %d failed, mirror sent %.2fx the image",
+		r.Strategy, r.Seconds, r.Ratio, r.P50, r.P99, r.Failed, float64(r.MirrorSent)/float64(r.Size))
+}
+
+// mirrorSent is how many bytes the mirror host's link has sent so far; 0
+// if it cannot be read.
+func mirrorSent(ctx context.Context) int64 {
+	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", mirrorNS,
+		"cat", "/sys/class/net/eth0/statistics/tx_bytes").Output()
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	return n
 }

@@ -23,7 +23,8 @@ const (
 	// clients, the mirror host the first seed, opentracker as tracker.
 	Aria2c Strategy = "aria2c"
 	// Torrent: every host in one swarm through prestaged's torrent source
-	// (apply downloads, serve seeds), the mirror host's aria2c the first seed.
+	// (apply downloads, serve seeds), the mirror host the first seed over
+	// HTTP (its nginx; each piece read by one host).
 	Torrent Strategy = "torrent"
 	// TreeTorrent: pipelined binary tree, the swarm when a parent stalls.
 	TreeTorrent Strategy = "tree+torrent"
@@ -43,6 +44,11 @@ func (s Strategy) tree() bool { return s.peered() && s != Torrent }
 
 // swarm reports whether the run needs the tracker and the mirror's seed.
 func (s Strategy) swarm() bool { return s == Aria2c || s == Torrent || s == TreeTorrent }
+
+// btSeed reports whether the mirror host runs a BitTorrent seed (aria2c).
+// prestaged's swarm needs none: the mirror seeds over HTTP, each piece
+// read by one host (torrent.Fetcher.WithOrigin).
+func (s Strategy) btSeed() bool { return s == Aria2c }
 
 func (s Strategy) fanout() int {
 	if s == Chain {
