@@ -39,16 +39,21 @@ func robust(s *spec.Spec, f fetchers.Fetcher) fetchers.Fetcher {
 }
 
 func mirrorSource(s *spec.Spec, _ *spec.Image, src spec.Source) ([]fetchers.Named, error) {
+	f, err := specMirror(s, src.Name)
+	if err != nil {
+		return nil, err
+	}
+	return []fetchers.Named{{Name: src.String(), Fetcher: robust(s, f)}}, nil
+}
+
+// specMirror is the spec's mirror called name.
+func specMirror(s *spec.Spec, name string) (*mirror.Mirror, error) {
 	for _, m := range s.Mirrors {
-		if m.Name == src.Name {
-			f, err := mirror.New(m.Name, m.URL)
-			if err != nil {
-				return nil, err
-			}
-			return []fetchers.Named{{Name: src.String(), Fetcher: robust(s, f)}}, nil
+		if m.Name == name {
+			return mirror.New(m.Name, m.URL)
 		}
 	}
-	return nil, fmt.Errorf("no mirror %q in the spec", src.Name)
+	return nil, fmt.Errorf("no mirror %q in the spec", name)
 }
 
 // endorsedSource fetches from the hv:uri the image list gives.

@@ -129,15 +129,11 @@ func imageOrigin(s *spec.Spec, img *spec.Image) (torrent.Origin, error) {
 		if src.Kind != spec.SourceMirror {
 			continue
 		}
-		for _, m := range s.Mirrors {
-			if m.Name == src.Name {
-				mm, err := mirror.New(m.Name, m.URL)
-				if err != nil {
-					return nil, err
-				}
-				ms = append(ms, mm)
-			}
+		m, err := specMirror(s, src.Name)
+		if err != nil {
+			return nil, err
 		}
+		ms = append(ms, m)
 	}
 	if len(ms) == 0 {
 		return nil, nil
