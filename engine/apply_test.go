@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -71,6 +73,32 @@ func TestApplyWrongDigest(t *testing.T) {
 	st, _ := h.store.LoadState()
 	if st.Images["a"].Digest != d1 {
 		t.Errorf("state records %s for a, want the previous %s", st.Images["a"].Digest, d1)
+	}
+}
+
+// TestApplyCommittedHook: Committed sees each verified blob before it is
+// installed, and never bytes that failed verification.
+func TestApplyCommittedHook(t *testing.T) {
+	good, dGood := content(t, 100<<10, 6)
+	bad, dBad := content(t, 100<<10, 7)
+	h := newHost(t)
+	h.serve("good", good)
+	h.serve("bad", bad, fetcherstest.Fault{Kind: fetcherstest.CorruptAt, At: 5000})
+	e := h.engine(h.img("good", good, dGood, "good"), h.img("bad", bad, dBad, "bad"))
+	var mu sync.Mutex
+	var seen []string
+	e.Committed = func(img *spec.Image, b store.Blob) {
+		mu.Lock()
+		defer mu.Unlock()
+		_, err := os.Stat(img.Install)
+		seen = append(seen, fmt.Sprintf("%s %s installed:%t", img.Name, b.Digest.Short(), err == nil))
+		if got, ok := h.store.Blob(b.Digest); !ok || got.Path != b.Path {
+			t.Errorf("Committed(%s): blob %+v not in the store", img.Name, b)
+		}
+	}
+	h.apply(e)
+	if want := []string{"good " + dGood.Short() + " installed:false"}; !cmp.Equal(seen, want) {
+		t.Errorf("Committed calls %q, want %q", seen, want)
 	}
 }
 

@@ -43,6 +43,11 @@ type Engine struct {
 	// Trust resolves endorsed images; nil when the spec has none.
 	Trust TrustResolver
 	Now   func() time.Time
+	// Committed, if set, is called when a fetched image's blob is in the
+	// store, its digest verified, before it is installed: a source that
+	// learned something about those bytes (a swarm's metainfo) may keep it
+	// for serve, which would otherwise derive it again.
+	Committed func(img *spec.Image, b store.Blob)
 }
 
 // TrustResolver fills in the digest, size and endorsed URL of images that

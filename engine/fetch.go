@@ -73,6 +73,9 @@ func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, 
 	if err != nil {
 		return store.Blob{}, cnt.used(), fmt.Errorf("image %s: %w", it.Image, err)
 	}
+	if a.e.Committed != nil {
+		a.e.Committed(it.img, blob)
+	}
 	return blob, nil, nil
 }
 

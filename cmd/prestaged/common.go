@@ -47,7 +47,8 @@ func newEngine(s *spec.Spec, rep engine.Reporter) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Engine{Spec: s, Store: st, Sources: newSources(s), Reporter: rep, Trust: newTrust(s, st)}, nil
+	return &engine.Engine{Spec: s, Store: st, Sources: newSources(s), Reporter: rep, Trust: newTrust(s, st),
+		Committed: keepSwarmMetainfo(st)}, nil
 }
 
 // planSpec loads the spec (diagnostics to stderr, also with --json) and

@@ -259,20 +259,46 @@ func (ts *torrentSeeder) make(d digest.Digest, img seedImage, blobPath string, m
 	close(m.done)
 }
 
-func (ts *torrentSeeder) cachePath(d digest.Digest) string {
-	return filepath.Join(ts.st.Root(), "torrents", string(d.Algo()), d.Hex()+".torrent")
+// metainfoCachePath is where a store keeps the metainfo of blob d, for
+// serve to seed it and hand it to children without hashing the blob again.
+func metainfoCachePath(st *store.Store, d digest.Digest) string {
+	return filepath.Join(st.Root(), "torrents", string(d.Algo()), d.Hex()+".torrent")
 }
 
-// loadOrMake reads the cached metainfo of d, or derives it from the blob
+// loadCachedMetainfo returns the cached metainfo of d if it describes an
+// image named name of size bytes in prestaged's piece length.
+func loadCachedMetainfo(st *store.Store, d digest.Digest, name string, size int64) (*metainfo.MetaInfo, bool) {
+	mi, err := metainfo.LoadFromFile(metainfoCachePath(st, d))
+	if err != nil {
+		return nil, false
+	}
+	info, err := mi.UnmarshalInfo()
+	ok := err == nil && info.Name == name && info.Length == size && info.PieceLength == torrent.DefaultPieceLength
+	return mi, ok
+}
+
+// cacheMetainfo keeps mi's info as the metainfo of blob d. Only the info
+// is kept: trackers and comments of a published .torrent are not this
+// farm's.
+func cacheMetainfo(st *store.Store, d digest.Digest, mi *metainfo.MetaInfo) error {
+	var buf bytes.Buffer
+	if err := (&metainfo.MetaInfo{InfoBytes: mi.InfoBytes, CreatedBy: torrent.CreatedBy}).Write(&buf); err != nil {
+		return err
+	}
+	p := metainfoCachePath(st, d)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return renameio.WriteFile(p, buf.Bytes(), 0o644)
+}
+
+// loadOrMake reads the cached metainfo of d (kept by an apply that fetched
+// it from the swarm, or by an earlier serve), or derives it from the blob
 // and caches it. A cached file made for another name or piece length is
 // replaced.
 func (ts *torrentSeeder) loadOrMake(ctx context.Context, d digest.Digest, img seedImage, blobPath string) (*metainfo.MetaInfo, error) {
-	p := ts.cachePath(d)
-	if mi, err := metainfo.LoadFromFile(p); err == nil {
-		if info, err := mi.UnmarshalInfo(); err == nil && info.Name == img.name &&
-			info.Length == img.size && info.PieceLength == torrent.DefaultPieceLength {
-			return mi, nil
-		}
+	if mi, ok := loadCachedMetainfo(ts.st, d, img.name, img.size); ok {
+		return mi, nil
 	}
 	start := time.Now()
 	mi, err := torrent.MakeFile(ctx, blobPath, img.name, torrent.DefaultPieceLength)
@@ -281,16 +307,8 @@ func (ts *torrentSeeder) loadOrMake(ctx context.Context, d digest.Digest, img se
 	}
 	ts.log.Info("torrent: made metainfo", "image", img.name, "digest", d.String(),
 		"infohash", torrent.InfoHash(mi), "seconds", time.Since(start).Seconds())
-	var buf bytes.Buffer
-	if err := mi.Write(&buf); err != nil {
-		return nil, err
-	}
-	err = os.MkdirAll(filepath.Dir(p), 0o755)
-	if err == nil {
-		err = renameio.WriteFile(p, buf.Bytes(), 0o644)
-	}
-	if err != nil {
-		ts.log.Warn("torrent: cannot cache metainfo; a restart will derive it again", "path", p, "err", err)
+	if err := cacheMetainfo(ts.st, d, mi); err != nil {
+		ts.log.Warn("torrent: cannot cache metainfo; a restart will derive it again", "path", metainfoCachePath(ts.st, d), "err", err)
 	}
 	return mi, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -230,6 +231,9 @@ func TestTorrentFromServe(t *testing.T) {
 	if !bytes.Equal(b.installed("vm"), image.content) {
 		t.Error("host B installed other bytes than the image")
 	}
+	if mi := cachedMetainfo(t, b, image); mi == nil || mi.HashInfoBytes().HexString() != infoHash {
+		t.Errorf("host B kept metainfo %v for its serve, want info-hash %s", mi, infoHash)
+	}
 
 	dir := t.TempDir()
 	args := append([]string{"--dir=" + dir, "--listen-port=" + strconv.Itoa(btPort(t)),
@@ -318,6 +322,11 @@ func TestTorrentFromAria2c(t *testing.T) {
 		if !bytes.Equal(h.installed("vm"), full.content) {
 			t.Error("installed other bytes than the image aria2c seeds")
 		}
+		// The swarm's metainfo is kept for serve, without the published
+		// .torrent's tracker.
+		if mi := cachedMetainfo(t, h, full); mi == nil || mi.HashInfoBytes().HexString() != fullIH || mi.Announce != "" {
+			t.Errorf("cached metainfo %+v: want info-hash %s and no tracker", mi, fullIH)
+		}
 	})
 	t.Run("web seed", func(t *testing.T) {
 		// The mirror is the swarm's web seed: the piece aria2c lacks comes
@@ -348,5 +357,23 @@ func TestTorrentFromAria2c(t *testing.T) {
 		if !bytes.Equal(h.installed("vm"), part.content) {
 			t.Error("installed other bytes than the image")
 		}
+		// The mirror finished the image: the pieces it sent were never
+		// checked against the metainfo, which is therefore not kept.
+		if mi := cachedMetainfo(t, h, part); mi != nil {
+			t.Errorf("metainfo cached after the mirror finished the image: %s", mi.HashInfoBytes().HexString())
+		}
 	})
+}
+
+// cachedMetainfo is the metainfo h's store keeps for serve, nil if none.
+func cachedMetainfo(t *testing.T, h btHost, i img) *metainfo.MetaInfo {
+	t.Helper()
+	mi, err := metainfo.LoadFromFile(h.path("store", "torrents", "sha256", i.digest()+".torrent"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mi
 }

@@ -12,10 +12,12 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers"
 	"github.com/prestaged/prestaged/fetchers/mirror"
 	"github.com/prestaged/prestaged/fetchers/torrent"
@@ -104,7 +106,13 @@ func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Nam
 	if err != nil {
 		return nil, err
 	}
-	f := sw.Fetcher(imageMetainfo(s, img), torrentPeers(s))
+	var used atomic.Pointer[metainfo.MetaInfo]
+	find := imageMetainfo(s, img)
+	f := sw.Fetcher(func(ctx context.Context, req fetchers.Request) (*metainfo.MetaInfo, error) {
+		mi, err := find(ctx, req)
+		used.Store(mi)
+		return mi, err
+	}, torrentPeers(s))
 	if hasChildren(s) {
 		f = f.InOrder(inOrderWindow)
 	}
@@ -113,7 +121,38 @@ func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Nam
 	} else if o != nil {
 		f = f.WithOrigin(o)
 	}
-	return []fetchers.Named{{Name: "torrent", Fetcher: fetchers.WithStallTimeout(f, s.StallTimeout)}}, nil
+	record := fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
+		whole := dst.Offset() == 0
+		err := f.Fetch(ctx, req, dst)
+		if mi := used.Swap(nil); err == nil && whole && mi != nil {
+			swarmMetainfo.Store(req.Digest, mi)
+		}
+		return err
+	})
+	return []fetchers.Named{{Name: "torrent", Fetcher: fetchers.WithStallTimeout(record, s.StallTimeout)}}, nil
+}
+
+// swarmMetainfo holds, by digest, the metainfo of images this process
+// fetched whole from the swarm: every piece passed its SHA-1, so the
+// metainfo describes the staged bytes. Once the engine has verified the
+// digest too (keepSwarmMetainfo), it is cached for serve, which then seeds
+// the new blob at once instead of hashing it all again.
+var swarmMetainfo sync.Map // digest.Digest -> *metainfo.MetaInfo
+
+// keepSwarmMetainfo is the engine's Committed hook: it caches the metainfo
+// of a blob fetched from the swarm. A fetch that resumed, or that another
+// source finished, leaves nothing: pieces it did not check could differ
+// from what the metainfo says.
+func keepSwarmMetainfo(st *store.Store) func(*spec.Image, store.Blob) {
+	return func(img *spec.Image, b store.Blob) {
+		v, ok := swarmMetainfo.LoadAndDelete(b.Digest)
+		if !ok {
+			return
+		}
+		if err := cacheMetainfo(st, b.Digest, v.(*metainfo.MetaInfo)); err != nil {
+			fmt.Fprintf(os.Stderr, "prestaged: image %s: cannot keep its metainfo for serve (serve derives it): %v\n", img.Name, err)
+		}
+	}
 }
 
 // imageOrigin is where the swarm takes the pieces no peer holds: the

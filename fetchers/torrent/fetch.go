@@ -153,7 +153,9 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 		defer func() {
 			cancel()
 			<-fed
-			f.s.logf("torrent: image %s: %d pieces (%d bytes) from the origin", req.Image, feed.Pieces, feed.Bytes)
+			st := t.Stats()
+			f.s.logf("torrent: image %s: %d pieces (%d bytes) from the origin; from peers %d chunks, %d of them unwanted; %d bytes sent",
+				req.Image, feed.Pieces, feed.Bytes, st.ChunksReadUseful.Int64()+st.ChunksReadWasted.Int64(), st.ChunksReadWasted.Int64(), st.BytesWrittenData.Int64())
 		}()
 		if !f.inOrder {
 			// The origin brings pieces in in index order and each to one
