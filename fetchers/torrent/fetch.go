@@ -96,7 +96,9 @@ func (f *Fetcher) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 		return fetchers.Permanent(fmt.Errorf("torrent %s: image %s: %w", ih.HexString(), req.Image, err))
 	}
 	defer f.s.Drop(ih)
-	t.DownloadAll()
+	if f.inOrder {
+		t.DownloadAll()
+	} // else the gate opens pieces as they spread (gate.go)
 	if err := f.wait(ctx, req, t, b); err != nil {
 		return fmt.Errorf("torrent %s: image %s: %w", ih.HexString(), req.Image, err)
 	}
@@ -166,8 +168,18 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	}
 	pick := newPicker(len(b.state), window, f.inOrder)
 	pick.raise(t, b)
+	var gated <-chan time.Time
+	g := newGate(t, b, f.s.cl.PeerID())
+	if !f.inOrder {
+		g.step(time.Now())
+		tick := time.NewTicker(gateTick)
+		defer tick.Stop()
+		gated = tick.C
+	}
 	for {
 		select {
+		case now := <-gated:
+			g.step(now)
 		case <-b.done:
 			return nil
 		case <-b.changed:
