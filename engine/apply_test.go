@@ -87,17 +87,17 @@ func TestApplyCommittedHook(t *testing.T) {
 	e := h.engine(h.img("good", good, dGood, "good"), h.img("bad", bad, dBad, "bad"))
 	var mu sync.Mutex
 	var seen []string
-	e.Committed = func(img *spec.Image, b store.Blob) {
+	e.Committed = func(img *spec.Image, b store.Blob, sources []string) {
 		mu.Lock()
 		defer mu.Unlock()
 		_, err := os.Stat(img.Install)
-		seen = append(seen, fmt.Sprintf("%s %s installed:%t", img.Name, b.Digest.Short(), err == nil))
+		seen = append(seen, fmt.Sprintf("%s %s installed:%t from %v", img.Name, b.Digest.Short(), err == nil, sources))
 		if got, ok := h.store.Blob(b.Digest); !ok || got.Path != b.Path {
 			t.Errorf("Committed(%s): blob %+v not in the store", img.Name, b)
 		}
 	}
 	h.apply(e)
-	if want := []string{"good " + dGood.Short() + " installed:false"}; !cmp.Equal(seen, want) {
+	if want := []string{"good " + dGood.Short() + " installed:false from [mirror.good]"}; !cmp.Equal(seen, want) {
 		t.Errorf("Committed calls %q, want %q", seen, want)
 	}
 }

@@ -44,10 +44,11 @@ type Engine struct {
 	Trust TrustResolver
 	Now   func() time.Time
 	// Committed, if set, is called when a fetched image's blob is in the
-	// store, its digest verified, before it is installed: a source that
-	// learned something about those bytes (a swarm's metainfo) may keep it
-	// for serve, which would otherwise derive it again.
-	Committed func(img *spec.Image, b store.Blob)
+	// store, its digest verified, before it is installed, with the names of
+	// the sources that sent its bytes: a source that learned something
+	// about those bytes (a swarm's metainfo) may keep it for serve, which
+	// would otherwise derive it again.
+	Committed func(img *spec.Image, b store.Blob, sources []string)
 }
 
 // TrustResolver fills in the digest, size and endorsed URL of images that

@@ -74,7 +74,7 @@ func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, 
 		return store.Blob{}, cnt.used(), fmt.Errorf("image %s: %w", it.Image, err)
 	}
 	if a.e.Committed != nil {
-		a.e.Committed(it.img, blob)
+		a.e.Committed(it.img, blob, cnt.used())
 	}
 	return blob, nil, nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -326,6 +327,33 @@ func TestTorrentFromAria2c(t *testing.T) {
 		// .torrent's tracker.
 		if mi := cachedMetainfo(t, h, full); mi == nil || mi.HashInfoBytes().HexString() != fullIH || mi.Announce != "" {
 			t.Errorf("cached metainfo %+v: want info-hash %s and no tracker", mi, fullIH)
+		}
+	})
+	t.Run("swarm of other bytes", func(t *testing.T) {
+		// The .torrent describes another image of the same size: the swarm
+		// delivers it whole, the digest refuses it, the mirror sends the
+		// image, and the swarm's metainfo is not kept for it.
+		h := btHost{site: newSite(t), sources: `["torrent", "mirror.m"]`,
+			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n  web_seed = false\n}\n", tracker),
+			image:  fmt.Sprintf("  torrent_url = %q\n", filepath.Join(seedDir, "vm.torrent"))}
+		h.publish(part)
+		r := run(t, "apply", "--json", "--no-progress", h.writeSpec(part))
+		var out struct {
+			Result struct {
+				Images []struct {
+					Bad []string `json:"bad_sources"`
+				} `json:"images"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 0 || len(out.Result.Images) != 1 ||
+			!slices.Equal(out.Result.Images[0].Bad, []string{"torrent"}) {
+			t.Fatalf("apply: want the swarm named as a bad source and the image installed: %v\n%s", err, r)
+		}
+		if !bytes.Equal(h.installed("vm"), part.content) {
+			t.Error("installed other bytes than the image")
+		}
+		if mi := cachedMetainfo(t, h, part); mi != nil {
+			t.Errorf("kept the metainfo of other bytes for the image: %s", mi.HashInfoBytes().HexString())
 		}
 	})
 	t.Run("web seed", func(t *testing.T) {

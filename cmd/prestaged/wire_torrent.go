@@ -122,6 +122,7 @@ func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Nam
 		f = f.WithOrigin(o)
 	}
 	record := fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
+		swarmMetainfo.Delete(req.Digest)
 		whole := dst.Offset() == 0
 		err := f.Fetch(ctx, req, dst)
 		if mi := used.Swap(nil); err == nil && whole && mi != nil {
@@ -129,8 +130,11 @@ func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Nam
 		}
 		return err
 	})
-	return []fetchers.Named{{Name: "torrent", Fetcher: fetchers.WithStallTimeout(record, s.StallTimeout)}}, nil
+	return []fetchers.Named{{Name: torrentSourceName, Fetcher: fetchers.WithStallTimeout(record, s.StallTimeout)}}, nil
 }
+
+// torrentSourceName names the swarm source in logs and bytes_by_source.
+const torrentSourceName = "torrent"
 
 // swarmMetainfo holds, by digest, the metainfo of images this process
 // fetched whole from the swarm: every piece passed its SHA-1, so the
@@ -142,11 +146,13 @@ var swarmMetainfo sync.Map // digest.Digest -> *metainfo.MetaInfo
 // keepSwarmMetainfo is the engine's Committed hook: it caches the metainfo
 // of a blob fetched from the swarm. A fetch that resumed, or that another
 // source finished, leaves nothing: pieces it did not check could differ
-// from what the metainfo says.
-func keepSwarmMetainfo(st *store.Store) func(*spec.Image, store.Blob) {
-	return func(img *spec.Image, b store.Blob) {
+// from what the metainfo says. Nor does a swarm fetch whose bytes failed
+// the digest: the engine then fetches from the other sources, and the blob
+// it commits is not what that metainfo describes.
+func keepSwarmMetainfo(st *store.Store) func(*spec.Image, store.Blob, []string) {
+	return func(img *spec.Image, b store.Blob, sources []string) {
 		v, ok := swarmMetainfo.LoadAndDelete(b.Digest)
-		if !ok {
+		if !ok || !slices.Equal(sources, []string{torrentSourceName}) {
 			return
 		}
 		if err := cacheMetainfo(st, b.Digest, v.(*metainfo.MetaInfo)); err != nil {

@@ -168,9 +168,12 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	}
 	pick := newPicker(len(b.state), window, f.inOrder)
 	pick.raise(t, b)
-	var gated <-chan time.Time
-	g := newGate(t, b, f.s.cl.PeerID())
+	var (
+		g     *gate
+		gated <-chan time.Time
+	)
 	if !f.inOrder {
+		g = newGate(t, b, f.s.cl.PeerID())
 		g.step(time.Now())
 		tick := time.NewTicker(gateTick)
 		defer tick.Stop()

@@ -65,7 +65,7 @@ func (g *gate) step(now time.Time) {
 	if g.closed == 0 {
 		return
 	}
-	ids, seeds := g.view()
+	ids, seeds := lookAround(g.t, g.self, g.count)
 	if !slices.Equal(ids, g.ids) {
 		g.ids = ids
 		g.ranks = g.ranks[:0]
@@ -134,14 +134,15 @@ func (g *gate) below(p, q int) bool {
 	return score(g.self, p) < score(g.self, q)
 }
 
-// view counts the holders of every piece among this fetch's peers, and
-// lists the peer IDs of the prestaged hosts still fetching (this one
-// included), sorted. seeds is the number of peers holding every piece.
-func (g *gate) view() (ids []torrent.PeerID, seeds int) {
-	n := uint64(len(g.count))
-	clear(g.count)
-	ids = append(ids, g.self)
-	for _, pc := range g.t.PeerConns() {
+// lookAround is what a fetch sees of its swarm: the peer IDs of the
+// prestaged hosts still fetching (self included; other clients never read
+// from the origin and are not ranked), sorted, and in count the number of
+// peers holding each piece, seeds (peers holding every piece) apart.
+func lookAround(t *torrent.Torrent, self torrent.PeerID, count []int) (ids []torrent.PeerID, seeds int) {
+	n := uint64(len(count))
+	clear(count)
+	ids = append(ids, self)
+	for _, pc := range t.PeerConns() {
 		pp := pc.PeerPieces()
 		if pp.GetCardinality() >= n {
 			seeds++
@@ -152,7 +153,7 @@ func (g *gate) view() (ids []torrent.PeerID, seeds int) {
 		}
 		for it := pp.Iterator(); it.HasNext(); {
 			if p := it.Next(); uint64(p) < n {
-				g.count[p]++
+				count[p]++
 			}
 		}
 	}

@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/RoaringBitmap/roaring"
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
 
@@ -84,6 +82,7 @@ type originFeed struct {
 	started  time.Time
 	peers    int       // how many peers were seen at the last tick
 	peersAt  time.Time // when that number last changed
+	count    []int     // holders per piece at the last look
 	since    map[int]time.Time
 	busy     map[int]bool
 	retryAt  map[int]time.Time
@@ -105,7 +104,7 @@ func newOriginFeed(o Origin, req fetchers.Request, t *torrent.Torrent, b *backin
 	now := time.Now()
 	return &originFeed{
 		origin: o, req: req, t: t, b: b, info: b.info, self: self,
-		patience: originPatience, started: now, peersAt: now,
+		patience: originPatience, started: now, peersAt: now, count: make([]int, len(b.state)),
 		since: map[int]time.Time{}, busy: map[int]bool{}, retryAt: map[int]time.Time{},
 		results: make(chan originResult),
 	}
@@ -151,14 +150,14 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 	if o.off != nil || len(o.busy) >= originParallel {
 		return
 	}
-	ids, holders, seeded := o.view()
+	ids, seeds := lookAround(o.t, o.self, o.count)
 	if len(ids) != o.peers {
 		o.peers, o.peersAt = len(ids), now
 	}
-	if seeded || (now.Sub(o.peersAt) < originSettle && now.Sub(o.started) < originSettleMax) {
+	if seeds > 0 || (now.Sub(o.peersAt) < originSettle && now.Sub(o.started) < originSettleMax) {
 		return
 	}
-	window := o.window(holders)
+	window := o.window()
 	for p := range o.since {
 		if !slices.Contains(window, p) {
 			delete(o.since, p)
@@ -182,36 +181,14 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 	}
 }
 
-// view is what the swarm looks like from here: the peer IDs of the
-// prestaged hosts still fetching (this one included; other clients never
-// read from the origin, so they own nothing), the pieces some peer holds,
-// and whether a peer holds them all.
-func (o *originFeed) view() (ids []torrent.PeerID, holders *roaring.Bitmap, seeded bool) {
-	n := uint64(len(o.b.state))
-	holders = roaring.New()
-	ids = append(ids, o.self)
-	for _, pc := range o.t.PeerConns() {
-		pp := pc.PeerPieces()
-		if pp.GetCardinality() >= n {
-			seeded = true
-			continue
-		}
-		if strings.HasPrefix(string(pc.PeerID[:]), PeerIDPrefix) && !slices.Contains(ids, pc.PeerID) {
-			ids = append(ids, pc.PeerID)
-		}
-		holders.Or(pp)
-	}
-	return ids, holders, seeded
-}
-
 // window is the first originWindow pieces, in index order, that neither
-// this host nor any peer holds.
-func (o *originFeed) window(holders *roaring.Bitmap) []int {
+// this host nor any peer held at the last look (o.count).
+func (o *originFeed) window() []int {
 	var w []int
 	o.b.mu.Lock()
 	defer o.b.mu.Unlock()
 	for p := range o.b.state {
-		if o.b.state[p] == pieceComplete || holders.Contains(uint32(p)) {
+		if o.b.state[p] == pieceComplete || o.count[p] > 0 {
 			continue
 		}
 		if w = append(w, p); len(w) == originWindow {
