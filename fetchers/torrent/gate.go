@@ -47,8 +47,10 @@ type gate struct {
 const (
 	// gateFanOut is how many new hosts each holder of a piece feeds at once.
 	// Measured at N=32 (256 MiB, 100 Mbit): 1 gave 2.31-2.33x, 2 gave
-	// 2.23-2.74x, 5 gave 2.21-2.22x in four runs, 10 gave 2.20-2.46x, and
-	// 31 (no gate once a piece has a holder) 2.43-2.57x.
+	// 2.23-2.74x, 5 gave 2.21-2.40x, 10 gave 2.20-2.46x, and 31 (no gate
+	// once a piece has a holder) 2.43-2.57x. Between 2 and 10 the runs'
+	// spread hides any difference (2 and 5 interleaved: 2.33-2.40x both);
+	// the gate itself is what counts.
 	gateFanOut = 5
 	// gateDoubling is how often the gate doubles its limit for a piece
 	// that has a holder.
