@@ -41,7 +41,11 @@ type backing struct {
 	onDone func() error // called by Close
 
 	io sync.RWMutex // held for reading around I/O on r and w; Close takes it
-	mu sync.Mutex   // guards what follows
+	// flushing serialises piece writes: a piece reads the prefix to skip
+	// what is final already, and another piece's write may advance the
+	// prefix over it (over bytes an earlier fetch landed) before it writes.
+	flushing sync.Mutex
+	mu       sync.Mutex // guards what follows
 
 	closed   bool
 	state    []uint8
@@ -239,6 +243,8 @@ func (p *piece) land(bytes func(skip int64) ([]byte, func())) error {
 }
 
 func (p *piece) flush(bytes func(skip int64) ([]byte, func())) error {
+	p.b.flushing.Lock()
+	defer p.b.flushing.Unlock()
 	skip := int64(0)
 	if p.b.prefix != nil {
 		skip = min(max(p.b.prefix()-p.off, 0), p.n)
