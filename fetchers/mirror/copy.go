@@ -74,22 +74,11 @@ func readN(ctx context.Context, w io.Writer, r io.Reader, n int64, buf []byte) e
 
 // fetchFile copies from a file:// mirror, from dst.Offset() on.
 func (m *Mirror) fetchFile(ctx context.Context, req fetchers.Request, segs []string, dst fetchers.Dst) error {
-	p := filepath.Join(append([]string{m.dir}, segs...)...)
-	f, err := os.Open(p)
+	f, p, err := m.openFile(ctx, req, segs)
 	if err != nil {
-		return m.fail(ctx, req, p, classifyOpen(err))
+		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	switch {
-	case err != nil:
-		return m.fail(ctx, req, p, err)
-	case fi.IsDir():
-		return m.fail(ctx, req, p, fetchers.Permanentf("is a directory: %w", fetchers.ErrNotFound))
-	}
-	if err := checkLength(fi.Size(), req.Size); err != nil {
-		return m.fail(ctx, req, p, err)
-	}
 	off := dst.Offset()
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return m.fail(ctx, req, p, err)
@@ -98,6 +87,29 @@ func (m *Mirror) fetchFile(ctx context.Context, req fetchers.Request, segs []str
 		return m.fail(ctx, req, p, err)
 	}
 	return nil
+}
+
+// openFile opens the image in a file:// mirror and checks it is a file of
+// the image's size. Errors are m.fail's, naming the path.
+func (m *Mirror) openFile(ctx context.Context, req fetchers.Request, segs []string) (*os.File, string, error) {
+	p := filepath.Join(append([]string{m.dir}, segs...)...)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, p, m.fail(ctx, req, p, classifyOpen(err))
+	}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+	case fi.IsDir():
+		err = fetchers.Permanentf("is a directory: %w", fetchers.ErrNotFound)
+	default:
+		err = checkLength(fi.Size(), req.Size)
+	}
+	if err != nil {
+		f.Close()
+		return nil, p, m.fail(ctx, req, p, err)
+	}
+	return f, p, nil
 }
 
 // classifyOpen: a missing file is ErrNotFound, a refused one permanent,

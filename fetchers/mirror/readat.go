@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/prestaged/prestaged/fetchers"
@@ -77,20 +75,12 @@ func checkRange(resp *http.Response, off, end, size int64) error {
 }
 
 func (m *Mirror) readFileAt(ctx context.Context, req fetchers.Request, segs []string, p []byte, off int64) error {
-	path := filepath.Join(append([]string{m.dir}, segs...)...)
-	f, err := os.Open(path)
+	f, path, err := m.openFile(ctx, req, segs)
 	if err != nil {
-		return m.fail(ctx, req, path, classifyOpen(err))
+		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err == nil {
-		err = checkLength(fi.Size(), req.Size)
-	}
-	if err == nil {
-		_, err = f.ReadAt(p, off)
-	}
-	if err != nil {
+	if _, err := f.ReadAt(p, off); err != nil {
 		return m.fail(ctx, req, path, err)
 	}
 	return nil
