@@ -126,19 +126,26 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 		}
 		return o
 	}
-	blob, err := a.fetch(ctx, it, &o)
+	blob, pre, err := a.fetch(ctx, it, &o)
 	if err != nil {
 		o.Err = err
 		return o
 	}
-	o.Err = a.install(ctx, it, blob)
+	o.Err = a.install(ctx, it, blob, pre)
 	return o
 }
 
-// install copies the blob to the install path and records it; the previous
-// version stays in place until the rename.
-func (a *applier) install(ctx context.Context, it *Item, blob store.Blob) error {
-	id, err := store.Install(ctx, blob, it.Install)
+// install copies the blob to the install path, from where pre (if any)
+// stopped, and records it; the previous version stays in place until the
+// rename.
+func (a *applier) install(ctx context.Context, it *Item, blob store.Blob, pre *store.Prepared) error {
+	var id store.FileID
+	var err error
+	if pre != nil {
+		id, err = pre.Install(ctx, blob)
+	} else {
+		id, err = store.Install(ctx, blob, it.Install)
+	}
 	if err != nil {
 		return fmt.Errorf("image %s: %w", it.Image, err)
 	}

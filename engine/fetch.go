@@ -18,24 +18,24 @@ import (
 // store does not hold it. When the staged bytes fail verification, the
 // sources that sent them are excluded and the image is fetched again from
 // the others; a single culprit is named in BadSources.
-func (a *applier) fetch(ctx context.Context, it *Item, o *Outcome) (store.Blob, error) {
+func (a *applier) fetch(ctx context.Context, it *Item, o *Outcome) (store.Blob, *store.Prepared, error) {
 	if b, ok := a.e.Store.Blob(it.Digest); ok && b.Size == it.Size {
-		return b, nil
+		return b, nil, nil
 	}
 	all, err := a.sources(it)
 	if err != nil {
-		return store.Blob{}, err
+		return store.Blob{}, nil, err
 	}
 	excluded := map[string]bool{}
 	for {
 		srcs := slices.DeleteFunc(slices.Clone(all), func(n fetchers.Named) bool { return excluded[n.Name] })
 		if len(srcs) == 0 {
-			return store.Blob{}, fmt.Errorf("image %s: every source sent bytes that failed verification (%s): %w",
+			return store.Blob{}, nil, fmt.Errorf("image %s: every source sent bytes that failed verification (%s): %w",
 				it.Image, strings.Join(o.BadSources, ", "), store.ErrDigestMismatch)
 		}
-		blob, used, err := a.attempt(ctx, it, srcs, o)
+		blob, pre, used, err := a.attempt(ctx, it, srcs, o)
 		if !errors.Is(err, store.ErrDigestMismatch) {
-			return blob, err
+			return blob, pre, err
 		}
 		for _, u := range used {
 			excluded[u] = true
@@ -46,12 +46,17 @@ func (a *applier) fetch(ctx context.Context, it *Item, o *Outcome) (store.Blob, 
 	}
 }
 
-// attempt stages the image from srcs in order and commits it. It returns
-// the sources that contributed bytes.
-func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, o *Outcome) (store.Blob, []string, error) {
+// attempt stages the image from srcs in order and commits it, copying it
+// to beside its install path as it lands (store.Prepared). It returns the
+// sources that contributed bytes.
+func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, o *Outcome) (store.Blob, *store.Prepared, []string, error) {
 	stg, err := a.e.Store.Stage(ctx, it.Digest, it.Size)
 	if err != nil {
-		return store.Blob{}, nil, fmt.Errorf("image %s: %w", it.Image, err)
+		return store.Blob{}, nil, nil, fmt.Errorf("image %s: %w", it.Image, err)
+	}
+	var pre *store.Prepared
+	if it.Install != "" {
+		pre = stg.Prepare(it.Install)
 	}
 	o.Resumed = stg.Resumed()
 	rep := a.e.reporter()
@@ -66,17 +71,19 @@ func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, 
 	err = fetchers.Fallback(wrapped, onEvent).Fetch(ctx, req, stg)
 	o.Bytes = cnt.merge(o.Bytes)
 	if err != nil {
-		stg.Abort()                   // keep the bytes: the next run resumes
-		return store.Blob{}, nil, err // Fallback's error names the image and every source
+		pre.Abort()
+		stg.Abort()                        // keep the bytes: the next run resumes
+		return store.Blob{}, nil, nil, err // Fallback's error names the image and every source
 	}
 	blob, err := stg.Commit()
 	if err != nil {
-		return store.Blob{}, cnt.used(), fmt.Errorf("image %s: %w", it.Image, err)
+		pre.Abort()
+		return store.Blob{}, nil, cnt.used(), fmt.Errorf("image %s: %w", it.Image, err)
 	}
 	if a.e.Committed != nil {
 		a.e.Committed(it.img, blob, cnt.used())
 	}
-	return blob, nil, nil
+	return blob, pre, nil, nil
 }
 
 func describeEvent(ev fetchers.Event) string {

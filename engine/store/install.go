@@ -64,17 +64,38 @@ func Identify(path string) (FileID, error) {
 // the blob that peers serve; on filesystems with reflinks (XFS, btrfs) the
 // copy shares extents and costs no space or time.
 func Install(ctx context.Context, b Blob, path string) (FileID, error) {
+	tmp, err := installTemp(path)
+	if err != nil {
+		return FileID{}, err
+	}
+	return finishInstall(ctx, b, path, tmp, 0)
+}
+
+// installTemp creates the temporary copy beside path, removing those a
+// killed run left.
+func installTemp(path string) (*os.File, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return FileID{}, fmt.Errorf("install %s: %w", path, err)
+		return nil, fmt.Errorf("install %s: %w", path, err)
 	}
 	removeStaleCopies(dir, filepath.Base(path))
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".prestaged-*")
 	if err != nil {
-		return FileID{}, fmt.Errorf("install %s: %w", path, err)
+		return nil, fmt.Errorf("install %s: %w", path, err)
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("install %s: %w", path, err)
+	}
+	return tmp, nil
+}
+
+// finishInstall copies b from byte from on into tmp, which holds b's bytes
+// before from already, and renames tmp over path.
+func finishInstall(ctx context.Context, b Blob, path string, tmp *os.File, from int64) (FileID, error) {
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := copyBlob(ctx, b, tmp); err != nil {
+	if err := copyBlob(ctx, b, tmp, from); err != nil {
 		tmp.Close()
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
 	}
@@ -84,7 +105,7 @@ func Install(ctx context.Context, b Blob, path string) (FileID, error) {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := syncDir(filepath.Dir(path)); err != nil {
 		return FileID{}, err
 	}
 	return Identify(path)
@@ -101,17 +122,16 @@ func removeStaleCopies(dir, base string) {
 	}
 }
 
-func copyBlob(ctx context.Context, b Blob, dst *os.File) error {
+// copyBlob copies b from byte from on into dst, which holds b's bytes before
+// from already, and fsyncs it.
+func copyBlob(ctx context.Context, b Blob, dst *os.File, from int64) error {
 	src, err := os.Open(b.Path)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if err := dst.Chmod(0o644); err != nil {
-		return err
-	}
-	if unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) != nil {
-		if err := copyRange(ctx, src, dst, b.Size); err != nil {
+	if from > 0 || unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) != nil {
+		if err := copyRange(ctx, src, dst, from, b.Size); err != nil {
 			return err
 		}
 	}
@@ -129,36 +149,48 @@ func copyBlob(ctx context.Context, b Blob, dst *os.File) error {
 // or so of a disk's bandwidth.
 const copyChunk = 64 << 20
 
-// copyRange copies the first n bytes of src to dst inside the kernel
-// (copy_file_range: no pass through user space, which was most of a tree
-// apply's CPU on tmpfs and ext4), in chunks so that ctx can cancel it.
-// Where the kernel cannot (another filesystem, an old kernel), it copies
-// through a buffer.
-func copyRange(ctx context.Context, src, dst *os.File, n int64) error {
-	var done int64
-	for done < n {
+// copyRange copies bytes [from, to) of src to the same offsets of dst inside
+// the kernel (copy_file_range: no pass through user space, which was most
+// of a tree apply's CPU on tmpfs and ext4), in chunks so that ctx can cancel
+// it. Where the kernel cannot (another filesystem, an old kernel), it
+// copies through a buffer.
+func copyRange(ctx context.Context, src, dst *os.File, from, to int64) error {
+	for off := from; off < to; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		m, err := unix.CopyFileRange(int(src.Fd()), nil, int(dst.Fd()), nil, int(min(n-done, copyChunk)), 0)
+		m, err := copyAt(src, dst, off, min(to-off, copyChunk))
 		if err != nil || m == 0 {
-			if done == 0 && (errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOSYS) ||
+			if off == from && (errors.Is(err, unix.EXDEV) || errors.Is(err, unix.ENOSYS) ||
 				errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)) {
-				return copyBuffered(ctx, src, dst, n)
+				return copyBuffered(ctx, src, dst, from, to)
 			}
 			if err == nil {
-				err = fmt.Errorf("copied %d of %d bytes: %w", done, n, ErrSizeMismatch)
+				err = fmt.Errorf("copied %d of %d bytes: %w", off, to, ErrSizeMismatch)
 			}
 			return err
 		}
-		done += int64(m)
+		off += m
 	}
 	return nil
 }
 
-func copyBuffered(ctx context.Context, src, dst *os.File, n int64) error {
+// copyAt copies up to n bytes at off from src to dst in the kernel.
+func copyAt(src, dst *os.File, off, n int64) (int64, error) {
+	roff, woff := off, off
+	m, err := unix.CopyFileRange(int(src.Fd()), &roff, int(dst.Fd()), &woff, int(n), 0)
+	return int64(m), err
+}
+
+// copyBuffered is copyRange through a buffer. src was just opened: from 0
+// it is read in order, which a FIFO allows too.
+func copyBuffered(ctx context.Context, src, dst *os.File, from, to int64) error {
+	r := io.LimitReader(src, to)
+	if from > 0 {
+		r = io.NewSectionReader(src, from, to-from)
+	}
 	buf := make([]byte, 1<<20)
-	_, err := io.CopyBuffer(struct{ io.Writer }{dst}, &ctxReader{ctx: ctx, r: io.LimitReader(src, n)}, buf)
+	_, err := io.CopyBuffer(io.NewOffsetWriter(dst, from), &ctxReader{ctx: ctx, r: r}, buf)
 	return err
 }
 
