@@ -329,6 +329,28 @@ func TestTorrentFromAria2c(t *testing.T) {
 			t.Errorf("cached metainfo %+v: want info-hash %s and no tracker", mi, fullIH)
 		}
 	})
+	t.Run("infohash only", func(t *testing.T) {
+		// No .torrent anywhere: the info comes from aria2c over the swarm
+		// (BEP 9), checked against the spec's infohash. Until it has, no
+		// byte arrives: the stall timeout must allow a few announces.
+		h := btHost{site: newSite(t), sources: `["torrent"]`,
+			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n}\n", tracker),
+			image:  fmt.Sprintf("  infohash = %q\n", fullIH)}
+		spec := h.writeSpec(full)
+		b, err := os.ReadFile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(spec, bytes.Replace(b, []byte(`stall_timeout = "3s"`), []byte(`stall_timeout = "30s"`), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := applyBySource(t, spec); got["torrent"] != btSize {
+			t.Errorf("bytes by source: %v, want all %d from torrent", got, btSize)
+		}
+		if !bytes.Equal(h.installed("vm"), full.content) {
+			t.Error("installed other bytes than the image aria2c seeds")
+		}
+	})
 	t.Run("swarm of other bytes", func(t *testing.T) {
 		// The .torrent describes another image of the same size: the swarm
 		// delivers it whole, the digest refuses it, the mirror sends the

@@ -107,12 +107,13 @@ func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Nam
 		return nil, err
 	}
 	var used atomic.Pointer[metainfo.MetaInfo]
-	find := imageMetainfo(s, img)
+	peers := torrentPeers(s)
+	find := imageMetainfo(s, img, sw, peers)
 	f := sw.Fetcher(func(ctx context.Context, req fetchers.Request) (*metainfo.MetaInfo, error) {
 		mi, err := find(ctx, req)
 		used.Store(mi)
 		return mi, err
-	}, torrentPeers(s))
+	}, peers)
 	if hasChildren(s) {
 		f = f.InOrder(inOrderWindow)
 	}
@@ -238,10 +239,11 @@ func torrentPeers(s *spec.Spec) torrent.PeersFunc {
 }
 
 // imageMetainfo finds img's metainfo: its torrent_url, else from a parent
-// that holds the image (GET /v1/torrents/<algo>/<hex>). With neither, the
-// image has no swarm: an error wrapping fetchers.ErrNotFound, permanent, so
-// the next source starts at once.
-func imageMetainfo(s *spec.Spec, img *spec.Image) torrent.MetainfoFunc {
+// that holds the image (GET /v1/torrents/<algo>/<hex>), else, when img names
+// an infohash, from the swarm itself (sw.Info: any peer or client seeding
+// it). With none of these, the image has no swarm: an error wrapping
+// fetchers.ErrNotFound, permanent, so the next source starts at once.
+func imageMetainfo(s *spec.Spec, img *spec.Image, sw *torrent.Swarm, peers torrent.PeersFunc) torrent.MetainfoFunc {
 	return func(ctx context.Context, req fetchers.Request) (*metainfo.MetaInfo, error) {
 		if img.TorrentURL != "" {
 			mi, err := loadMetainfo(ctx, img.TorrentURL)
@@ -261,7 +263,18 @@ func imageMetainfo(s *spec.Spec, img *spec.Image) torrent.MetainfoFunc {
 				errs = append(errs, fmt.Errorf("parent %s: %w", p, err))
 			}
 		}
-		return nil, fetchers.Permanentf("no torrent_url and no parent has a .torrent for it (%w): %w", fetchers.ErrNotFound, errors.Join(errs...))
+		if img.InfoHash != "" {
+			var ih metainfo.Hash
+			if err := ih.FromHexString(img.InfoHash); err != nil {
+				return nil, fetchers.Permanentf("infohash %s: %w", img.InfoHash, err)
+			}
+			mi, err := sw.Info(ctx, ih, peers)
+			if err != nil {
+				return nil, errors.Join(append(errs, err)...)
+			}
+			return mi, nil
+		}
+		return nil, fetchers.Permanentf("no torrent_url, no infohash, and no parent has a .torrent for it (%w): %w", fetchers.ErrNotFound, errors.Join(errs...))
 	}
 }
 
