@@ -185,7 +185,7 @@ func (w *Staging) WriteAt(p []byte, off int64) (int, error) {
 		return n, nil // already part of the prefix
 	}
 	w.pending.add(max(off, w.off), off+int64(n))
-	return n, w.advance()
+	return n, w.advance(p[:n], off)
 }
 
 // goRandom writes the progress record before the first out-of-order byte
@@ -210,15 +210,16 @@ func (w *Staging) writeProgress() error {
 }
 
 // advance hashes pending spans that now touch the prefix and records the
-// prefix for peer servers. Called with mu held.
-func (w *Staging) advance() error {
+// prefix for peer servers. p, just written at off, is hashed from memory
+// rather than read back. Called with mu held.
+func (w *Staging) advance(p []byte, off int64) error {
 	grew := false
 	for {
 		end, ok := w.pending.takeFrom(w.off)
 		if !ok {
 			break
 		}
-		if err := w.hashFile(context.Background(), w.off, end); err != nil {
+		if err := w.hashSpan(w.off, end, p, off); err != nil {
 			return err
 		}
 		w.off, grew = end, true
@@ -227,6 +228,20 @@ func (w *Staging) advance() error {
 		return nil
 	}
 	return w.writeProgress()
+}
+
+// hashSpan hashes [from, to) of the file: the part p (at off) covers from
+// p, the rest read back.
+func (w *Staging) hashSpan(from, to int64, p []byte, off int64) error {
+	lo, hi := max(from, off), min(to, off+int64(len(p)))
+	if lo >= hi {
+		return w.hashFile(context.Background(), from, to)
+	}
+	if err := w.hashFile(context.Background(), from, lo); err != nil {
+		return err
+	}
+	w.hashed(p[lo-off : hi-off])
+	return w.hashFile(context.Background(), hi, to)
 }
 
 // ReadAt reads back staged bytes.

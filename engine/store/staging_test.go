@@ -292,3 +292,35 @@ func TestCommitSHA512(t *testing.T) {
 		t.Errorf("Commit = %v / %v, want %v / %v", b.Digest, b.SHA256, d512, d256)
 	}
 }
+
+// TestWriteAtOverlapping: chunks of any length, overlapping each other and
+// the complete prefix, in random order. The prefix is hashed partly from
+// the chunks written and partly read back, and the digest must come out
+// whole either way.
+func TestWriteAtOverlapping(t *testing.T) {
+	content, d := image(t, 3<<20+17, 4)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 20 {
+		s := openStore(t)
+		w := stage(t, s, d, len(content))
+		type chunk struct{ off, end int }
+		var chunks []chunk
+		for off := 0; off < len(content); {
+			end := min(off+1+rng.IntN(300<<10), len(content))
+			// Some chunks reach back over the one before.
+			chunks = append(chunks, chunk{max(0, off-rng.IntN(64<<10)), end})
+			off = end
+		}
+		rng.Shuffle(len(chunks), func(i, j int) { chunks[i], chunks[j] = chunks[j], chunks[i] })
+		for _, c := range chunks {
+			if _, err := w.WriteAt(content[c.off:c.end], int64(c.off)); err != nil {
+				t.Fatalf("round %d: WriteAt [%d, %d): %v", round, c.off, c.end, err)
+			}
+		}
+		b, err := w.Commit()
+		if err != nil {
+			t.Fatalf("round %d: Commit: %v", round, err)
+		}
+		checkBlob(t, s, b, content, d)
+	}
+}
