@@ -71,3 +71,19 @@ type RandomDst interface {
 	io.WriterAt
 	io.ReaderAt
 }
+
+// Heartbeat is implemented by a Dst that watches for stalls
+// (WithStallTimeout). A fetcher that makes progress before it can write
+// calls Beat: a swarm receives blocks of a piece that lands only once all
+// of them are in and checked, which on a slow link, or shared among many
+// peers, takes longer than a stall timeout.
+type Heartbeat interface {
+	Beat()
+}
+
+// Beat reports progress to dst, when it watches for stalls.
+func Beat(dst Dst) {
+	if h, ok := dst.(Heartbeat); ok {
+		h.Beat()
+	}
+}

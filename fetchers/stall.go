@@ -119,6 +119,12 @@ func (p progressDst) Write(b []byte) (int, error) {
 
 func (p progressDst) Offset() int64 { return p.dst.Offset() }
 
+// Beat implements Heartbeat, and passes the beat on to an outer watcher.
+func (p progressDst) Beat() {
+	p.w.progress()
+	Beat(p.dst)
+}
+
 type progressRandomDst struct {
 	progressDst
 	r RandomDst

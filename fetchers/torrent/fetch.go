@@ -99,7 +99,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 	if f.inOrder {
 		t.DownloadAll()
 	} // else the gate opens pieces as they spread (gate.go)
-	if err := f.wait(ctx, req, t, b); err != nil {
+	if err := f.wait(ctx, req, t, b, rd); err != nil {
 		return fmt.Errorf("torrent %s: image %s: %w", ih.HexString(), req.Image, err)
 	}
 	return nil
@@ -139,12 +139,15 @@ func (s *Swarm) addFetch(mi *metainfo.MetaInfo, b *backing) (*torrent.Torrent, e
 }
 
 // wait returns once every piece of b is complete, or fails on a write
-// error, a stall or ctx.
-func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Torrent, b *backing) error {
+// error, a stall or ctx. What counts as progress is liveness's.
+func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Torrent, b *backing, dst fetchers.Dst) error {
 	stall := time.NewTimer(f.s.cfg.StallTimeout)
 	defer stall.Stop()
 	refresh := time.NewTicker(PeerRefresh)
 	defer refresh.Stop()
+	live := liveness{t: t, b: b}
+	looks := time.NewTicker(min(livenessTick, f.s.cfg.StallTimeout/4))
+	defer looks.Stop()
 	f.addPeers(t)
 	window := f.window
 	if f.origin != nil {
@@ -191,11 +194,16 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 			}
 			pick.raise(t, b)
 			stall.Reset(f.s.cfg.StallTimeout)
+		case <-looks.C:
+			if live.moved() {
+				stall.Reset(f.s.cfg.StallTimeout)
+				fetchers.Beat(dst)
+			}
 		case <-refresh.C:
 			f.addPeers(t)
 		case <-stall.C:
 			n, _ := b.progress()
-			return fmt.Errorf("%d of %d pieces after %s without a new one: %w",
+			return fmt.Errorf("%d of %d pieces, and no new block or piece for %s: %w",
 				n, len(b.state), f.s.cfg.StallTimeout, fetchers.ErrStalled)
 		case <-ctx.Done():
 			return ctx.Err()
@@ -214,4 +222,44 @@ func (f *Fetcher) addPeers(t *torrent.Torrent) {
 		ps = append(ps, torrent.PeerInfo{Addr: torrent.StringAddr(p), Source: torrent.PeerSourceDirect})
 	}
 	t.AddPeers(ps)
+}
+
+// livenessTick is how often a fetch looks for progress short of a piece,
+// at most: four times per stall timeout, so that a watchdog with the same
+// timeout hears of it in time.
+const livenessTick = time.Second
+
+// liveness tells a swarm fetch that is getting somewhere from a stalled one
+// before a piece lands. A 4 MiB piece fetched from many peers at once, each
+// a share of a slow link, may take longer than the stall timeout to
+// complete; and as a rollout starts nobody holds a piece until the origin's
+// first reads land. A host that then gave up on the swarm fell back to the
+// mirror, slowed the origin reads of the others, and made them give up too:
+// at N=32 and 50 Mbit, 31 hosts ended on the mirror. So a fetch moves while
+// useful blocks arrive, and, until its first piece, while its peers gain
+// pieces.
+type liveness struct {
+	t      *torrent.Torrent
+	b      *backing
+	useful int64  // useful blocks received at the last look
+	held   uint64 // pieces peers held at the last look
+}
+
+// moved reports whether the fetch progressed since the last call.
+func (l *liveness) moved() bool {
+	moved := false
+	st := l.t.Stats()
+	if n := st.ChunksReadUseful.Int64(); n > l.useful {
+		l.useful, moved = n, true
+	}
+	if complete, _ := l.b.progress(); complete == 0 {
+		var held uint64
+		for _, pc := range l.t.PeerConns() {
+			held += pc.PeerPieces().GetCardinality()
+		}
+		if held > l.held {
+			l.held, moved = held, true
+		}
+	}
+	return moved
 }

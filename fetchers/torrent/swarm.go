@@ -29,8 +29,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// DefaultStallTimeout is how long a fetch may go without completing a piece
-// when Config.StallTimeout is zero.
+// DefaultStallTimeout is how long a fetch may go without progress when
+// Config.StallTimeout is zero.
 const DefaultStallTimeout = 30 * time.Second
 
 // ErrBusy: the torrent is already being fetched or seeded from elsewhere in
@@ -56,7 +56,9 @@ type Config struct {
 	Tracker string
 	// UploadLimit caps what the Swarm uploads, in bytes per second. 0: none.
 	UploadLimit int64
-	// StallTimeout fails a fetch that completes no piece for this long.
+	// StallTimeout fails a fetch that receives no useful block and completes
+	// no piece for this long (before its first piece: also sees its peers
+	// gain none).
 	StallTimeout time.Duration
 	// DHT and PEX turn on peer discovery beyond explicit peers and the
 	// tracker. Off by default: a farm knows its peers.

@@ -322,3 +322,32 @@ func TestNoFilesBesideImage(t *testing.T) {
 		t.Errorf("working directory holds %v (%v), want nothing", ents, err)
 	}
 }
+
+// TestFetchSlowPieceIsNoStall: a seeder so slow that a piece takes longer
+// than the stall timeout. Blocks keep arriving, so neither the fetch's own
+// stall timer nor a stall watchdog around it (fetchers.WithStallTimeout,
+// as the engine runs every source) may give up on it.
+func TestFetchSlowPieceIsNoStall(t *testing.T) {
+	const size = int(DefaultPieceLength) + 10 // one whole piece, then 10 bytes
+	data := content(size, 43)
+	path := writeImage(t, "image.img", data)
+	mi, err := MakeFile(context.Background(), path, "", DefaultPieceLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const stall = time.Second
+	seed := newSwarm(t, Config{UploadLimit: 1 << 20}) // the first piece: about 4 s
+	if err := seed.Seed(context.Background(), mi, path); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+	dst := newMemDst(size, nil)
+	f := newSwarm(t, Config{StallTimeout: stall}).Fetcher(fixedMetainfo(mi), fixedPeers(peerAddr(seed)))
+	if err := fetchers.WithStallTimeout(f, stall).Fetch(ctx, request(size), dst); err != nil {
+		t.Fatalf("fetch from a slow seeder: %v", err)
+	}
+	if !bytes.Equal(dst.bytes(), data) {
+		t.Fatal("fetched bytes differ from the image")
+	}
+}
