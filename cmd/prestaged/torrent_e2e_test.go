@@ -192,19 +192,7 @@ func applyBySource(t *testing.T, spec string) map[string]int64 {
 // opentracker with that same .torrent.
 func TestTorrentFromServe(t *testing.T) {
 	aria2c := testutil.Need(t, "aria2c")
-	image := img{name: "vm", content: randomBytes(btSize, 21)}
-	a := btHost{site: newSite(t), sources: `["mirror.m"]`}
-	a.publish(image)
-	infoHash := torrentMake(t, a.path("mirror", "vm.img"), filepath.Join(t.TempDir(), "vm.torrent"))
-	tracker := btTracker(t, infoHash)
-
-	swarmAddr := fmt.Sprintf("127.0.0.1:%d", btPort(t))
-	httpA := fmt.Sprintf("127.0.0.1:%d", btPort(t))
-	a.blocks = fmt.Sprintf("peer {\n  listen = %q\n}\ntorrent {\n  listen = %q\n  tracker = %q\n}\n", httpA, swarmAddr, tracker)
-	specA := a.writeSpec(image)
-	if got := applyBySource(t, specA); got["mirror.m"] != btSize {
-		t.Fatalf("host A bytes by source: %v", got)
-	}
+	a, image, specA, httpA, swarmAddr, tracker, infoHash := installedHost(t, 21)
 	serveA := btProgram(t, prestaged, "serve", specA)
 	btListening(t, httpA)
 	btListening(t, swarmAddr)
@@ -263,6 +251,27 @@ func TestTorrentFromServe(t *testing.T) {
 		}
 		return err == nil && r.StatusCode == http.StatusNotFound
 	})
+}
+
+// installedHost is host A of the serve tests: it installed an image (of
+// content seed) from its mirror, and its spec (specA) has a peer server at
+// httpA and a swarm at swarmAddr announcing to an opentracker that knows
+// the image's info-hash. Its serve is not started.
+func installedHost(t *testing.T, seed uint64) (a btHost, image img, specA, httpA, swarmAddr, tracker, infoHash string) {
+	t.Helper()
+	image = img{name: "vm", content: randomBytes(btSize, seed)}
+	a = btHost{site: newSite(t), sources: `["mirror.m"]`}
+	a.publish(image)
+	infoHash = torrentMake(t, a.path("mirror", "vm.img"), filepath.Join(t.TempDir(), "vm.torrent"))
+	tracker = btTracker(t, infoHash)
+	swarmAddr = fmt.Sprintf("127.0.0.1:%d", btPort(t))
+	httpA = fmt.Sprintf("127.0.0.1:%d", btPort(t))
+	a.blocks = fmt.Sprintf("peer {\n  listen = %q\n}\ntorrent {\n  listen = %q\n  tracker = %q\n}\n", httpA, swarmAddr, tracker)
+	specA = a.writeSpec(image)
+	if got := applyBySource(t, specA); got["mirror.m"] != btSize {
+		t.Fatalf("host A bytes by source: %v", got)
+	}
+	return a, image, specA, httpA, swarmAddr, tracker, infoHash
 }
 
 func fetchMetainfo(t *testing.T, u string) []byte {

@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,19 +26,7 @@ import (
 func TestTorrentTransmissionLeecher(t *testing.T) {
 	daemon := testutil.Need(t, "transmission-daemon")
 	remote := testutil.Need(t, "transmission-remote")
-	image := img{name: "vm", content: randomBytes(btSize, 24)}
-	a := btHost{site: newSite(t), sources: `["mirror.m"]`}
-	a.publish(image)
-	infoHash := torrentMake(t, a.path("mirror", "vm.img"), filepath.Join(t.TempDir(), "vm.torrent"))
-	tracker := btTracker(t, infoHash)
-
-	swarmAddr := fmt.Sprintf("127.0.0.1:%d", btPort(t))
-	httpA := fmt.Sprintf("127.0.0.1:%d", btPort(t))
-	a.blocks = fmt.Sprintf("peer {\n  listen = %q\n}\ntorrent {\n  listen = %q\n  tracker = %q\n}\n", httpA, swarmAddr, tracker)
-	specA := a.writeSpec(image)
-	if got := applyBySource(t, specA); got["mirror.m"] != btSize {
-		t.Fatalf("host A bytes by source: %v", got)
-	}
+	a, image, specA, httpA, swarmAddr, tracker, _ := installedHost(t, 24)
 	torrentFile := filepath.Join(t.TempDir(), "vm.torrent")
 	torrentMake(t, a.path("mirror", "vm.img"), torrentFile, "--tracker", tracker)
 
