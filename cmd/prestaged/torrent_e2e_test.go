@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -140,11 +141,12 @@ type btHost struct {
 	blocks  string // peer, torrent and mirror blocks
 	image   string // extra attributes of the image
 	sources string
+	stall   string // stall_timeout; empty: 3s
 }
 
 func (h btHost) writeSpec(i img) string {
 	spec := fmt.Sprintf(`store = %q
-stall_timeout = "3s"
+stall_timeout = %q
 
 mirror "m" {
   url = "mirror/"
@@ -157,7 +159,7 @@ image "vm" {
   install = "images/vm.img"
   sources = %s
 %s}
-`, h.path("store"), h.blocks, i.digest(), i.length(), h.sources, h.image)
+`, h.path("store"), cmp.Or(h.stall, "3s"), h.blocks, i.digest(), i.length(), h.sources, h.image)
 	p := h.path("spec.hcl")
 	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
 		h.t.Fatal(err)
@@ -342,18 +344,10 @@ func TestTorrentFromAria2c(t *testing.T) {
 		// No .torrent anywhere: the info comes from aria2c over the swarm
 		// (BEP 9), checked against the spec's infohash. Until it has, no
 		// byte arrives: the stall timeout must allow a few announces.
-		h := btHost{site: newSite(t), sources: `["torrent"]`,
+		h := btHost{site: newSite(t), sources: `["torrent"]`, stall: "30s",
 			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n}\n", tracker),
 			image:  fmt.Sprintf("  infohash = %q\n", fullIH)}
-		spec := h.writeSpec(full)
-		b, err := os.ReadFile(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(spec, bytes.Replace(b, []byte(`stall_timeout = "3s"`), []byte(`stall_timeout = "30s"`), 1), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if got := applyBySource(t, spec); got["torrent"] != btSize {
+		if got := applyBySource(t, h.writeSpec(full)); got["torrent"] != btSize {
 			t.Errorf("bytes by source: %v, want all %d from torrent", got, btSize)
 		}
 		if !bytes.Equal(h.installed("vm"), full.content) {
