@@ -213,12 +213,14 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 
 // addPeers offers the explicit peers to the client. Peers it already knows
 // or is connected to are not dialled twice.
-func (f *Fetcher) addPeers(t *torrent.Torrent) {
-	if f.peers == nil {
+func (f *Fetcher) addPeers(t *torrent.Torrent) { addPeers(t, f.peers) }
+
+func addPeers(t *torrent.Torrent, peers PeersFunc) {
+	if peers == nil {
 		return
 	}
 	var ps []torrent.PeerInfo
-	for _, p := range f.peers() {
+	for _, p := range peers() {
 		ps = append(ps, torrent.PeerInfo{Addr: torrent.StringAddr(p), Source: torrent.PeerSourceDirect})
 	}
 	t.AddPeers(ps)

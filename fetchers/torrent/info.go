@@ -44,13 +44,12 @@ func (s *Swarm) Info(ctx context.Context, ih metainfo.Hash, peers PeersFunc) (*m
 	s.mu.Unlock()
 	defer s.Drop(ih)
 
-	f := &Fetcher{s: s, peers: peers}
 	refresh := time.NewTicker(PeerRefresh)
 	defer refresh.Stop()
 	stall := time.NewTimer(s.cfg.StallTimeout)
 	defer stall.Stop()
 	for {
-		f.addPeers(t)
+		addPeers(t, peers)
 		select {
 		case <-t.GotInfo():
 			mi := metainfo.MetaInfo{InfoBytes: t.Metainfo().InfoBytes}

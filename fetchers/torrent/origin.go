@@ -74,9 +74,10 @@ const (
 // host in rank takes it too, at first; it grows to four times the longest
 // origin read this host made, and to twice the longest another host's read
 // seemed to take (from the piece's entering the window to a peer holding
-// it), up to originPatienceMax. Hosts that had read nothing yet kept 5 s while eight reads shared a
-// 50 Mbit link, 5.4 s each, and read the same pieces again: the mirror sent
-// 1.40x the image at N=32. A variable for tests.
+// it), up to originPatienceMax. Hosts that had read nothing yet kept 5 s
+// while eight reads shared a 50 Mbit link, 5.4 s each, and read the same
+// pieces again: the mirror sent 1.40x the image at N=32. A variable for
+// tests.
 var originPatience = 5 * time.Second
 
 // originPatienceMax caps what other hosts' reads make the patience grow to.
