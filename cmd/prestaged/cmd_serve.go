@@ -63,12 +63,12 @@ func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) er
 	}
 	log := serveLogger(errw, f.json)
 	srv := peer.NewServer(storeContent{st}, peer.WithLogger(log))
-	images := configureServer(srv, s)
 	ts, err := startTorrentSeeder(ctx, s, st, log)
 	if err != nil {
 		return err
 	}
 	defer ts.Close()
+	images := configureServer(srv, ts, s)
 	ln, where, err := serveListener(f.listen, s)
 	if err != nil {
 		return err
@@ -136,10 +136,10 @@ func (ss *serveState) reload() {
 	if s.Store != ss.spec.Store {
 		ss.log.Warn("the store moved; restart prestaged serve to serve it", "old", ss.spec.Store, "new", s.Store)
 	}
-	ss.images, ss.spec = configureServer(ss.srv, s), s
 	if err := ss.torrent.configure(s); err != nil {
 		ss.log.Error("reload: torrent", "err", err)
 	}
+	ss.images, ss.spec = configureServer(ss.srv, ss.torrent, s), s
 	ss.log.Info("reloaded", "spec", ss.path, "images", ss.images)
 	sdNotify(ss.log, daemon.SdNotifyReady, statusLine(ss.srv, ss.images))
 }
@@ -161,15 +161,16 @@ func shutdown(ss serveState, grace time.Duration) error {
 
 // configureServer serves the spec's pinned images, and its endorsed images
 // as the lists this host accepted give them (serve_trust.go), with the
-// spec's limits. It returns how many images are served.
-func configureServer(srv *peer.Server, s *spec.Spec) int {
+// spec's limits; ts seeds the endorsed images too. It returns how many
+// images are served.
+func configureServer(srv *peer.Server, ts *torrentSeeder, s *spec.Spec) int {
 	pinned := map[digest.Digest]int64{}
 	for _, img := range s.Images {
 		if !img.Digest.IsZero() {
 			pinned[img.Digest] = img.Size
 		}
 	}
-	served := serveAllowed(srv, s, pinned)
+	served := serveAllowed(srv, s, pinned, ts.setEndorsed)
 	var limit int64
 	var children int
 	if s.Peer != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path"
@@ -29,7 +30,7 @@ import (
 const seedRescan = time.Second
 
 // torrentSeeder is serve's side of the swarm: it seeds every complete image
-// of the spec from blobs/ on torrent.listen, and answers
+// of the spec, pinned or endorsed, from blobs/ on torrent.listen, and answers
 // GET /v1/torrents/<algo>/<hex> with the image's metainfo so children join
 // the swarm without a published .torrent. Metainfo is derived from the
 // blob once and kept in <store>/torrents/, so a restart does not rehash.
@@ -43,7 +44,10 @@ type torrentSeeder struct {
 	mu      sync.Mutex
 	swarm   *torrent.Swarm // nil until a spec has a torrent block
 	cfg     torrent.Config
-	images  map[digest.Digest]seedImage // empty without a torrent block
+	on      bool                        // the spec has a torrent block
+	pinned  map[digest.Digest]seedImage // the spec's images with a digest
+	endorse map[digest.Digest]seedImage // as the accepted image lists give them
+	images  map[digest.Digest]seedImage // both; empty without a torrent block
 	metas   map[digest.Digest]*metainfo.MetaInfo
 	seeding map[digest.Digest]seeded
 	making  map[digest.Digest]*making
@@ -81,18 +85,43 @@ func startTorrentSeeder(ctx context.Context, s *spec.Spec, st *store.Store, log 
 // The listen address and tracker are those of the first spec with a
 // torrent block; changing them needs a restart.
 func (ts *torrentSeeder) configure(s *spec.Spec) error {
-	images := map[digest.Digest]seedImage{}
+	pinned := map[digest.Digest]seedImage{}
 	if s.Torrent != nil {
 		if err := ts.startSwarm(s); err != nil {
 			return err
 		}
 		for _, img := range s.Images {
 			if !img.Digest.IsZero() && img.Size > 0 {
-				images[img.Digest] = seedImage{name: path.Base(img.Path), size: img.Size}
+				pinned[img.Digest] = seedImage{name: path.Base(img.Path), size: img.Size}
 			}
 		}
 	}
 	ts.mu.Lock()
+	ts.on, ts.pinned = s.Torrent != nil, pinned
+	ts.refreshLocked()
+	ts.mu.Unlock()
+	ts.rescanSoon()
+	return nil
+}
+
+// setEndorsed takes the endorsed images of the lists this host accepted
+// (serveAllowed calls it again whenever they change).
+func (ts *torrentSeeder) setEndorsed(images map[digest.Digest]seedImage) {
+	ts.mu.Lock()
+	ts.endorse = images
+	ts.refreshLocked()
+	ts.mu.Unlock()
+	ts.rescanSoon()
+}
+
+// refreshLocked recomputes the images to seed and drops torrents of those
+// that left. A pinned image wins over an endorsed one of the same digest.
+func (ts *torrentSeeder) refreshLocked() {
+	images := map[digest.Digest]seedImage{}
+	if ts.on {
+		maps.Copy(images, ts.endorse)
+		maps.Copy(images, ts.pinned)
+	}
 	ts.images = images
 	for d, sd := range ts.seeding {
 		if img, ok := images[d]; !ok || img != sd.img {
@@ -106,9 +135,6 @@ func (ts *torrentSeeder) configure(s *spec.Spec) error {
 			delete(ts.metas, d)
 		}
 	}
-	ts.mu.Unlock()
-	ts.rescanSoon()
-	return nil
 }
 
 func (ts *torrentSeeder) startSwarm(s *spec.Spec) error {

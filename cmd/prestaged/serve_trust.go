@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"sync"
 	"time"
@@ -35,10 +37,10 @@ var endorsedServing struct {
 	stop context.CancelFunc
 }
 
-// serveAllowed sets what srv serves: the pinned digests and those of the
-// endorsed images, and (re)starts the watcher. It returns how many digests
-// are served.
-func serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64) int {
+// serveAllowed sets what srv serves, the pinned digests and those of the
+// endorsed images, tells endorsed (the torrent seeder) the endorsed images,
+// and (re)starts the watcher. It returns how many digests are served.
+func serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64, endorsed func(map[digest.Digest]seedImage)) int {
 	w := &endorsedServing
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -48,20 +50,30 @@ func serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64
 	}
 	if len(s.Trusts) == 0 {
 		srv.SetAllowed(pinned)
+		endorsed(nil)
 		return len(pinned)
 	}
 	listsDir := filepath.Join(s.Store, "lists")
-	allowed, next := withEndorsed(pinned, s, listsDir, time.Now(), slog.Default())
-	srv.SetAllowed(allowed)
+	publish := func(now time.Time) (served int, next time.Time) {
+		images, next := endorsedImages(s, listsDir, now, slog.Default())
+		allowed := maps.Clone(pinned)
+		for d, img := range images {
+			allowed[d] = img.size
+		}
+		srv.SetAllowed(allowed)
+		endorsed(images)
+		return len(allowed), next
+	}
+	served, next := publish(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
-	go watchLists(ctx, srv, s, pinned, listsDir, next)
-	return len(allowed)
+	go watchLists(ctx, s, listsDir, next, publish)
+	return served
 }
 
-// watchLists re-computes the served set when a remembered list changes or
-// the earliest one in use expires, until ctx is cancelled.
-func watchLists(ctx context.Context, srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64, listsDir string, next time.Time) {
+// watchLists publishes the served set again when a remembered list changes
+// or the earliest one in use expires, until ctx is cancelled.
+func watchLists(ctx context.Context, s *spec.Spec, listsDir string, next time.Time, publish func(time.Time) (int, time.Time)) {
 	seen := listsStamp(s, listsDir)
 	t := time.NewTicker(listsPoll)
 	defer t.Stop()
@@ -77,10 +89,9 @@ func watchLists(ctx context.Context, srv *peer.Server, s *spec.Spec, pinned map[
 			w := &endorsedServing
 			w.mu.Lock()
 			if ctx.Err() == nil { // not replaced by a reload meanwhile
-				var allowed map[digest.Digest]int64
-				allowed, next = withEndorsed(pinned, s, listsDir, now, slog.Default())
-				srv.SetAllowed(allowed)
-				slog.Default().Info("endorsed images re-read from the accepted lists", "served", len(allowed))
+				var served int
+				served, next = publish(now)
+				slog.Default().Info("endorsed images re-read from the accepted lists", "served", served)
 			}
 			w.mu.Unlock()
 			seen = stamp
@@ -102,11 +113,11 @@ func listsStamp(s *spec.Spec, listsDir string) string {
 	return string(b)
 }
 
-// withEndorsed returns pinned plus the digest and size of every endorsed
-// image whose trust block has a remembered list that still verifies now,
-// and the earliest expiry of those lists (zero when none is used).
-func withEndorsed(pinned map[digest.Digest]int64, s *spec.Spec, listsDir string, now time.Time, log *slog.Logger) (map[digest.Digest]int64, time.Time) {
-	allowed := maps.Clone(pinned)
+// endorsedImages returns, by digest, every endorsed image whose trust block
+// has a remembered list that still verifies now, and the earliest expiry of
+// those lists (zero when none is used).
+func endorsedImages(s *spec.Spec, listsDir string, now time.Time, log *slog.Logger) (map[digest.Digest]seedImage, time.Time) {
+	images := map[digest.Digest]seedImage{}
 	var next time.Time
 	for _, t := range s.Trusts {
 		l, err := acceptedList(t, listsDir, now)
@@ -124,12 +135,12 @@ func withEndorsed(pinned map[digest.Digest]int64, s *spec.Spec, listsDir string,
 			if img.Trust != t.Name {
 				continue
 			}
-			if d, size, ok := endorsedDigest(l, img.ID); ok {
-				allowed[d] = size
+			if d, si, ok := endorsedImage(l, img); ok {
+				images[d] = si
 			}
 		}
 	}
-	return allowed, next
+	return images, next
 }
 
 // acceptedList re-verifies the remembered list of t (signature, chain,
@@ -148,15 +159,24 @@ func acceptedList(t *spec.Trust, listsDir string, now time.Time) (*trust.List, e
 	return v.List, nil
 }
 
-// endorsedDigest is how the store addresses image id of l, as apply does.
-func endorsedDigest(l *trust.List, id string) (digest.Digest, int64, bool) {
-	im := l.Image(id)
+// endorsedImage is how the store addresses img as list l gives it (as apply
+// does), and what its torrent is made of. The torrent's file name is the
+// base name of the list's hv:uri, the file the endorser published, so hosts
+// that subscribe to the list agree on its info-hash whatever their specs
+// call the image, and it is the one `prestaged torrent make` gives for that
+// file; without an hv:uri it is the base name of the image's path.
+func endorsedImage(l *trust.List, img *spec.Image) (digest.Digest, seedImage, bool) {
+	im := l.Image(img.ID)
 	if im == nil {
-		return digest.Digest{}, 0, false // revoked: no longer in the list
+		return digest.Digest{}, seedImage{}, false // revoked: no longer in the list
 	}
 	sha512, sha256, err := im.Digests()
 	if err != nil {
-		return digest.Digest{}, 0, false
+		return digest.Digest{}, seedImage{}, false
 	}
-	return trust.Image{SHA512: sha512, SHA256: sha256}.Digest(), im.Size, true
+	name := path.Base(img.Path)
+	if u, err := url.Parse(im.URI); err == nil && im.URI != "" && path.Base(u.Path) != "/" && path.Base(u.Path) != "." {
+		name = path.Base(u.Path)
+	}
+	return trust.Image{SHA512: sha512, SHA256: sha256}.Digest(), seedImage{name: name, size: im.Size}, true
 }

@@ -430,3 +430,60 @@ func cachedMetainfo(t *testing.T, h btHost, i img) *metainfo.MetaInfo {
 	}
 	return mi
 }
+
+// TestTorrentSeedsEndorsed: serve seeds an endorsed image too, named by the
+// file its list's hv:uri gives (so `prestaged torrent make` of that file
+// has the same info-hash); a host whose only source is the swarm fetches it
+// there; once the endorser drops the image, serve stops offering it.
+func TestTorrentSeedsEndorsed(t *testing.T) {
+	s := newSubscriber(t)
+	image := img{name: "vm", content: randomBytes(btSize, 23)}
+	l := s.newList(image)
+	s.publish(s.pki.valid(t, l, "1"))
+	swarmAddr := fmt.Sprintf("127.0.0.1:%d", btPort(t))
+	httpA := fmt.Sprintf("127.0.0.1:%d", btPort(t))
+	spec := s.spec("", "vm")
+	f, err := os.OpenFile(spec, os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = fmt.Fprintf(f, "\npeer {\n  listen = %q\n}\ntorrent {\n  listen = %q\n}\n", httpA, swarmAddr)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, spec, 2)
+	btProgram(t, prestaged, "serve", spec)
+	btListening(t, httpA)
+	btListening(t, swarmAddr)
+
+	u, err := url.Parse(l.Image("vm").URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := torrentMake(t, u.Path, filepath.Join(t.TempDir(), "vm.torrent"))
+	served := fetchMetainfo(t, "http://"+httpA+"/v1/torrents/sha256/"+image.digest())
+	if mi, err := metainfo.Load(bytes.NewReader(served)); err != nil || mi.HashInfoBytes().HexString() != want {
+		t.Fatalf("serve's metainfo of the endorsed image: %v; want the info-hash of `prestaged torrent make` of the published file (%s)", err, want)
+	}
+
+	b := btHost{site: newSite(t), sources: `["torrent"]`}
+	b.blocks = fmt.Sprintf("peer {\n  listen = \"127.0.0.1:0\"\n  parents = [%q]\n}\ntorrent {\n  listen = %q\n  peers_from_tree = true\n}\n",
+		httpA, swarmAddr)
+	if got := applyBySource(t, b.writeSpec(image)); got["torrent"] != btSize {
+		t.Errorf("host B bytes by source: %v, want all %d from torrent", got, btSize)
+	}
+	if !bytes.Equal(b.installed("vm"), image.content) {
+		t.Error("host B installed other bytes than the endorsed image")
+	}
+
+	l.Images = nil
+	s.publish(s.pki.valid(t, l, "2"))
+	mustApply(t, spec, 2)
+	waitFor(t, "serve to stop offering the revoked image's torrent", func() bool {
+		r, err := http.Get("http://" + httpA + "/v1/torrents/sha256/" + image.digest())
+		if err == nil {
+			r.Body.Close()
+		}
+		return err == nil && r.StatusCode == http.StatusNotFound
+	})
+}
