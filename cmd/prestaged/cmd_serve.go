@@ -68,6 +68,7 @@ func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) er
 		return err
 	}
 	defer ts.Close()
+	srv.Register(ts.collectors()...)
 	images := configureServer(srv, ts, s)
 	ln, where, err := serveListener(f.listen, s)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/google/renameio/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
@@ -155,6 +156,30 @@ func (ts *torrentSeeder) startSwarm(s *spec.Spec) error {
 	ts.swarm, ts.cfg = sw, cfg
 	ts.log.Info("torrent: listening", "listen", sw.Addr().String(), "tracker", cfg.Tracker)
 	return nil
+}
+
+// collectors are the seeder's figures for serve's GET /metrics: all zero
+// until the spec has a torrent block.
+func (ts *torrentSeeder) collectors() []prometheus.Collector {
+	stats := func() (torrent.Stats, int) {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		if ts.swarm == nil {
+			return torrent.Stats{}, 0
+		}
+		return ts.swarm.Stats(), len(ts.seeding)
+	}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prestaged_torrent_seeding",
+			Help: "Images seeded in the swarm now."},
+			func() float64 { _, n := stats(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prestaged_torrent_peers",
+			Help: "Swarm peers connected now."},
+			func() float64 { st, _ := stats(); return float64(st.Peers) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "prestaged_torrent_uploaded_bytes_total",
+			Help: "Image bytes sent to swarm peers."},
+			func() float64 { st, _ := stats(); return float64(st.Uploaded) }),
+	}
 }
 
 // Close stops seeding.

@@ -235,6 +235,12 @@ func TestTorrentFromServe(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dir, "vm.img")); !bytes.Equal(got, image.content) {
 		t.Error("aria2c downloaded other bytes than the image from prestaged serve")
 	}
+	// B's apply has left the swarm: all aria2c got came from serve.
+	m := serveMetrics(t, httpA)
+	if m["prestaged_torrent_seeding"] != 1 || m["prestaged_torrent_uploaded_bytes_total"] < btSize {
+		t.Errorf("serve's metrics after aria2c leeched the image: seeding %v, uploaded %v bytes, want 1 and at least %d",
+			m["prestaged_torrent_seeding"], m["prestaged_torrent_uploaded_bytes_total"], btSize)
+	}
 
 	// The metainfo was kept for a restart; an image that left the spec
 	// (SIGHUP) has no torrent any more.
@@ -274,6 +280,28 @@ func installedHost(t *testing.T, seed uint64) (a btHost, image img, specA, httpA
 		t.Fatalf("host A bytes by source: %v", got)
 	}
 	return a, image, specA, httpA, swarmAddr, tracker, infoHash
+}
+
+// serveMetrics reads the unlabelled samples of serve's GET /metrics.
+func serveMetrics(t *testing.T, addr string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]float64{}
+	for line := range strings.Lines(string(body)) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if f, err := strconv.ParseFloat(value, 64); ok && err == nil && !strings.HasPrefix(name, "#") {
+			m[name] = f
+		}
+	}
+	return m
 }
 
 func fetchMetainfo(t *testing.T, u string) []byte {

@@ -82,6 +82,12 @@ func newMetrics(s *Server) *metrics {
 	return m
 }
 
+// Register adds collectors to what GET /metrics reports, such as those of
+// the swarm serve runs beside this server.
+func (s *Server) Register(cs ...prometheus.Collector) {
+	s.m.reg.MustRegister(cs...)
+}
+
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }

@@ -234,6 +234,20 @@ func (s *Swarm) Drop(ih metainfo.Hash) {
 	}
 }
 
+// Stats are what the Swarm has done since it started.
+type Stats struct {
+	Peers      int   // connected peers, over all torrents
+	Uploaded   int64 // piece bytes sent to peers
+	Downloaded int64 // piece bytes received that this host needed
+}
+
+// Stats reports the Swarm's counters.
+func (s *Swarm) Stats() Stats {
+	cs := s.cl.Stats()
+	return Stats{Peers: cs.ActivePeers, Uploaded: cs.BytesWrittenData.Int64(),
+		Downloaded: cs.BytesReadUsefulData.Int64()}
+}
+
 // Seeding lists the info-hashes the Swarm seeds from a blob.
 func (s *Swarm) Seeding() []metainfo.Hash {
 	s.mu.Lock()
