@@ -213,15 +213,7 @@ func TestTorrentFromServe(t *testing.T) {
 
 	// B uses the same torrent.listen as A (one port for the whole farm):
 	// its apply listens on an ephemeral port and dials A's swarm there.
-	b := btHost{site: newSite(t), sources: `["torrent"]`}
-	b.blocks = fmt.Sprintf("peer {\n  listen = \"127.0.0.1:0\"\n  parents = [%q]\n}\ntorrent {\n  listen = %q\n  peers_from_tree = true\n}\n",
-		httpA, swarmAddr)
-	if got := applyBySource(t, b.writeSpec(image)); got["torrent"] != btSize {
-		t.Errorf("host B bytes by source: %v, want all %d from torrent", got, btSize)
-	}
-	if !bytes.Equal(b.installed("vm"), image.content) {
-		t.Error("host B installed other bytes than the image")
-	}
+	b := swarmOnlyHost(t, image, httpA, swarmAddr)
 	if mi := cachedMetainfo(t, b, image); mi == nil || mi.HashInfoBytes().HexString() != infoHash {
 		t.Errorf("host B kept metainfo %v for its serve, want info-hash %s", mi, infoHash)
 	}
@@ -259,6 +251,22 @@ func TestTorrentFromServe(t *testing.T) {
 		}
 		return err == nil && r.StatusCode == http.StatusNotFound
 	})
+}
+
+// swarmOnlyHost is a host B whose only source is the swarm, found from its
+// parent at httpA: it installs image, all of it from the swarm at swarmAddr.
+func swarmOnlyHost(t *testing.T, image img, httpA, swarmAddr string) btHost {
+	t.Helper()
+	b := btHost{site: newSite(t), sources: `["torrent"]`}
+	b.blocks = fmt.Sprintf("peer {\n  listen = \"127.0.0.1:0\"\n  parents = [%q]\n}\ntorrent {\n  listen = %q\n  peers_from_tree = true\n}\n",
+		httpA, swarmAddr)
+	if got := applyBySource(t, b.writeSpec(image)); got["torrent"] != btSize {
+		t.Errorf("host B bytes by source: %v, want all %d from torrent", got, btSize)
+	}
+	if !bytes.Equal(b.installed("vm"), image.content) {
+		t.Error("host B installed other bytes than the image")
+	}
+	return b
 }
 
 // installedHost is host A of the serve tests: it installed an image (of
@@ -494,15 +502,7 @@ func TestTorrentSeedsEndorsed(t *testing.T) {
 		t.Fatalf("serve's metainfo of the endorsed image: %v; want the info-hash of `prestaged torrent make` of the published file (%s)", err, want)
 	}
 
-	b := btHost{site: newSite(t), sources: `["torrent"]`}
-	b.blocks = fmt.Sprintf("peer {\n  listen = \"127.0.0.1:0\"\n  parents = [%q]\n}\ntorrent {\n  listen = %q\n  peers_from_tree = true\n}\n",
-		httpA, swarmAddr)
-	if got := applyBySource(t, b.writeSpec(image)); got["torrent"] != btSize {
-		t.Errorf("host B bytes by source: %v, want all %d from torrent", got, btSize)
-	}
-	if !bytes.Equal(b.installed("vm"), image.content) {
-		t.Error("host B installed other bytes than the endorsed image")
-	}
+	swarmOnlyHost(t, image, httpA, swarmAddr)
 
 	l.Images = nil
 	s.publish(s.pki.valid(t, l, "2"))
