@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,7 +176,7 @@ func endorsedImage(l *trust.List, img *spec.Image) (digest.Digest, seedImage, bo
 		return digest.Digest{}, seedImage{}, false
 	}
 	name := path.Base(img.Path)
-	if u, err := url.Parse(im.URI); err == nil && im.URI != "" && path.Base(u.Path) != "/" && path.Base(u.Path) != "." {
+	if u, err := url.Parse(im.URI); err == nil && strings.Trim(path.Base(u.Path), "/.") != "" {
 		name = path.Base(u.Path)
 	}
 	return trust.Image{SHA512: sha512, SHA256: sha256}.Digest(), seedImage{name: name, size: im.Size}, true

@@ -236,16 +236,14 @@ func (s *Swarm) Drop(ih metainfo.Hash) {
 
 // Stats are what the Swarm has done since it started.
 type Stats struct {
-	Peers      int   // connected peers, over all torrents
-	Uploaded   int64 // piece bytes sent to peers
-	Downloaded int64 // piece bytes received that this host needed
+	Peers    int   // connected peers, over all torrents
+	Uploaded int64 // piece bytes sent to peers
 }
 
 // Stats reports the Swarm's counters.
 func (s *Swarm) Stats() Stats {
 	cs := s.cl.Stats()
-	return Stats{Peers: cs.ActivePeers, Uploaded: cs.BytesWrittenData.Int64(),
-		Downloaded: cs.BytesReadUsefulData.Int64()}
+	return Stats{Peers: cs.ActivePeers, Uploaded: cs.BytesWrittenData.Int64()}
 }
 
 // Seeding lists the info-hashes the Swarm seeds from a blob.
