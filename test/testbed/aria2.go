@@ -207,6 +207,7 @@ func (tb *Testbed) benchAria2(ctx context.Context) (*Result, error) {
 	// aria2c seeds until it is killed: its usage covers the whole run, as
 	// a serve's and an apply's together do.
 	res.MirrorSent = mirrorSent(ctx) - sent0
+	tb.measureCPU(res, t0)
 	for i, p := range hosts {
 		p.kill()
 		res.PerHost[i].Apply = p.resources()

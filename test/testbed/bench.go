@@ -27,6 +27,10 @@ type Result struct {
 	// MirrorSent is what the mirror host sent during the run (HTTP, the
 	// first seed, the tracker), headers included: the origin's load.
 	MirrorSent int64 `json:"mirror_sent_bytes"`
+	// CPUBusy is the fraction of the machine's CPU time (every core) spent
+	// busy from the start until the last host finished. Every host runs on
+	// the same cores: near 1 the row measured the machine, not the network.
+	CPUBusy float64 `json:"machine_cpu_busy"`
 	// ApplyUsage and ServeUsage summarise the hosts' Apply and Serve.
 	ApplyUsage *UsageSummary `json:"apply_usage,omitempty"`
 	ServeUsage *UsageSummary `json:"serve_usage,omitempty"`
@@ -99,6 +103,7 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 	}
 	res := tb.collect(ctx, r)
 	res.MirrorSent = mirrorSent(ctx) - sent0
+	tb.measureCPU(res, r.t0)
 	// A serve's usage is known once it has exited.
 	r.Stop()
 	for i := range res.PerHost {
@@ -145,6 +150,16 @@ func (tb *Testbed) summarise(res *Result) {
 	}
 	res.P50, res.P99 = percentile(times, 50), percentile(times, 99)
 	res.ApplyUsage = summariseUsage(res.PerHost, func(h HostResult) *Usage { return h.Apply })
+}
+
+// measureCPU records how busy the machine was from t0 until the last
+// host of res finished.
+func (tb *Testbed) measureCPU(res *Result, t0 time.Time) {
+	last := 0.0
+	for _, h := range res.PerHost {
+		last = max(last, h.Seconds)
+	}
+	res.CPUBusy = tb.cpu.busy(t0, t0.Add(time.Duration(last*float64(time.Second))))
 }
 
 // percentile by nearest rank of sorted values.

@@ -28,7 +28,7 @@ func main() {
 }
 
 type flags struct {
-	hosts                        int
+	hosts, mtu, gomaxprocs       int
 	size, bandwidth, strats, bin string
 	keep, asJSON, clean, quiet   bool
 	seed                         int64
@@ -48,6 +48,8 @@ func run1() int {
 	flag.BoolVar(&f.quiet, "q", false, "no progress lines on stderr")
 	flag.Int64Var(&f.seed, "seed", 1, "seed of the image's bytes")
 	flag.DurationVar(&f.stall, "stall-timeout", 10*time.Second, "stall_timeout in every host's spec")
+	flag.IntVar(&f.mtu, "mtu", 9000, "MTU of every link (1500: the kernel's default)")
+	flag.IntVar(&f.gomaxprocs, "gomaxprocs", 1, "GOMAXPROCS of every host's processes (0: Go's default, every core)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "testbed: needs root (network namespaces, tc, tmpfs)")
@@ -74,7 +76,8 @@ func run1() int {
 }
 
 func (f flags) config() (Config, []Strategy, error) {
-	cfg := Config{Hosts: f.hosts, Prestaged: f.bin, Keep: f.keep, Seed: f.seed, StallTimeout: f.stall}
+	cfg := Config{Hosts: f.hosts, Prestaged: f.bin, Keep: f.keep, Seed: f.seed, StallTimeout: f.stall,
+		MTU: f.mtu, GoMaxProcs: f.gomaxprocs}
 	var err error
 	if cfg.Size, err = parseSize(f.size); err != nil {
 		return cfg, nil, err

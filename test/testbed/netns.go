@@ -102,6 +102,7 @@ func killNamespace(ctx context.Context, ns string) {
 // host and for the mirror, each on a veth pair capped by tbf both ways.
 type network struct {
 	rate int64 // bits per second
+	mtu  int   // of every link; 0: the kernel's default (1500)
 	nss  []string
 }
 
@@ -163,8 +164,14 @@ func (n *network) attach(ctx context.Context, ns, port, addr string) error {
 	if err := n.addNS(ctx, ns); err != nil {
 		return err
 	}
+	pair := []string{"ip", "-n", switchNS, "link", "add", "name", port}
+	peer := []string{"peer", "name", "eth0"}
+	if n.mtu > 0 {
+		mtu := strconv.Itoa(n.mtu)
+		pair, peer = append(pair, "mtu", mtu), append(peer, "mtu", mtu)
+	}
 	cmds := [][]string{
-		{"ip", "-n", switchNS, "link", "add", "name", port, "type", "veth", "peer", "name", "eth0", "netns", ns},
+		append(append(append(pair, "type", "veth"), peer...), "netns", ns),
 		{"ip", "-n", switchNS, "link", "set", port, "master", bridge},
 		{"ip", "-n", ns, "addr", "add", addr + subnetPrefix, "dev", "eth0"},
 		n.tbf(ns, "eth0"),     // the host's egress

@@ -59,6 +59,7 @@ func (p *proc) resources() *Usage {
 
 // procs are every process the testbed started and has not yet reaped.
 type procs struct {
+	env []string // added to the testbed's own environment
 	mu  sync.Mutex
 	set map[*proc]bool
 }
@@ -73,6 +74,9 @@ func (ps *procs) start(name, ns, logPath, bin string, args ...string) (*proc, er
 	p := &proc{name: name, done: make(chan struct{})}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", ns, bin}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, log
+	if len(ps.env) > 0 {
+		p.cmd.Env = append(os.Environ(), ps.env...)
+	}
 	// Pdeathsig: if the testbed itself is killed, its hosts die with it.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p.start = time.Now()

@@ -13,10 +13,10 @@ type Report struct {
 }
 
 func (tb *Testbed) note() string {
-	return fmt.Sprintf("%d hosts in network namespaces on one Linux bridge, every link (the mirror's too) capped at %s by tc tbf both ways; "+
-		"mirror: nginx. A host's time runs from the start until its apply exited 0 (apply verifies before it installs); "+
+	return fmt.Sprintf("%d hosts in network namespaces on one Linux bridge, every link (the mirror's too) capped at %s by tc tbf both ways, MTU %d; "+
+		"mirror: nginx; GOMAXPROCS=%s in every host process. A host's time runs from the start until its apply exited 0 (apply verifies before it installs); "+
 		"the testbed then hashes every installed copy again. Host stores are on one shared %s tmpfs, because all hosts share one machine's disk here; on a farm each has its own.",
-		tb.cfg.Hosts, tb.cfg.Bandwidth, formatSize(tb.fsSize))
+		tb.cfg.Hosts, tb.cfg.Bandwidth, tb.cfg.mtu(), tb.cfg.goMaxProcs(), formatSize(tb.fsSize))
 }
 
 func writeJSON(w io.Writer, rep Report) error {
@@ -30,8 +30,8 @@ func writeJSON(w io.Writer, rep Report) error {
 func writeTable(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "%s\n\n", rep.Note)
 	fmt.Fprintln(w, "| strategy | N | size | bandwidth | time to all verified | ratio to size/bandwidth | p50 per host | p99 per host "+
-		"| mirror sent | apply max RSS p50/max | apply CPU p50/max | serve max RSS p50/max | serve CPU p50/max |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+		"| mirror sent | machine CPU busy | apply max RSS p50/max | apply CPU p50/max | serve max RSS p50/max | serve CPU p50/max |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rep.Results {
 		total, ratio := fmt.Sprintf("%.1f s", r.Seconds), fmt.Sprintf("%.2fx", r.Ratio)
 		if r.Failed > 0 {
@@ -39,11 +39,11 @@ func writeTable(w io.Writer, rep Report) {
 		}
 		applyRSS, applyCPU := r.ApplyUsage.columns()
 		serveRSS, serveCPU := r.ServeUsage.columns()
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.1f s | %.1f s | %.2fx image | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.1f s | %.1f s | %.2fx image | %.0f%% | %s | %s | %s | %s |\n",
 			r.Strategy, r.Hosts, formatSize(r.Size), r.Bandwidth, total, ratio, r.P50, r.P99,
-			float64(r.MirrorSent)/float64(r.Size), applyRSS, applyCPU, serveRSS, serveCPU)
+			float64(r.MirrorSent)/float64(r.Size), 100*r.CPUBusy, applyRSS, applyCPU, serveRSS, serveCPU)
 	}
-	fmt.Fprintln(w, "\nMemory and CPU per host process from wait4 (peak RSS; user+system time). Mirror sent: bytes the mirror host's link sent during the run (HTTP, first seed, tracker), over the image size. For aria2c the apply columns are its one "+
+	fmt.Fprintln(w, "\nMemory and CPU per host process from wait4 (peak RSS; user+system time). Mirror sent: bytes the mirror host's link sent during the run (HTTP, first seed, tracker), over the image size. Machine CPU busy: every core of the one machine that runs all the hosts, from the start until the last host finished; near 100% the row measured that machine rather than the network. For aria2c the apply columns are its one "+
 		"process, which downloads and then seeds until the last host is done; serve runs from before the start until every host is done.")
 }
 

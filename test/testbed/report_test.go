@@ -24,7 +24,7 @@ func TestSummariseUsage(t *testing.T) {
 	}
 	var table strings.Builder
 	writeTable(&table, Report{Results: []*Result{{Strategy: Torrent, Hosts: 4, ApplyUsage: want}}})
-	if !strings.Contains(table.String(), "| 20 / 30 MiB | 2.0 / 4.0 s | — | — |") {
+	if !strings.Contains(table.String(), "| 0% | 20 / 30 MiB | 2.0 / 4.0 s | — | — |") {
 		t.Errorf("table row lacks the usage columns:\n%s", table.String())
 	}
 }

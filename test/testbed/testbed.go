@@ -28,10 +28,12 @@ type Testbed struct {
 	fsSize int64
 	digest string // hex sha256 of the image
 
-	net    network
-	procs  procs
-	nginx  *proc
-	unlock func()
+	net     network
+	procs   procs
+	nginx   *proc
+	cpu     *cpuMeter
+	stopCPU context.CancelFunc
+	unlock  func()
 }
 
 // New builds the testbed: it takes the lock, cleans what an earlier killed
@@ -41,7 +43,13 @@ func New(ctx context.Context, cfg Config) (tb *Testbed, err error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	tb = &Testbed{cfg: cfg, net: network{rate: int64(cfg.Bandwidth)}}
+	tb = &Testbed{cfg: cfg, net: network{rate: int64(cfg.Bandwidth), mtu: cfg.MTU}}
+	var mctx context.Context
+	mctx, tb.stopCPU = context.WithCancel(context.Background())
+	tb.cpu = startCPUMeter(mctx)
+	if cfg.GoMaxProcs > 0 {
+		tb.procs.env = []string{"GOMAXPROCS=" + strconv.Itoa(cfg.GoMaxProcs)}
+	}
 	if tb.unlock, err = lock(ctx); err != nil {
 		return nil, err
 	}
@@ -70,6 +78,7 @@ func (tb *Testbed) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	tb.procs.killAll()
+	tb.stopCPU()
 	if tb.cfg.Keep && tb.dir != "" {
 		tb.cfg.logf("kept %s and the %s* namespaces; the next run removes them", tb.dir, prefix)
 	} else {
@@ -144,7 +153,7 @@ func (tb *Testbed) writeImage(context.Context) error {
 }
 
 func (tb *Testbed) network(ctx context.Context) error {
-	tb.cfg.logf("network: %d hosts and a mirror on %s in namespace %s, links capped at %s", tb.cfg.Hosts, bridge, switchNS, tb.cfg.Bandwidth)
+	tb.cfg.logf("network: %d hosts and a mirror on %s in namespace %s, links capped at %s, MTU %d", tb.cfg.Hosts, bridge, switchNS, tb.cfg.Bandwidth, tb.cfg.mtu())
 	return tb.net.setup(ctx, tb.cfg.Hosts)
 }
 
