@@ -43,3 +43,35 @@ func TestPickerWindow(t *testing.T) {
 		t.Errorf("window 0 raised %v", add)
 	}
 }
+
+// TestOriginWindowGrows: the origin's window holds one piece while the
+// swarm holds none, grows by two per piece held, and never passes
+// originWindow; held pieces are skipped, whether here or at a peer.
+func TestOriginWindowGrows(t *testing.T) {
+	const n = 20
+	info := &metainfo.Info{PieceLength: 1 << 14, Length: n << 14, Pieces: make([]byte, 20*n)}
+	b := newBacking(info, nil, nil, func(_, _ int64) bool { return false })
+	o := &originFeed{b: b, count: make([]int, n)}
+	steps := []struct {
+		name       string
+		here, peer []int
+		want       []int
+	}{
+		{"nothing held", nil, nil, []int{0}},
+		{"a peer holds 0", nil, []int{0}, []int{1, 2, 3}},
+		{"this host holds 1", []int{1}, nil, []int{2, 3, 4, 5, 6}},
+		{"peers hold 2, 5, 9", nil, []int{2, 5, 9}, []int{3, 4, 6, 7, 8, 10, 11, 12}},
+		{"all but 19 held", []int{3, 4, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18}, nil, []int{19}},
+	}
+	for _, s := range steps {
+		for _, i := range s.here {
+			b.state[i] = pieceComplete
+		}
+		for _, i := range s.peer {
+			o.count[i]++
+		}
+		if got := o.window(); !slices.Equal(got, s.want) {
+			t.Fatalf("%s: window %v, want %v", s.name, got, s.want)
+		}
+	}
+}

@@ -201,21 +201,34 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 	}
 }
 
-// window is the first originWindow pieces, in index order, that neither
-// this host nor any peer held at the last look (o.count).
+// window is the first pieces, in index order, that neither this host nor
+// any peer held at the last look (o.count): as many as windowSize allows.
 func (o *originFeed) window() []int {
-	var w []int
+	var missing []int
+	held := 0
 	o.b.mu.Lock()
-	defer o.b.mu.Unlock()
 	for p := range o.b.state {
 		if o.b.state[p] == pieceComplete || o.count[p] > 0 {
-			continue
-		}
-		if w = append(w, p); len(w) == originWindow {
-			break
+			held++
+		} else if len(missing) < originWindow {
+			missing = append(missing, p)
 		}
 	}
-	return w
+	o.b.mu.Unlock()
+	return missing[:min(len(missing), windowSize(held))]
+}
+
+// windowSize is how many pieces nobody holds may be read from the origin
+// at once, when held pieces are in the swarm: one at first, then three,
+// up to originWindow. Reads in flight share the origin's link, so eight
+// started together land together, eight piece times after the start
+// (10 s at 25 Mbit): no host had a byte to show for that long, and with a
+// 10 s stall_timeout every host of a 32-host testbed gave the swarm up for
+// the mirror. One read alone lands in one piece time; once pieces are in
+// the swarm, hosts' downlinks carry their trades too, and more reads keep
+// the origin's link full.
+func windowSize(held int) int {
+	return min(originWindow, 1+2*held)
 }
 
 // read fetches piece p from the origin, checks its SHA-1 as the client does
