@@ -26,6 +26,7 @@ import (
 
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
+	pp "github.com/anacrolix/torrent/peer_protocol"
 	"golang.org/x/time/rate"
 )
 
@@ -133,6 +134,7 @@ func clientConfig(cfg Config) (*torrent.ClientConfig, error) {
 	// first in the order, so a host starts a new piece only for a peer that
 	// holds none of those it has started (about a piece per peer).
 	cc.MaxUnverifiedBytes = 0
+	capPeerRequests(cc)
 	cc.Bep20 = PeerIDPrefix
 	cc.DefaultStorage = noDefaultStorage{}
 	if cfg.UploadLimit > 0 {
@@ -143,6 +145,35 @@ func clientConfig(cfg Config) (*torrent.ClientConfig, error) {
 		cc.Slogger = slog.New(slog.DiscardHandler)
 	}
 	return cc, nil
+}
+
+// maxPeerRequests caps the block requests this host keeps outstanding at
+// one peer (anacrolix otherwise honours the peer's reqq, 1024 for another
+// anacrolix, 250 by default: 4 to 16 MiB queued at one peer). anacrolix
+// balances requests by stealing them from peers with more outstanding and
+// cancelling them there, but what a peer already wrote to its socket
+// arrives anyway, as a duplicate: with deep queues 17-21% of the blocks a
+// host received at N=32 (25 Mbit) were unwanted, and its downlink carried
+// 1.25x the image. Eight blocks (128 KiB) fill a LAN link from a few
+// peers and leave little to steal. Measured in the testbed, 256 MiB:
+//
+//	N=32, 25 Mbit:  uncapped 2.22x (16.8% unwanted), 32: 2.29x (11.1%),
+//	                16: 1.90x (6.3%), 8: 1.73x (4.4%), 4: 1.80x (2.7%)
+//	N=8, 100 Mbit:  uncapped 1.52x (6.0%), 8: 1.30x (0.5%)
+const maxPeerRequests = 8
+
+// capPeerRequests applies maxPeerRequests to every connection: a peer's
+// reqq is read before anacrolix takes it, and a peer that sends none
+// starts from anacrolix's default, capped too.
+func capPeerRequests(cc *torrent.ClientConfig) {
+	cc.Callbacks.ReadExtendedHandshake = func(_ *torrent.PeerConn, d *pp.ExtendedHandshakeMessage) {
+		if d.Reqq <= 0 || d.Reqq > maxPeerRequests {
+			d.Reqq = maxPeerRequests
+		}
+	}
+	cc.Callbacks.PeerConnAdded = append(cc.Callbacks.PeerConnAdded, func(c *torrent.PeerConn) {
+		c.PeerMaxRequests = min(c.PeerMaxRequests, maxPeerRequests)
+	})
 }
 
 // logf logs at info level to the Config's Logger, if any.
