@@ -3,6 +3,7 @@ package torrent
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
 )
@@ -72,6 +73,29 @@ func TestOriginWindowGrows(t *testing.T) {
 		}
 		if got := o.window(); !slices.Equal(got, s.want) {
 			t.Fatalf("%s: window %v, want %v", s.name, got, s.want)
+		}
+	}
+}
+
+// TestOriginWait: the wait for a host ahead in rank is the patience until
+// a piece's time is known, then grows with the reads sharing the origin,
+// never past originPatienceMax.
+func TestOriginWait(t *testing.T) {
+	o := &originFeed{patience: 5 * time.Second}
+	for _, tt := range []struct {
+		share time.Duration
+		w     int
+		want  time.Duration
+	}{
+		{0, 8, 5 * time.Second},                       // nothing observed yet
+		{1300 * time.Millisecond, 1, 5 * time.Second}, // one read: the patience
+		{1300 * time.Millisecond, 3, 7800 * time.Millisecond},
+		{1300 * time.Millisecond, 8, 20800 * time.Millisecond},
+		{3 * time.Second, 8, originPatienceMax},
+	} {
+		o.share = tt.share
+		if got := o.wait(tt.w); got != tt.want {
+			t.Errorf("share %v, %d reads: wait %v, want %v", tt.share, tt.w, got, tt.want)
 		}
 	}
 }

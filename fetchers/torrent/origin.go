@@ -98,6 +98,8 @@ type originFeed struct {
 	peersAt  time.Time // when that number last changed
 	count    []int     // holders per piece at the last look
 	since    map[int]time.Time
+	sinceW   map[int]int   // the window's length when the piece entered it
+	share    time.Duration // shortest time a piece seemed to take, per read sharing the origin
 	busy     map[int]bool
 	retryAt  map[int]time.Time
 	off      error // set once the origin failed permanently
@@ -119,7 +121,7 @@ func newOriginFeed(o Origin, req fetchers.Request, t *torrent.Torrent, b *backin
 	return &originFeed{
 		origin: o, req: req, t: t, b: b, info: b.info, self: self,
 		patience: originPatience, started: now, peersAt: now, count: make([]int, len(b.state)),
-		since: map[int]time.Time{}, busy: map[int]bool{}, retryAt: map[int]time.Time{},
+		since: map[int]time.Time{}, sinceW: map[int]int{}, busy: map[int]bool{}, retryAt: map[int]time.Time{},
 		results: make(chan originResult),
 	}
 }
@@ -178,19 +180,25 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 				// Some host brought p in: its read took this long at most.
 				// After a slow owner that includes the patience itself,
 				// hence the cap.
-				o.patience = max(o.patience, min(2*now.Sub(t0), originPatienceMax))
+				took := now.Sub(t0)
+				o.patience = max(o.patience, min(2*took, originPatienceMax))
+				if per := took / time.Duration(max(1, o.sinceW[p])); o.share == 0 || per < o.share {
+					o.share = per
+				}
 			}
 			delete(o.since, p)
+			delete(o.sinceW, p)
 		}
 	}
+	wait := o.wait(len(window))
 	for _, p := range window {
 		if _, ok := o.since[p]; !ok {
-			o.since[p] = now
+			o.since[p], o.sinceW[p] = now, len(window)
 		}
 		if o.busy[p] || now.Before(o.retryAt[p]) {
 			continue
 		}
-		if now.Sub(o.since[p]) < time.Duration(rank(o.self, ids, p))*o.patience {
+		if now.Sub(o.since[p]) < time.Duration(rank(o.self, ids, p))*wait {
 			continue
 		}
 		o.busy[p] = true
@@ -199,6 +207,16 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 			return
 		}
 	}
+}
+
+// wait is how long each host ahead in rank gets to bring a piece in while
+// w reads share the origin: the patience, and at least twice what w reads
+// of the shortest observed length take together (up to originPatienceMax).
+// Eight reads sharing a 25 Mbit link take 11 s each; with 5 s of patience
+// the next host in rank read many pieces again, and the origin sent
+// 1.12-1.32x the image at N=32 (1.13-1.14x with this wait).
+func (o *originFeed) wait(w int) time.Duration {
+	return max(o.patience, min(2*time.Duration(w)*o.share, originPatienceMax))
 }
 
 // window is the first pieces, in index order, that neither this host nor
