@@ -78,8 +78,7 @@ func TestOriginWindowGrows(t *testing.T) {
 }
 
 // TestOriginWait: the wait for a host ahead in rank is the patience until
-// a piece's time is known, then grows with the reads sharing the origin,
-// never past originPatienceMax.
+// a piece's time is known, then grows with the reads sharing the origin.
 func TestOriginWait(t *testing.T) {
 	o := &originFeed{patience: 5 * time.Second}
 	for _, tt := range []struct {
@@ -91,7 +90,7 @@ func TestOriginWait(t *testing.T) {
 		{1300 * time.Millisecond, 1, 5 * time.Second}, // one read: the patience
 		{1300 * time.Millisecond, 3, 7800 * time.Millisecond},
 		{1300 * time.Millisecond, 8, 20800 * time.Millisecond},
-		{3 * time.Second, 8, originPatienceMax},
+		{3 * time.Second, 8, 48 * time.Second}, // 12.5 Mbit: no cap
 	} {
 		o.share = tt.share
 		if got := o.wait(tt.w); got != tt.want {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent"
@@ -100,6 +101,7 @@ type originFeed struct {
 	since    map[int]time.Time
 	sinceW   map[int]int   // the window's length when the piece entered it
 	share    time.Duration // shortest time a piece seemed to take, per read sharing the origin
+	pt       atomic.Int64  // share, for pieceTime
 	busy     map[int]bool
 	retryAt  map[int]time.Time
 	off      error // set once the origin failed permanently
@@ -153,6 +155,7 @@ func (o *originFeed) done(r originResult) {
 		o.Pieces++
 		o.Bytes += o.info.Piece(r.piece).Length()
 		o.patience = max(o.patience, 4*r.took)
+		o.observe(r.took, o.sinceW[r.piece])
 		return
 	}
 	if fetchers.IsPermanent(r.err) {
@@ -182,9 +185,7 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 				// hence the cap.
 				took := now.Sub(t0)
 				o.patience = max(o.patience, min(2*took, originPatienceMax))
-				if per := took / time.Duration(max(1, o.sinceW[p])); o.share == 0 || per < o.share {
-					o.share = per
-				}
+				o.observe(took, o.sinceW[p])
 			}
 			delete(o.since, p)
 			delete(o.sinceW, p)
@@ -209,14 +210,29 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 	}
 }
 
+// observe learns from a piece that took took to come in from the origin
+// while w reads shared it.
+func (o *originFeed) observe(took time.Duration, w int) {
+	if per := took / time.Duration(max(1, w)); o.share == 0 || per < o.share {
+		o.share = per
+		o.pt.Store(int64(per))
+	}
+}
+
+// pieceTime is the shortest time one piece seemed to take from the origin
+// alone (0 until one was seen): the swarm's unit of time. Safe to call
+// while run runs.
+func (o *originFeed) pieceTime() time.Duration { return time.Duration(o.pt.Load()) }
+
 // wait is how long each host ahead in rank gets to bring a piece in while
 // w reads share the origin: the patience, and at least twice what w reads
-// of the shortest observed length take together (up to originPatienceMax).
-// Eight reads sharing a 25 Mbit link take 11 s each; with 5 s of patience
-// the next host in rank read many pieces again, and the origin sent
-// 1.12-1.32x the image at N=32 (1.13-1.14x with this wait).
+// of the shortest observed length take together. Eight reads sharing a
+// 25 Mbit link take 11 s each; with 5 s of patience the next host in rank
+// read many pieces again, and the origin sent 1.12-1.32x the image at N=32
+// (1.13-1.14x with this wait). The term has no cap: it only shrinks as
+// faster reads are seen, and at 12.5 Mbit shared reads take 21 s or more.
 func (o *originFeed) wait(w int) time.Duration {
-	return max(o.patience, min(2*time.Duration(w)*o.share, originPatienceMax))
+	return max(o.patience, 2*time.Duration(w)*o.share)
 }
 
 // window is the first pieces, in index order, that neither this host nor

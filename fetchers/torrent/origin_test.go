@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,5 +198,35 @@ func TestRankSpreadsPieces(t *testing.T) {
 		if n < 256/8/3 {
 			t.Errorf("host %d owns %d of 256 pieces: %v", i, n, owned)
 		}
+	}
+}
+
+// TestOriginQuietSwarm: once the swarm's piece time is known, a fetch
+// waits quietPieces of them for a sign of progress, not only the stall
+// timeout: here every piece after the first takes longer than the stall
+// timeout to come from the origin, and the fetch still completes.
+func TestOriginQuietSwarm(t *testing.T) {
+	const size = 3 << 22
+	data := content(size, 9)
+	mi := makeMetainfo(t, data)
+	o := newMemOrigin(data)
+	var reads atomic.Int32
+	o.fail = func(int64) error {
+		if reads.Add(1) == 1 {
+			time.Sleep(400 * time.Millisecond) // the piece time: 4 s of quiet allowed
+		} else {
+			time.Sleep(2600 * time.Millisecond) // longer than the stall timeout
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+	s := newSwarm(t, Config{StallTimeout: 2 * time.Second})
+	dst := newMemDst(size, nil)
+	if err := s.Fetcher(fixedMetainfo(mi), nil).WithOrigin(o.read).Fetch(ctx, request(size), dst); err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if !bytes.Equal(dst.bytes(), data) {
+		t.Fatal("dst differs from the image")
 	}
 }
