@@ -44,15 +44,15 @@ func New(ctx context.Context, cfg Config) (tb *Testbed, err error) {
 		return nil, err
 	}
 	tb = &Testbed{cfg: cfg, net: network{rate: int64(cfg.Bandwidth), mtu: cfg.MTU}}
-	var mctx context.Context
-	mctx, tb.stopCPU = context.WithCancel(context.Background())
-	tb.cpu = startCPUMeter(mctx)
 	if cfg.GoMaxProcs > 0 {
 		tb.procs.env = []string{"GOMAXPROCS=" + strconv.Itoa(cfg.GoMaxProcs)}
 	}
 	if tb.unlock, err = lock(ctx); err != nil {
 		return nil, err
 	}
+	var mctx context.Context
+	mctx, tb.stopCPU = context.WithCancel(context.Background())
+	tb.cpu = startCPUMeter(mctx)
 	defer func() {
 		if err != nil {
 			tb.Close()
@@ -78,7 +78,9 @@ func (tb *Testbed) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	tb.procs.killAll()
-	tb.stopCPU()
+	if tb.stopCPU != nil {
+		tb.stopCPU()
+	}
 	if tb.cfg.Keep && tb.dir != "" {
 		tb.cfg.logf("kept %s and the %s* namespaces; the next run removes them", tb.dir, prefix)
 	} else {
