@@ -49,12 +49,14 @@ bench: build
 # serve/apply processes; prints the table of every strategy. All hosts share
 # this machine's cores: the table's "machine CPU busy" column says when a row
 # measured the CPU rather than the network (on a 2-core VM the swarm rows do
-# at 100Mbit; TESTBED_BANDWIDTH=25Mbit leaves the CPU room).
+# at 100Mbit; TESTBED_BANDWIDTH=25Mbit leaves the CPU room). Every host's spec
+# and logs stay in dist/testbed-logs/<strategy>/, to explain an odd row.
 TESTBED_STRATEGIES ?= mirror,saf-tree,tree,chain,aria2c,torrent,tree+torrent
 TESTBED_BANDWIDTH  ?= 100Mbit
 bench-testbed: build
 	$(GO) run ./test/testbed -n 32 -size 256MiB -bandwidth $(TESTBED_BANDWIDTH) \
-		-strategies $(TESTBED_STRATEGIES) -prestaged $(CURDIR)/dist/prestaged
+		-strategies $(TESTBED_STRATEGIES) -prestaged $(CURDIR)/dist/prestaged \
+		-logs $(CURDIR)/dist/testbed-logs
 
 packages: build
 	$(GO) run ./packaging/build -version "$(VERSION)" -binary dist/prestaged -out dist/

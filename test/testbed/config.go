@@ -84,6 +84,11 @@ type Config struct {
 	Prestaged string    // the binary every host runs
 	Keep      bool      // leave installed copies and logs for inspection
 	Seed      int64     // PRNG seed of the image bytes
+	// Logs, if set, is a directory where every host's spec and logs go,
+	// under <strategy>/h<i>/, and stay after the run: the runs that need
+	// explaining are rarely the ones run with Keep. A strategy run again
+	// replaces its own.
+	Logs string
 	// StallTimeout goes into every host's spec.
 	StallTimeout time.Duration
 	// MTU of every link; 0 is the kernel's 1500. Jumbo frames (9000) are

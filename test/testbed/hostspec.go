@@ -22,7 +22,7 @@ func (tb *Testbed) paths(i int) hostPaths {
 	p := hostPaths{
 		store:   filepath.Join(tb.fs, "hosts", name, "store"),
 		install: filepath.Join(tb.fs, "hosts", name, "install", imageName),
-		dir:     filepath.Join(tb.dir, "hosts", name),
+		dir:     filepath.Join(tb.hostsDir(), name),
 	}
 	p.spec = filepath.Join(p.dir, "spec.hcl")
 	p.serveLog = filepath.Join(p.dir, "serve.log")
@@ -32,9 +32,17 @@ func (tb *Testbed) paths(i int) hostPaths {
 	return p
 }
 
+// hostsDir holds every host's spec and logs, one directory each.
+func (tb *Testbed) hostsDir() string {
+	if tb.cfg.Logs != "" {
+		return filepath.Join(tb.cfg.Logs, string(tb.strategy))
+	}
+	return filepath.Join(tb.dir, "hosts")
+}
+
 // resetHosts removes every host's store, installed copy, spec and logs.
 func (tb *Testbed) resetHosts() error {
-	for _, d := range []string{filepath.Join(tb.fs, "hosts"), filepath.Join(tb.dir, "hosts")} {
+	for _, d := range []string{filepath.Join(tb.fs, "hosts"), tb.hostsDir()} {
 		if err := os.RemoveAll(d); err != nil {
 			return err
 		}

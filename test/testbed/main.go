@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -30,6 +31,7 @@ func main() {
 type flags struct {
 	hosts, mtu, gomaxprocs       int
 	size, bandwidth, strats, bin string
+	logs                         string
 	keep, asJSON, clean, quiet   bool
 	seed                         int64
 	stall                        time.Duration
@@ -43,6 +45,7 @@ func run1() int {
 	flag.StringVar(&f.strats, "strategies", "all", "comma list of mirror, saf-tree, tree, chain, aria2c, torrent, tree+torrent; all = the first four")
 	flag.StringVar(&f.bin, "prestaged", "", "prestaged binary (default: build ./cmd/prestaged with CGO_ENABLED=0)")
 	flag.BoolVar(&f.keep, "keep", false, "leave namespaces, stores, specs and logs for inspection (the next run removes them)")
+	flag.StringVar(&f.logs, "logs", "", "keep every host's spec and logs in `DIR`/<strategy>/h<i>/ after the run (a strategy run again replaces its own)")
 	flag.BoolVar(&f.asJSON, "json", false, "print JSON instead of the markdown table")
 	flag.BoolVar(&f.clean, "clean", false, "only remove what an earlier run left, then exit")
 	flag.BoolVar(&f.quiet, "q", false, "no progress lines on stderr")
@@ -79,6 +82,11 @@ func (f flags) config() (Config, []Strategy, error) {
 	cfg := Config{Hosts: f.hosts, Prestaged: f.bin, Keep: f.keep, Seed: f.seed, StallTimeout: f.stall,
 		MTU: f.mtu, GoMaxProcs: f.gomaxprocs}
 	var err error
+	if f.logs != "" {
+		if cfg.Logs, err = filepath.Abs(f.logs); err != nil {
+			return cfg, nil, err
+		}
+	}
 	if cfg.Size, err = parseSize(f.size); err != nil {
 		return cfg, nil, err
 	}

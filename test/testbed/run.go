@@ -55,6 +55,7 @@ type applyOutput struct {
 
 // Prepare clears every host and writes its spec for strategy s.
 func (tb *Testbed) Prepare(s Strategy) (*Run, error) {
+	tb.strategy = s
 	if err := tb.resetHosts(); err != nil {
 		return nil, err
 	}

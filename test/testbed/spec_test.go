@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -102,5 +104,24 @@ func TestParseStrategies(t *testing.T) {
 	}
 	if _, err := parseStrategies("tree,bittyrant"); err == nil {
 		t.Error("unknown strategy accepted")
+	}
+}
+
+// TestLogsPerStrategy: with Logs set, each strategy's specs and logs go to
+// their own directory there and survive Prepare for the next strategy.
+func TestLogsPerStrategy(t *testing.T) {
+	logs := t.TempDir()
+	tb := &Testbed{cfg: Config{Hosts: 2, Size: 1 << 20, StallTimeout: 7e9, Logs: logs}, fs: t.TempDir(), dir: t.TempDir(),
+		digest: strings.Repeat("ab", 32)}
+	for _, s := range []Strategy{Tree, Chain} {
+		if _, err := tb.Prepare(s); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := tb.paths(1).applyLog, filepath.Join(logs, string(s), "h1", "apply.log"); got != want {
+			t.Errorf("%s: apply log at %s, want %s", s, got, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(logs, string(Tree), "h1", "spec.hcl")); err != nil {
+		t.Errorf("the first strategy's spec is gone: %v", err)
 	}
 }

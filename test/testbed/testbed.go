@@ -34,6 +34,8 @@ type Testbed struct {
 	cpu     *cpuMeter
 	stopCPU context.CancelFunc
 	unlock  func()
+
+	strategy Strategy // the one Prepare made the hosts for
 }
 
 // New builds the testbed: it takes the lock, cleans what an earlier killed
