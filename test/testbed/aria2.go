@@ -168,7 +168,7 @@ func (tb *Testbed) startAria2(ns, name, log string, args []string) (*proc, error
 // benchAria2 runs aria2c on every host at once; a host's time is when
 // aria2c's download-complete hook ran (it goes on seeding, as peers do).
 func (tb *Testbed) benchAria2(ctx context.Context) (*Result, error) {
-	if err := tb.resetHosts(); err != nil {
+	if err := tb.resetHosts(Aria2c); err != nil {
 		return nil, err
 	}
 	sw, err := tb.startSwarm(ctx, true)

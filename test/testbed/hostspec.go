@@ -40,8 +40,11 @@ func (tb *Testbed) hostsDir() string {
 	return filepath.Join(tb.dir, "hosts")
 }
 
-// resetHosts removes every host's store, installed copy, spec and logs.
-func (tb *Testbed) resetHosts() error {
+// resetHosts removes every host's store, installed copy, spec and logs,
+// and makes the hosts strategy s's (whose logs go to their own directory
+// with Config.Logs).
+func (tb *Testbed) resetHosts(s Strategy) error {
+	tb.strategy = s
 	for _, d := range []string{filepath.Join(tb.fs, "hosts"), tb.hostsDir()} {
 		if err := os.RemoveAll(d); err != nil {
 			return err

@@ -55,8 +55,7 @@ type applyOutput struct {
 
 // Prepare clears every host and writes its spec for strategy s.
 func (tb *Testbed) Prepare(s Strategy) (*Run, error) {
-	tb.strategy = s
-	if err := tb.resetHosts(); err != nil {
+	if err := tb.resetHosts(s); err != nil {
 		return nil, err
 	}
 	for i := range tb.cfg.Hosts {

@@ -121,7 +121,15 @@ func TestLogsPerStrategy(t *testing.T) {
 			t.Errorf("%s: apply log at %s, want %s", s, got, want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(logs, string(Tree), "h1", "spec.hcl")); err != nil {
-		t.Errorf("the first strategy's spec is gone: %v", err)
+	if err := tb.resetHosts(Aria2c); err != nil { // as benchAria2 does
+		t.Fatal(err)
+	}
+	if got, want := tb.paths(1).applyLog, filepath.Join(logs, string(Aria2c), "h1", "apply.log"); got != want {
+		t.Errorf("aria2c: log at %s, want %s", got, want)
+	}
+	for _, s := range []Strategy{Tree, Chain} {
+		if _, err := os.Stat(filepath.Join(logs, string(s), "h1", "spec.hcl")); err != nil {
+			t.Errorf("%s's spec is gone: %v", s, err)
+		}
 	}
 }

@@ -35,7 +35,7 @@ type Testbed struct {
 	stopCPU context.CancelFunc
 	unlock  func()
 
-	strategy Strategy // the one Prepare made the hosts for
+	strategy Strategy // the one resetHosts made the hosts for
 }
 
 // New builds the testbed: it takes the lock, cleans what an earlier killed
