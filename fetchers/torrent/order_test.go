@@ -92,7 +92,7 @@ func TestOriginWait(t *testing.T) {
 		{1300 * time.Millisecond, 8, 20800 * time.Millisecond},
 		{3 * time.Second, 8, 48 * time.Second}, // 12.5 Mbit: no cap
 	} {
-		o.share = tt.share
+		o.share.Store(int64(tt.share))
 		if got := o.wait(tt.w); got != tt.want {
 			t.Errorf("share %v, %d reads: wait %v, want %v", tt.share, tt.w, got, tt.want)
 		}

@@ -95,21 +95,27 @@ type originFeed struct {
 
 	patience time.Duration
 	started  time.Time
-	peers    int       // how many peers were seen at the last tick
-	peersAt  time.Time // when that number last changed
-	count    []int     // holders per piece at the last look
-	since    map[int]time.Time
-	sinceW   map[int]int   // the window's length when the piece entered it
-	share    time.Duration // shortest time a piece seemed to take, per read sharing the origin
-	pt       atomic.Int64  // share, for pieceTime
-	busy     map[int]bool
-	retryAt  map[int]time.Time
-	off      error // set once the origin failed permanently
-	results  chan originResult
+	peers    int             // how many peers were seen at the last tick
+	peersAt  time.Time       // when that number last changed
+	count    []int           // holders per piece at the last look
+	since    map[int]entered // the pieces of the window, and when they entered it
+	// share is the shortest time a piece seemed to take, per read sharing
+	// the origin (a time.Duration); atomic for pieceTime.
+	share   atomic.Int64
+	busy    map[int]bool
+	retryAt map[int]time.Time
+	off     error // set once the origin failed permanently
+	results chan originResult
 
 	// Pieces and Bytes count what this host read from the origin.
 	Pieces int
 	Bytes  int64
+}
+
+// entered is when a piece entered the window, and the window's length then.
+type entered struct {
+	at time.Time
+	w  int
 }
 
 type originResult struct {
@@ -123,7 +129,7 @@ func newOriginFeed(o Origin, req fetchers.Request, t *torrent.Torrent, b *backin
 	return &originFeed{
 		origin: o, req: req, t: t, b: b, info: b.info, self: self,
 		patience: originPatience, started: now, peersAt: now, count: make([]int, len(b.state)),
-		since: map[int]time.Time{}, sinceW: map[int]int{}, busy: map[int]bool{}, retryAt: map[int]time.Time{},
+		since: map[int]entered{}, busy: map[int]bool{}, retryAt: map[int]time.Time{},
 		results: make(chan originResult),
 	}
 }
@@ -155,7 +161,7 @@ func (o *originFeed) done(r originResult) {
 		o.Pieces++
 		o.Bytes += o.info.Piece(r.piece).Length()
 		o.patience = max(o.patience, 4*r.took)
-		o.observe(r.took, o.sinceW[r.piece])
+		o.observe(r.took, o.since[r.piece].w)
 		return
 	}
 	if fetchers.IsPermanent(r.err) {
@@ -177,29 +183,28 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 		return
 	}
 	window := o.window()
-	for p, t0 := range o.since {
+	for p, e := range o.since {
 		if !slices.Contains(window, p) {
 			if o.count[p] > 0 {
 				// Some host brought p in: its read took this long at most.
 				// After a slow owner that includes the patience itself,
 				// hence the cap.
-				took := now.Sub(t0)
+				took := now.Sub(e.at)
 				o.patience = max(o.patience, min(2*took, originPatienceMax))
-				o.observe(took, o.sinceW[p])
+				o.observe(took, e.w)
 			}
 			delete(o.since, p)
-			delete(o.sinceW, p)
 		}
 	}
 	wait := o.wait(len(window))
 	for _, p := range window {
 		if _, ok := o.since[p]; !ok {
-			o.since[p], o.sinceW[p] = now, len(window)
+			o.since[p] = entered{now, len(window)}
 		}
 		if o.busy[p] || now.Before(o.retryAt[p]) {
 			continue
 		}
-		if now.Sub(o.since[p]) < time.Duration(rank(o.self, ids, p))*wait {
+		if now.Sub(o.since[p].at) < time.Duration(rank(o.self, ids, p))*wait {
 			continue
 		}
 		o.busy[p] = true
@@ -213,16 +218,15 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 // observe learns from a piece that took took to come in from the origin
 // while w reads shared it.
 func (o *originFeed) observe(took time.Duration, w int) {
-	if per := took / time.Duration(max(1, w)); o.share == 0 || per < o.share {
-		o.share = per
-		o.pt.Store(int64(per))
+	if per, cur := took/time.Duration(max(1, w)), o.pieceTime(); cur == 0 || per < cur {
+		o.share.Store(int64(per))
 	}
 }
 
 // pieceTime is the shortest time one piece seemed to take from the origin
 // alone (0 until one was seen): the swarm's unit of time. Safe to call
 // while run runs.
-func (o *originFeed) pieceTime() time.Duration { return time.Duration(o.pt.Load()) }
+func (o *originFeed) pieceTime() time.Duration { return time.Duration(o.share.Load()) }
 
 // wait is how long each host ahead in rank gets to bring a piece in while
 // w reads share the origin: the patience, and at least twice what w reads
@@ -232,7 +236,7 @@ func (o *originFeed) pieceTime() time.Duration { return time.Duration(o.pt.Load(
 // (1.13-1.14x with this wait). The term has no cap: it only shrinks as
 // faster reads are seen, and at 12.5 Mbit shared reads take 21 s or more.
 func (o *originFeed) wait(w int) time.Duration {
-	return max(o.patience, 2*time.Duration(w)*o.share)
+	return max(o.patience, 2*time.Duration(w)*o.pieceTime())
 }
 
 // window is the first pieces, in index order, that neither this host nor
