@@ -179,6 +179,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	)
 	if !f.inOrder {
 		g = newGate(t, b, f.s.cl.PeerID())
+		g.pieceTime = pieceTime
 		g.step(time.Now())
 		tick := time.NewTicker(gateTick)
 		defer tick.Stop()

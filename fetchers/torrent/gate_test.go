@@ -6,8 +6,8 @@ import (
 )
 
 // TestGateLimit: each holder lets gateFanOut more hosts in, and the limit
-// doubles every gateDoubling, so that a piece reaches every host of any
-// swarm in bounded time even if its holders never grow.
+// doubles every period, so that a piece reaches every host of any swarm in
+// bounded time even if its holders never grow.
 func TestGateLimit(t *testing.T) {
 	for _, c := range []struct {
 		holders int
@@ -22,8 +22,39 @@ func TestGateLimit(t *testing.T) {
 		{1, gateDoubling - 1, 1 + gateFanOut},                    //
 		{32, gateDoubling / 2, 32 * (1 + gateFanOut)},            //
 	} {
-		if got := gateLimit(c.holders, c.heldFor); got != c.want {
+		if got := gateLimit(c.holders, c.heldFor, gateDoubling); got != c.want {
 			t.Errorf("gateLimit(%d, %v) = %d, want %d", c.holders, c.heldFor, got, c.want)
 		}
+	}
+}
+
+// TestGateDoublingPeriod: the limit doubles no sooner than gateDoubling,
+// and no sooner than gateDoublingPieces piece times once the swarm's piece
+// time is known, so that a piece's first takers can hold it before the
+// gate opens it to every host.
+func TestGateDoublingPeriod(t *testing.T) {
+	var pt time.Duration
+	g := &gate{}
+	if got := g.doublingPeriod(); got != gateDoubling {
+		t.Errorf("without an origin: %v, want %v", got, gateDoubling)
+	}
+	g.pieceTime = func() time.Duration { return pt }
+	for _, c := range []struct {
+		pieceTime, want time.Duration
+	}{
+		{0, gateDoubling},                                       // not known yet
+		{100 * time.Millisecond, gateDoubling},                  // a fast link: the floor
+		{1340 * time.Millisecond, 12 * 1340 * time.Millisecond}, // 25 Mbit
+	} {
+		pt = c.pieceTime
+		if got := g.doublingPeriod(); got != c.want {
+			t.Errorf("piece time %v: period %v, want %v", c.pieceTime, got, c.want)
+		}
+	}
+	// At 25 Mbit a piece held for 8 s by one host is open to its first
+	// takers only, not yet to twice as many.
+	pt = 1340 * time.Millisecond
+	if got := gateLimit(1, 8*time.Second, g.doublingPeriod()); got != 1+gateFanOut {
+		t.Errorf("limit after 8 s at 25 Mbit: %d, want %d", got, 1+gateFanOut)
 	}
 }
