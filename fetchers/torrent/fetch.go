@@ -7,6 +7,7 @@ import (
 
 	"github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
+	"github.com/cenkalti/backoff/v5"
 
 	"github.com/prestaged/prestaged/fetchers"
 )
@@ -79,7 +80,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 	if prefix >= req.Size {
 		return nil // nothing to fetch; an empty image has no torrent at all
 	}
-	mi, err := f.metainfo(ctx, req)
+	mi, err := f.findMetainfo(ctx, req)
 	if err != nil {
 		return fmt.Errorf("torrent: image %s: metainfo: %w", req.Image, err)
 	}
@@ -103,6 +104,50 @@ func (f *Fetcher) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 		return fmt.Errorf("torrent %s: image %s: %w", ih.HexString(), req.Image, err)
 	}
 	return nil
+}
+
+// Waits between tries of a metainfo that could not be had: the first, and
+// the longest. A variable for tests.
+var (
+	metainfoRetry    = 250 * time.Millisecond
+	metainfoRetryMax = 2 * time.Second
+)
+
+// findMetainfo asks f.metainfo until it answers, fails permanently, ctx
+// ends, or Config.StallTimeout passed since the first try: a request lost
+// or timed out (a .torrent is one small GET) is no reason to leave the
+// swarm. A fetch that gives the swarm up takes the image from the next
+// source, the mirror, whole: at N=32 one host whose GET of the torrent_url
+// timed out at the start did so, and the mirror sent 2.15x the image
+// instead of about 1.1x, slowing every origin read. Each failed try is
+// logged.
+func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request) (*metainfo.MetaInfo, error) {
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     metainfoRetry,
+		RandomizationFactor: backoff.DefaultRandomizationFactor,
+		Multiplier:          2,
+		MaxInterval:         metainfoRetryMax,
+	}
+	var last error
+	mi, err := backoff.Retry(ctx, func() (*metainfo.MetaInfo, error) {
+		mi, err := f.metainfo(ctx, req)
+		switch {
+		case err == nil:
+			return mi, nil
+		case fetchers.IsPermanent(err) || ctx.Err() != nil:
+			return nil, backoff.Permanent(err)
+		}
+		last = err
+		return nil, err
+	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(f.s.cfg.StallTimeout),
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			f.s.logf("torrent: image %s: metainfo: %v; trying again in %s", req.Image, err, wait.Round(time.Millisecond))
+		}))
+	if err != nil && last != nil && ctx.Err() != nil {
+		// ctx ended during a wait: its error, and what was being waited out.
+		return nil, fmt.Errorf("%w (last try: %v)", err, last)
+	}
+	return mi, err
 }
 
 // checkInfo decodes mi's info and checks it against the request.

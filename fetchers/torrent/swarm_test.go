@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -349,5 +350,45 @@ func TestFetchSlowPieceIsNoStall(t *testing.T) {
 	}
 	if !bytes.Equal(dst.bytes(), data) {
 		t.Fatal("fetched bytes differ from the image")
+	}
+}
+
+// TestFetchRetriesMetainfo: a metainfo that cannot be had for a moment
+// (a GET of the torrent_url timed out) is asked for again, and the fetch
+// goes on in the swarm; one that stays away fails the fetch, retryable,
+// once the stall timeout has passed, with the last try's error.
+func TestFetchRetriesMetainfo(t *testing.T) {
+	defer func(a, b time.Duration) { metainfoRetry, metainfoRetryMax = a, b }(metainfoRetry, metainfoRetryMax)
+	metainfoRetry, metainfoRetryMax = 10*time.Millisecond, 20*time.Millisecond
+	const size = 5<<20 + 1
+	src := seedImage(t, size)
+	errLost := errors.New("torrent_url: context deadline exceeded")
+	flaky := func(fails int, calls *atomic.Int32) MetainfoFunc {
+		return func(context.Context, fetchers.Request) (*metainfo.MetaInfo, error) {
+			if int(calls.Add(1)) <= fails {
+				return nil, errLost
+			}
+			return src.mi, nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+
+	var calls atomic.Int32
+	dst := newMemDst(size, nil)
+	s := newSwarm(t, Config{StallTimeout: 5 * time.Second})
+	if err := s.Fetcher(flaky(2, &calls), fixedPeers(peerAddr(src.s))).Fetch(ctx, request(size), dst); err != nil {
+		t.Fatalf("Fetch after two lost metainfo requests: %v", err)
+	}
+	if !bytes.Equal(dst.bytes(), src.data) || calls.Load() != 3 {
+		t.Errorf("asked for the metainfo %d times, want 3; image fetched: %v", calls.Load(), bytes.Equal(dst.bytes(), src.data))
+	}
+
+	calls.Store(0)
+	s = newSwarm(t, Config{StallTimeout: 300 * time.Millisecond})
+	err := s.Fetcher(flaky(1<<30, &calls), nil).Fetch(ctx, request(size), newMemDst(size, nil))
+	if !errors.Is(err, errLost) || fetchers.IsPermanent(err) || calls.Load() < 2 {
+		t.Errorf("Fetch with the metainfo always lost: %v (permanent %v) after %d tries, want %v, retryable, after several",
+			err, fetchers.IsPermanent(err), calls.Load(), errLost)
 	}
 }
