@@ -42,8 +42,8 @@ type gate struct {
 	count     []int       // holders per piece at the last step
 	ids       []torrent.PeerID
 	ranks     []int // self's rank per piece among ids
-	// pieceTime is the swarm's piece time (originFeed.pieceTime), 0 while
-	// unknown; nil without an origin.
+	// pieceTime is the swarm's piece time (originFeed.pieceTime): 0 while
+	// unknown, and always 0 for a fetch without an origin. nil counts as 0.
 	pieceTime func() time.Duration
 }
 
