@@ -176,6 +176,16 @@ const writerWake = 5 * time.Second
 //	N=32, 25 Mbit:  uncapped 2.22x (16.8% unwanted), 32: 2.29x (11.1%),
 //	                16: 1.90x (6.3%), 8: 1.73x (4.4%), 4: 1.80x (2.7%)
 //	N=8, 100 Mbit:  uncapped 1.52x (6.0%), 8: 1.30x (0.5%)
+//
+// The cap is per peer: at N=32 a host keeps 100-130 blocks (about 2 MiB)
+// requested from some 15 peers at once. Tried and left out (N=32, 25 Mbit):
+// a cap over all peers, kept through anacrolix's request callbacks, of 16
+// or 24 blocks cut the unwanted blocks to 0.6-1.2% but took 1.82x, 1.82x
+// and 1.83x against 1.69x and 1.80x without it in the same hour (a fourth
+// run, traced, 1.72x), and each host used more CPU (8.5 s against 7.2-7.9
+// s). 64 KiB blocks (4 per peer) took 1.85x and as much CPU per host as
+// 16 KiB ones (7.9 s): the CPU does not go to per-block work. BEP 3 also
+// has clients close connections that ask for more than 16 KiB.
 const maxPeerRequests = 8
 
 // capPeerRequests applies maxPeerRequests to every connection: a peer's
