@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -390,5 +391,38 @@ func TestFetchRetriesMetainfo(t *testing.T) {
 	if !errors.Is(err, errLost) || fetchers.IsPermanent(err) || calls.Load() < 2 {
 		t.Errorf("Fetch with the metainfo always lost: %v (permanent %v) after %d tries, want %v, retryable, after several",
 			err, fetchers.IsPermanent(err), calls.Load(), errLost)
+	}
+}
+
+// TestStallSaysWhomItSaw: a stalled fetch's error tells a host that no peer
+// reached from one whose peers hold nothing.
+func TestStallSaysWhomItSaw(t *testing.T) {
+	const size = 5<<20 + 1
+	mi, err := Make(bytes.NewReader(content(size, 5)), size, "image.img", DefaultPieceLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+
+	alone := newSwarm(t, Config{StallTimeout: 300 * time.Millisecond})
+	err = alone.Fetcher(fixedMetainfo(mi), nil).Fetch(ctx, request(size), newMemDst(size, nil))
+	if !errors.Is(err, fetchers.ErrStalled) || !strings.Contains(err.Error(), "(no peer connected)") {
+		t.Errorf("Fetch with no peer: %v, want a stall with no peer connected", err)
+	}
+
+	// A host whose one peer waits too, and outlives it.
+	a := newSwarm(t, Config{StallTimeout: 2 * time.Second})
+	b := newSwarm(t, Config{StallTimeout: testGuard})
+	bctx, bcancel := context.WithCancel(ctx)
+	bdone := make(chan struct{})
+	go func() {
+		defer close(bdone)
+		b.Fetcher(fixedMetainfo(mi), fixedPeers(peerAddr(a))).Fetch(bctx, request(size), newMemDst(size, nil))
+	}()
+	defer func() { bcancel(); <-bdone }()
+	err = a.Fetcher(fixedMetainfo(mi), fixedPeers(peerAddr(b))).Fetch(ctx, request(size), newMemDst(size, nil))
+	if !errors.Is(err, fetchers.ErrStalled) || !strings.Contains(err.Error(), "(peers connected: 1, holding 0 pieces in all)") {
+		t.Errorf("Fetch from a peer holding nothing: %v, want a stall naming one peer and no pieces", err)
 	}
 }
