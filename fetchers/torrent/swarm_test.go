@@ -394,6 +394,40 @@ func TestFetchRetriesMetainfo(t *testing.T) {
 	}
 }
 
+// TestMetainfoRetryFeedsWatchdog: retries of a lost metainfo keep the
+// engine's stall watchdog, set to the same stall timeout, from ending the
+// fetch while a retry may still get an answer.
+func TestMetainfoRetryFeedsWatchdog(t *testing.T) {
+	defer func(a, b time.Duration) { metainfoRetry, metainfoRetryMax = a, b }(metainfoRetry, metainfoRetryMax)
+	metainfoRetry, metainfoRetryMax = 10*time.Millisecond, 20*time.Millisecond
+	const size = 5<<20 + 1
+	const stall = time.Second
+	src := seedImage(t, size)
+	var calls atomic.Int32
+	slow := func(ctx context.Context, _ fetchers.Request) (*metainfo.MetaInfo, error) {
+		select { // each try takes most of a stall timeout, as a GET that times out
+		case <-time.After(stall * 7 / 10):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if calls.Add(1) == 1 {
+			return nil, errors.New("torrent_url: context deadline exceeded")
+		}
+		return src.mi, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+	s := newSwarm(t, Config{StallTimeout: stall})
+	f := fetchers.WithStallTimeout(s.Fetcher(slow, fixedPeers(peerAddr(src.s))), stall)
+	dst := newMemDst(size, nil)
+	if err := f.Fetch(ctx, request(size), dst); err != nil {
+		t.Fatalf("Fetch whose second metainfo try ends after the stall timeout: %v", err)
+	}
+	if !bytes.Equal(dst.bytes(), src.data) || calls.Load() != 2 {
+		t.Errorf("asked for the metainfo %d times, want 2; image fetched: %v", calls.Load(), bytes.Equal(dst.bytes(), src.data))
+	}
+}
+
 // TestStallSaysWhomItSaw: a stalled fetch's error tells a host that no peer
 // reached from one whose peers hold nothing.
 func TestStallSaysWhomItSaw(t *testing.T) {
