@@ -1,0 +1,50 @@
+package torrent
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+)
+
+// TestFetchAsksTrackerAgain: a fetch whose first announce failed, and so
+// has no peer, asks the tracker again itself, well within its stall
+// timeout, instead of waiting the minute anacrolix waits.
+func TestFetchAsksTrackerAgain(t *testing.T) {
+	const size = 5<<20 + 1
+	src := seedImage(t, size)
+	var hits atomic.Int32
+	start := time.Now()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if time.Since(start) < 2*time.Second { // the announce as the fetch starts is lost
+			http.Error(w, "overloaded", http.StatusServiceUnavailable)
+			return
+		}
+		peer := binary.BigEndian.AppendUint16(net.IPv4(127, 0, 0, 1).To4(), uint16(src.s.Port()))
+		b, err := bencode.Marshal(map[string]any{"interval": 1800, "peers": string(peer)})
+		if err != nil {
+			t.Error(err)
+		}
+		w.Write(b)
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+	s := newSwarm(t, Config{Tracker: srv.URL + "/announce", StallTimeout: 2 * PeerRefresh})
+	dst := newMemDst(size, nil)
+	if err := s.Fetcher(fixedMetainfo(src.mi), nil).Fetch(ctx, request(size), dst); err != nil {
+		t.Fatalf("Fetch whose first announce failed: %v (tracker asked %d times)", err, hits.Load())
+	}
+	if !bytes.Equal(dst.bytes(), src.data) || hits.Load() < 2 {
+		t.Errorf("tracker asked %d times, want 2 or more; image fetched: %v", hits.Load(), bytes.Equal(dst.bytes(), src.data))
+	}
+}
