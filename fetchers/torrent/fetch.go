@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent"
@@ -205,14 +207,8 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	live := liveness{t: t, b: b}
 	looks := time.NewTicker(min(livenessTick, f.s.cfg.StallTimeout/4))
 	defer looks.Stop()
-	f.addPeers(t)
-	var asking bool // askTracker runs
-	asked := make(chan struct{})
-	defer func() {
-		if asking {
-			<-asked
-		}
-	}()
+	peers := f.s.refresher(ctx, t, f.peers, "image "+req.Image)
+	defer peers.stop()
 	window := f.window
 	pieceTime := func() time.Duration { return 0 }
 	if f.origin != nil {
@@ -276,13 +272,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 				fetchers.Beat(dst)
 			}
 		case <-refresh.C:
-			f.addPeers(t)
-			if f.s.cfg.Tracker != "" && len(t.PeerConns()) == 0 && !asking {
-				asking = true
-				go func() { f.askTracker(ctx, req, t); asked <- struct{}{} }()
-			}
-		case <-asked:
-			asking = false
+			peers.refresh()
 		case <-stall.C:
 			if left := quiet() - time.Since(moved); left > 0 {
 				stall.Reset(left) // the swarm's piece time grew since
@@ -297,35 +287,85 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	}
 }
 
-// askTracker announces to the Swarm's tracker itself, for a fetch that has
-// no peer, and offers the client the peers it lists. anacrolix v1.61.0
-// announces once as a torrent starts and, after a failed announce, not
-// again for a minute: far past a stall timeout of seconds. The tracker often
-// shares the mirror's host, whose link is full as a rollout starts, and a
-// host whose first announce was lost there stayed alone. In a 32-host
-// testbed run one host gave the swarm up after 10 s, the 31 others carrying
-// on, and read the image from the mirror, which sent 2.03x the image.
-func (f *Fetcher) askTracker(ctx context.Context, req fetchers.Request, t *torrent.Torrent) {
-	url := f.s.cfg.Tracker
-	cl, err := tracker.NewClient(url, tracker.NewClientOpts{})
-	if err != nil {
-		f.s.logf("torrent: image %s: no peer yet, and tracker %s: %v", req.Image, url, err)
+// peerRefresher offers a torrent's explicit peers to the client, and asks
+// the Swarm's tracker itself while the torrent has no peer at all.
+// anacrolix v1.61.0 announces once as a torrent starts and, after a failed
+// announce, not again for a minute: far past a stall timeout of seconds. The
+// tracker often shares the mirror's host, whose link fills as a rollout
+// starts, and a host whose first announce was lost there stayed alone. In a
+// 32-host testbed run one host gave the swarm up after 10 s, the 31 others
+// carrying on, and read the image from the mirror, which sent 2.03x the
+// image.
+type peerRefresher struct {
+	s      *Swarm
+	t      *torrent.Torrent
+	peers  PeersFunc
+	what   string // what the torrent is fetched for, in logs
+	ctx    context.Context
+	cancel context.CancelFunc
+	asking atomic.Bool
+	asked  sync.WaitGroup
+}
+
+// refresher offers t its explicit peers at once, and returns what offers
+// them again (refresh) until stop.
+func (s *Swarm) refresher(ctx context.Context, t *torrent.Torrent, peers PeersFunc, what string) *peerRefresher {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &peerRefresher{s: s, t: t, peers: peers, what: what, ctx: ctx, cancel: cancel}
+	addPeers(t, peers) // the client announces to the tracker itself
+	return r
+}
+
+// refresh offers the explicit peers again and, if the torrent has no peer,
+// asks the tracker in the background, one announce at a time.
+func (r *peerRefresher) refresh() {
+	addPeers(r.t, r.peers)
+	if r.s.cfg.Tracker == "" || len(r.t.PeerConns()) > 0 || !r.asking.CompareAndSwap(false, true) {
 		return
 	}
+	r.asked.Add(1)
+	go func() {
+		defer r.asked.Done()
+		defer r.asking.Store(false)
+		n, err := r.askTracker()
+		if err != nil {
+			r.s.logf("torrent: %s: no peer yet, and tracker %s: %v", r.what, r.s.cfg.Tracker, err)
+			return
+		}
+		r.s.logf("torrent: %s: no peer yet; tracker %s listed %d", r.what, r.s.cfg.Tracker, n)
+	}()
+}
+
+// stop ends an announce under way and waits for it.
+func (r *peerRefresher) stop() {
+	r.cancel()
+	r.asked.Wait()
+}
+
+// askTracker announces to the tracker and offers the client the peers it
+// lists.
+func (r *peerRefresher) askTracker() (int, error) {
+	cl, err := tracker.NewClient(r.s.cfg.Tracker, tracker.NewClientOpts{})
+	if err != nil {
+		return 0, err
+	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(ctx, PeerRefresh)
+	ctx, cancel := context.WithTimeout(r.ctx, PeerRefresh)
 	defer cancel()
+	left := int64(-1) // unknown until the info is
+	if r.t.Info() != nil {
+		left = r.t.BytesMissing()
+	}
 	resp, err := cl.Announce(ctx, tracker.AnnounceRequest{
-		InfoHash: t.InfoHash(),
-		PeerId:   f.s.cl.PeerID(),
-		Port:     uint16(f.s.Port()),
-		Left:     t.BytesMissing(),
+		InfoHash: r.t.InfoHash(),
+		PeerId:   r.s.cl.PeerID(),
+		Port:     uint16(r.s.Port()),
+		Left:     left,
 		Event:    tracker.Started,
 		NumWant:  -1,
 	}, tracker.AnnounceOpt{})
 	if err != nil {
-		f.s.logf("torrent: image %s: no peer yet, and tracker %s: %v", req.Image, url, err)
-		return
+		return 0, err
 	}
 	var ps []torrent.PeerInfo
 	for _, p := range resp.Peers {
@@ -334,14 +374,12 @@ func (f *Fetcher) askTracker(ctx context.Context, req fetchers.Request, t *torre
 			Source: torrent.PeerSourceTracker,
 		})
 	}
-	t.AddPeers(ps)
-	f.s.logf("torrent: image %s: no peer yet; tracker %s listed %d", req.Image, url, len(ps))
+	r.t.AddPeers(ps)
+	return len(ps), nil
 }
 
 // addPeers offers the explicit peers to the client. Peers it already knows
 // or is connected to are not dialled twice.
-func (f *Fetcher) addPeers(t *torrent.Torrent) { addPeers(t, f.peers) }
-
 func addPeers(t *torrent.Torrent, peers PeersFunc) {
 	if peers == nil {
 		return
@@ -389,7 +427,6 @@ type liveness struct {
 	held   uint64 // pieces peers held at the last look, summed over peers
 }
 
-// moved reports whether the fetch progressed since the last call.
 // peers says whom the fetch saw, for a stall's error: a host that no peer
 // reached (its tracker did not answer, say) and one whose peers hold nothing
 // it may ask for call for different fixes. In a 32-host testbed run one host
@@ -410,6 +447,7 @@ func (l *liveness) peers() string {
 	return fmt.Sprintf("peers connected: %d, holding %d pieces in all", len(held), sum)
 }
 
+// moved reports whether the fetch progressed since the last call.
 func (l *liveness) moved() bool {
 	moved := false
 	st := l.t.Stats()

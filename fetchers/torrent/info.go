@@ -48,8 +48,9 @@ func (s *Swarm) Info(ctx context.Context, ih metainfo.Hash, peers PeersFunc) (*m
 	defer refresh.Stop()
 	stall := time.NewTimer(s.cfg.StallTimeout)
 	defer stall.Stop()
+	r := s.refresher(ctx, t, peers, "info of "+ih.HexString())
+	defer r.stop()
 	for {
-		addPeers(t, peers)
 		select {
 		case <-t.GotInfo():
 			mi := metainfo.MetaInfo{InfoBytes: t.Metainfo().InfoBytes}
@@ -58,6 +59,7 @@ func (s *Swarm) Info(ctx context.Context, ih metainfo.Hash, peers PeersFunc) (*m
 			}
 			return &mi, nil
 		case <-refresh.C:
+			r.refresh()
 		case <-stall.C:
 			return nil, fmt.Errorf("torrent %s: info: no peer sent it in %s (%d peers): %w",
 				ih.HexString(), s.cfg.StallTimeout, len(t.PeerConns()), fetchers.ErrStalled)
