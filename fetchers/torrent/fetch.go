@@ -211,8 +211,9 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	defer peers.stop()
 	window := f.window
 	pieceTime := func() time.Duration { return 0 }
+	v := newView(t, f.s.cl.PeerID(), len(b.state))
 	if f.origin != nil {
-		feed := newOriginFeed(f.origin, req, t, b, f.s.cl.PeerID())
+		feed := newOriginFeed(f.origin, req, t, b, v)
 		pieceTime = feed.pieceTime
 		octx, cancel := context.WithCancel(ctx)
 		fed := make(chan struct{})
@@ -238,7 +239,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 		gated <-chan time.Time
 	)
 	if !f.inOrder {
-		g = newGate(t, b, f.s.cl.PeerID())
+		g = newGate(t, b, v)
 		g.pieceTime = pieceTime
 		g.step(time.Now())
 		tick := time.NewTicker(gateTick)

@@ -3,6 +3,7 @@ package torrent
 import (
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anacrolix/torrent"
@@ -34,6 +35,7 @@ import (
 type gate struct {
 	t    *torrent.Torrent
 	b    *backing
+	v    *view
 	self torrent.PeerID
 
 	opened    []bool      // the piece's priority was raised from none
@@ -74,9 +76,9 @@ const (
 	gateTick = 200 * time.Millisecond
 )
 
-func newGate(t *torrent.Torrent, b *backing, self torrent.PeerID) *gate {
+func newGate(t *torrent.Torrent, b *backing, v *view) *gate {
 	n := len(b.state)
-	return &gate{t: t, b: b, self: self, opened: make([]bool, n), heldSince: make([]time.Time, n),
+	return &gate{t: t, b: b, v: v, self: v.self, opened: make([]bool, n), heldSince: make([]time.Time, n),
 		closed: n, count: make([]int, n)}
 }
 
@@ -85,7 +87,7 @@ func (g *gate) step(now time.Time) {
 	if g.closed == 0 {
 		return
 	}
-	ids, seeds := lookAround(g.t, g.self, g.count)
+	ids, seeds := g.v.look(now, g.count)
 	if !slices.Equal(ids, g.ids) {
 		g.ids = ids
 		g.ranks = g.ranks[:0]
@@ -169,6 +171,44 @@ func (g *gate) below(p, q int) bool {
 		return g.ranks[p] < g.ranks[q]
 	}
 	return score(g.self, p) < score(g.self, q)
+}
+
+// A view is what a fetch last saw of its swarm (lookAround), shared by its
+// gate and its origin feed and taken at most once a viewAge. Each look
+// copies every peer's piece bitmap. At N=32, 25 Mbit, on two cores, the
+// gate's and the origin feed's own looks (15 a second) took 5.4% of the
+// hosts' CPU profile; shared, 2.6%.
+type view struct {
+	self   torrent.PeerID
+	around func(count []int) ([]torrent.PeerID, int) // lookAround
+
+	mu    sync.Mutex
+	at    time.Time
+	ids   []torrent.PeerID
+	seeds int
+	count []int
+}
+
+// viewAge is how old a view may be when it is used again: the gate's tick.
+// The origin feed's decisions take seconds.
+const viewAge = gateTick
+
+func newView(t *torrent.Torrent, self torrent.PeerID, pieces int) *view {
+	around := func(count []int) ([]torrent.PeerID, int) { return lookAround(t, self, count) }
+	return &view{self: self, around: around, count: make([]int, pieces)}
+}
+
+// look is lookAround's answer, at most viewAge old; count receives the
+// holders per piece and ids is the caller's to keep.
+func (v *view) look(now time.Time, count []int) (ids []torrent.PeerID, seeds int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.ids == nil || now.Sub(v.at) >= viewAge || now.Before(v.at) {
+		v.ids, v.seeds = v.around(v.count)
+		v.at = now
+	}
+	copy(count, v.count)
+	return slices.Clone(v.ids), v.seeds
 }
 
 // lookAround is what a fetch sees of its swarm: the peer IDs of the

@@ -1,8 +1,11 @@
 package torrent
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/anacrolix/torrent"
 )
 
 // TestGateLimit: each holder lets gateFanOut more hosts in, and the limit
@@ -56,5 +59,37 @@ func TestGateDoublingPeriod(t *testing.T) {
 	pt = 1340 * time.Millisecond
 	if got := gateLimit(1, 8*time.Second, g.doublingPeriod()); got != 1+gateFanOut {
 		t.Errorf("limit after 8 s at 25 Mbit: %d, want %d", got, 1+gateFanOut)
+	}
+}
+
+// TestViewShared: the gate's and the origin feed's looks within viewAge
+// share one lookAround, each caller getting its own copy of the answer.
+func TestViewShared(t *testing.T) {
+	looks := 0
+	v := &view{count: make([]int, 3), around: func(count []int) ([]torrent.PeerID, int) {
+		looks++
+		count[1] = looks
+		return []torrent.PeerID{{byte(looks)}}, looks
+	}}
+	t0 := time.Now()
+	for _, c := range []struct {
+		at        time.Duration
+		wantLooks int
+	}{
+		{0, 1},
+		{viewAge / 2, 1}, // the other caller, soon after: the same look
+		{viewAge, 2},
+		{viewAge - 1, 3}, // the clock went back: look again
+	} {
+		count := make([]int, 3)
+		ids, seeds := v.look(t0.Add(c.at), count)
+		if looks != c.wantLooks {
+			t.Fatalf("at %v: %d looks, want %d", c.at, looks, c.wantLooks)
+		}
+		want := []torrent.PeerID{{byte(looks)}}
+		if !slices.Equal(ids, want) || seeds != looks || !slices.Equal(count, []int{0, looks, 0}) {
+			t.Errorf("at %v: %v, %d seeds, count %v; want %v, %d, [0 %d 0]", c.at, ids, seeds, count, want, looks, looks)
+		}
+		ids[0][0] = 99 // the caller's copy
 	}
 }

@@ -90,6 +90,7 @@ type originFeed struct {
 	req    fetchers.Request
 	t      *torrent.Torrent
 	b      *backing
+	v      *view
 	info   *metainfo.Info
 	self   torrent.PeerID
 
@@ -124,10 +125,10 @@ type originResult struct {
 	err   error
 }
 
-func newOriginFeed(o Origin, req fetchers.Request, t *torrent.Torrent, b *backing, self torrent.PeerID) *originFeed {
+func newOriginFeed(o Origin, req fetchers.Request, t *torrent.Torrent, b *backing, v *view) *originFeed {
 	now := time.Now()
 	return &originFeed{
-		origin: o, req: req, t: t, b: b, info: b.info, self: self,
+		origin: o, req: req, t: t, b: b, v: v, info: b.info, self: v.self,
 		patience: originPatience, started: now, peersAt: now, count: make([]int, len(b.state)),
 		since: map[int]entered{}, busy: map[int]bool{}, retryAt: map[int]time.Time{},
 		results: make(chan originResult),
@@ -175,7 +176,7 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 	if o.off != nil || len(o.busy) >= originParallel {
 		return
 	}
-	ids, seeds := lookAround(o.t, o.self, o.count)
+	ids, seeds := o.v.look(now, o.count)
 	if len(ids) != o.peers {
 		o.peers, o.peersAt = len(ids), now
 	}
