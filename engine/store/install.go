@@ -68,7 +68,7 @@ func Install(ctx context.Context, b Blob, path string) (FileID, error) {
 	if err != nil {
 		return FileID{}, err
 	}
-	return finishInstall(ctx, b, path, tmp, 0)
+	return finishInstall(ctx, b, path, tmp, spans(nil).gaps(0, b.Size))
 }
 
 // installTemp creates the temporary copy beside path, removing those a
@@ -91,11 +91,11 @@ func installTemp(path string) (*os.File, error) {
 	return tmp, nil
 }
 
-// finishInstall copies b from byte from on into tmp, which holds b's bytes
-// before from already, and renames tmp over path.
-func finishInstall(ctx context.Context, b Blob, path string, tmp *os.File, from int64) (FileID, error) {
+// finishInstall copies the todo ranges of b into tmp, which holds b's
+// other bytes already, and renames tmp over path.
+func finishInstall(ctx context.Context, b Blob, path string, tmp *os.File, todo spans) (FileID, error) {
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := copyBlob(ctx, b, tmp, from); err != nil {
+	if err := copyBlob(ctx, b, tmp, todo); err != nil {
 		tmp.Close()
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
 	}
@@ -122,17 +122,21 @@ func removeStaleCopies(dir, base string) {
 	}
 }
 
-// copyBlob copies b from byte from on into dst, which holds b's bytes before
-// from already, and fsyncs it.
-func copyBlob(ctx context.Context, b Blob, dst *os.File, from int64) error {
+// copyBlob copies the todo ranges of b into dst, which holds b's other
+// bytes already, and fsyncs it. A whole blob is cloned where the
+// filesystem can.
+func copyBlob(ctx context.Context, b Blob, dst *os.File, todo spans) error {
 	src, err := os.Open(b.Path)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if from > 0 || unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) != nil {
-		if err := copyRange(ctx, src, dst, from, b.Size); err != nil {
-			return err
+	whole := len(todo) == 1 && todo[0] == span{0, b.Size}
+	if !whole || unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) != nil {
+		for _, r := range todo {
+			if err := copyRange(ctx, src, dst, r.start, r.end); err != nil {
+				return err
+			}
 		}
 	}
 	fi, err := dst.Stat()

@@ -13,25 +13,30 @@ import (
 const prepareTick = 100 * time.Millisecond
 
 // Prepared is an install copy begun while its image is still being fetched.
-// The bytes below a staging file's complete prefix are final (a child may be
-// streaming them already), so they can go to the temporary copy beside the
-// install path as they land; after verification Install copies only what
-// landed last. Without it every host of a swarm, which all finish within a
-// second, copied its whole image at once: at N=32 on one machine that was
-// 8 s after the last byte, and on a farm's disks it is a second image's
-// worth of writes after the fetch.
+// What has landed in the staging file goes to the temporary copy beside the
+// install path as it lands; after verification Install copies only what
+// landed last, and anew what was written twice (a source that took over
+// rewrites what another one landed). Without it every host of a swarm,
+// which all finish within a second, copied its whole image at once: at
+// N=32 on one machine that was 8 s after the last byte, and on a farm's
+// disks it is a second image's worth of writes after the fetch. Copying
+// only the complete prefix ahead was not enough for a swarm, whose pieces
+// land rarest first and whose prefix grows late: at N=32, 25 Mbit the
+// hosts still took 5-9 s between the last byte landing and the last host
+// exiting.
 //
 // The temporary copy is never visible at the install path before Install
 // renames it there, once the digest is verified.
 type Prepared struct {
 	path   string
+	w      *Staging
 	tmp    *os.File
 	cancel context.CancelFunc
 	done   chan struct{}
-	copied int64 // bytes of tmp final; the goroutine's until done is closed
+	copied spans // what tmp holds; the goroutine's until done is closed
 }
 
-// Prepare starts copying w's complete prefix to a temporary file beside
+// Prepare starts copying what lands in w to a temporary file beside
 // path, until Install or Abort. It returns nil, and Install is left to copy
 // the whole blob, where copying ahead does not pay or cannot start: the
 // filesystem clones files (reflinks make the install free), or the install
@@ -53,28 +58,34 @@ func (w *Staging) Prepare(path string) *Prepared {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Prepared{path: path, tmp: tmp, cancel: cancel, done: make(chan struct{})}
+	p := &Prepared{path: path, w: w, tmp: tmp, cancel: cancel, done: make(chan struct{})}
 	go p.follow(ctx, w, src)
 	return p
 }
 
-// follow copies what joins w's complete prefix until ctx ends. A copy that
-// fails stops it: Install copies the rest its own way.
+// follow copies what lands in w until ctx ends. A copy that fails stops
+// it: Install copies the rest its own way.
 func (p *Prepared) follow(ctx context.Context, w *Staging, src *os.File) {
 	defer close(p.done)
 	defer src.Close()
 	tick := time.NewTicker(prepareTick)
 	defer tick.Stop()
 	for {
-		for off := w.Offset(); p.copied < off; {
-			if ctx.Err() != nil {
-				return
+		w.mu.Lock()
+		todo := w.landed().minus(p.copied)
+		w.mu.Unlock()
+		for _, r := range todo {
+			for off := r.start; off < r.end; {
+				if ctx.Err() != nil {
+					return
+				}
+				n, err := copyAt(src, p.tmp, off, min(r.end-off, copyChunk))
+				if err != nil || n == 0 {
+					return
+				}
+				p.copied.add(off, off+n)
+				off += n
 			}
-			n, err := copyAt(src, p.tmp, p.copied, min(off-p.copied, copyChunk))
-			if err != nil || n == 0 {
-				return
-			}
-			p.copied += n
 		}
 		select {
 		case <-ctx.Done():
@@ -84,8 +95,8 @@ func (p *Prepared) follow(ctx context.Context, w *Staging, src *os.File) {
 	}
 }
 
-// stop ends the copying and returns how many bytes are in the copy.
-func (p *Prepared) stop() int64 {
+// stop ends the copying and returns what the copy holds.
+func (p *Prepared) stop() spans {
 	p.cancel()
 	<-p.done
 	return p.copied
@@ -93,14 +104,18 @@ func (p *Prepared) stop() int64 {
 
 // Install makes b, the blob committed from the staging file p follows,
 // appear at the install path as the package's Install does, copying only
-// what p has not. p is used up.
+// what p has not, and what was written again after p copied it. p is used
+// up.
 func (p *Prepared) Install(ctx context.Context, b Blob) (FileID, error) {
-	from := p.stop()
-	if from > b.Size {
+	copied := p.stop()
+	if n := len(copied); n > 0 && copied[n-1].end > b.Size {
 		p.Abort()
-		return FileID{}, fmt.Errorf("install %s: prepared %d bytes of a %d-byte image: %w", p.path, from, b.Size, ErrSizeMismatch)
+		return FileID{}, fmt.Errorf("install %s: prepared %d bytes of a %d-byte image: %w", p.path, copied[n-1].end, b.Size, ErrSizeMismatch)
 	}
-	return finishInstall(ctx, b, p.path, p.tmp, from)
+	p.w.mu.Lock()
+	good := copied.minus(p.w.rewritten)
+	p.w.mu.Unlock()
+	return finishInstall(ctx, b, p.path, p.tmp, good.gaps(0, b.Size))
 }
 
 // Abort stops the copying and removes the copy. A nil p does nothing.

@@ -52,6 +52,44 @@ func (s *spans) trimBelow(off int64) {
 	*s = out
 }
 
+// overlap is the part of s within [start, end).
+func (s spans) overlap(start, end int64) spans {
+	var out spans
+	for _, x := range s {
+		if lo, hi := max(x.start, start), min(x.end, end); lo < hi {
+			out = append(out, span{lo, hi})
+		}
+	}
+	return out
+}
+
+// minus is s without the bytes of t.
+func (s spans) minus(t spans) spans {
+	out := append(spans(nil), s...)
+	for _, y := range t {
+		var next spans
+		for _, x := range out {
+			if y.end <= x.start || y.start >= x.end {
+				next = append(next, x)
+				continue
+			}
+			if x.start < y.start {
+				next = append(next, span{x.start, y.start})
+			}
+			if y.end < x.end {
+				next = append(next, span{y.end, x.end})
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// gaps is what s leaves of [start, end).
+func (s spans) gaps(start, end int64) spans {
+	return spans{{start, end}}.minus(s).overlap(start, end)
+}
+
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }

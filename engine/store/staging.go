@@ -48,6 +48,9 @@ type Staging struct {
 	random  bool      // WriteAt was used: keep the progress record
 	written int64     // prefix in the progress record
 	resumed int64     // bytes found staged when opened
+	// rewritten are landed bytes that were written again: a Prepared
+	// copies them anew at Install.
+	rewritten spans
 }
 
 // Stage opens (or resumes) the staging file for d, an image of size bytes.
@@ -147,6 +150,9 @@ func (w *Staging) Write(p []byte) (int, error) {
 	if w.off+int64(len(p)) > w.size {
 		return 0, fmt.Errorf("staging %s: %d bytes at %d: %w", w.d.Short(), len(p), w.off, ErrOverflow)
 	}
+	if len(w.pending) > 0 { // nothing else landed at or past the prefix
+		w.rewrote(w.off, w.off+int64(len(p)))
+	}
 	n, err := w.f.WriteAt(p, w.off)
 	w.hashed(p[:n])
 	w.off += int64(n)
@@ -181,11 +187,33 @@ func (w *Staging) WriteAt(p []byte, off int64) (int, error) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.rewrote(off, off+int64(n))
 	if off+int64(n) <= w.off {
 		return n, nil // already part of the prefix
 	}
 	w.pending.add(max(off, w.off), off+int64(n))
 	return n, w.advance(p[:n], off)
+}
+
+// landed is what has been written: the complete prefix and the spans
+// beyond it. Called with mu held.
+func (w *Staging) landed() spans {
+	var l spans
+	if w.off > 0 {
+		l.add(0, w.off)
+	}
+	for _, x := range w.pending {
+		l.add(x.start, x.end)
+	}
+	return l
+}
+
+// rewrote records that [start, end) is being written, or was just written
+// by WriteAt, over what had landed before. Called with mu held.
+func (w *Staging) rewrote(start, end int64) {
+	for _, x := range w.landed().overlap(start, end) {
+		w.rewritten.add(x.start, x.end)
+	}
 }
 
 // goRandom writes the progress record before the first out-of-order byte
