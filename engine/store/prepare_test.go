@@ -22,6 +22,17 @@ func prepared(t *testing.T, path string) string {
 	return filepath.Join(filepath.Dir(path), s[0])
 }
 
+// prepare starts w's copy ahead to path, where the filesystem does not
+// clone files (then nothing is copied ahead).
+func prepare(t *testing.T, w *store.Staging, path string) *store.Prepared {
+	t.Helper()
+	pre := w.Prepare(path)
+	if pre == nil {
+		testutil.Unavailable(t, "the test directory's filesystem clones files (XFS, btrfs): nothing is copied ahead")
+	}
+	return pre
+}
+
 // waitSize waits until the file at p holds n bytes.
 func waitSize(t *testing.T, p string, n int64) {
 	t.Helper()
@@ -46,10 +57,7 @@ func TestPrepareFollowsLanded(t *testing.T) {
 	s := openStore(t)
 	w := stage(t, s, d, len(content))
 	path := filepath.Join(t.TempDir(), "images", "vm.img")
-	pre := w.Prepare(path)
-	if pre == nil {
-		testutil.Unavailable(t, "the test directory's filesystem clones files (XFS, btrfs): nothing is copied ahead")
-	}
+	pre := prepare(t, w, path)
 	tmp := prepared(t, path)
 
 	if _, err := w.Write(content[:quarter]); err != nil {
@@ -103,10 +111,7 @@ func TestPrepareRewritten(t *testing.T) {
 	s := openStore(t)
 	w := stage(t, s, d, len(content))
 	path := filepath.Join(t.TempDir(), "vm.img")
-	pre := w.Prepare(path)
-	if pre == nil {
-		testutil.Unavailable(t, "the test directory's filesystem clones files (XFS, btrfs): nothing is copied ahead")
-	}
+	pre := prepare(t, w, path)
 	tmp := prepared(t, path)
 	if _, err := w.Write(content[:quarter]); err != nil {
 		t.Fatal(err)
@@ -143,10 +148,7 @@ func TestPrepareAbort(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := stage(t, s, d2, len(v2))
-	pre := w.Prepare(path)
-	if pre == nil {
-		testutil.Unavailable(t, "the test directory's filesystem clones files (XFS, btrfs): nothing is copied ahead")
-	}
+	pre := prepare(t, w, path)
 	if _, err := w.Write(v2[:len(v2)/2]); err != nil {
 		t.Fatal(err)
 	}
