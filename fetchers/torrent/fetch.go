@@ -112,28 +112,37 @@ func (f *Fetcher) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 }
 
 // Waits between tries of a metainfo that could not be had: the first, and
-// the longest. A variable for tests.
+// the longest; and how long a fetch tries at least (findMetainfo).
+// Variables for tests.
+//
+// The tries outlast a short stall timeout because the torrent_url is
+// usually on the mirror's host, whose link the origin reads fill from the
+// first seconds on; its queue then drops packets, and a small GET's lost
+// SYN-ACK or response costs seconds. With the testbed's 10 s two tries of
+// 5 s fit, and in one 32-host run one host lost both (the mirror sent
+// 2.12x the image). Leaving the swarm for that mirror is the worst answer
+// to a busy mirror.
 var (
 	metainfoRetry    = 250 * time.Millisecond
 	metainfoRetryMax = 2 * time.Second
+	metainfoPatience = 30 * time.Second
 )
 
 // findMetainfo asks f.metainfo until it answers, fails permanently, ctx
-// ends, or Config.StallTimeout passed since the first try: a request lost
-// or timed out (a .torrent is one small GET) is no reason to leave the
-// swarm. A fetch that gives the swarm up takes the image from the next
-// source, the mirror, whole: at N=32 one host whose GET of the torrent_url
-// timed out at the start did so, and the mirror sent 2.15x the image
-// instead of about 1.1x, slowing every origin read. Each failed try is
-// logged.
+// ends, or the stall timeout (but at least metainfoPatience) passed since
+// the first try: a request lost or timed out (a .torrent is one small GET)
+// is no reason to leave the swarm. A fetch that gives the swarm up takes
+// the image from the next source, the mirror, whole: at N=32 one host
+// whose GET of the torrent_url timed out at the start did so, and the
+// mirror sent 2.15x the image instead of about 1.1x, slowing every origin
+// read. Each failed try is logged.
 //
-// Each retry beats dst's watchdog (fetchers.WithStallTimeout), which the
+// Each try beats dst's watchdog (fetchers.WithStallTimeout), which the
 // engine sets to the same stall timeout: it would otherwise end the last
 // tries. In a 32-host testbed run one host's first GET of the torrent_url
 // timed out after 5 s, and the watchdog stopped its retry 5 s later, just
 // before its answer could come; the host read the image from the mirror
-// (2.07x the image from the mirror for the run). The tries still end
-// StallTimeout after the first.
+// (2.07x the image from the mirror for the run).
 func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fetchers.Dst) (*metainfo.MetaInfo, error) {
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     metainfoRetry,
@@ -143,6 +152,7 @@ func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fe
 	}
 	var last error
 	mi, err := backoff.Retry(ctx, func() (*metainfo.MetaInfo, error) {
+		fetchers.Beat(dst)
 		mi, err := f.metainfo(ctx, req)
 		switch {
 		case err == nil:
@@ -152,7 +162,7 @@ func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fe
 		}
 		last = err
 		return nil, err
-	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(f.s.cfg.StallTimeout),
+	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(max(f.s.cfg.StallTimeout, metainfoPatience)),
 		backoff.WithNotify(func(err error, wait time.Duration) {
 			fetchers.Beat(dst)
 			f.s.logf("torrent: image %s: metainfo: %v; trying again in %s", req.Image, err, wait.Round(time.Millisecond))

@@ -386,6 +386,8 @@ func TestFetchRetriesMetainfo(t *testing.T) {
 	}
 
 	calls.Store(0)
+	defer func(p time.Duration) { metainfoPatience = p }(metainfoPatience)
+	metainfoPatience = 0
 	s = newSwarm(t, Config{StallTimeout: 300 * time.Millisecond})
 	err := s.Fetcher(flaky(1<<30, &calls), nil).Fetch(ctx, request(size), newMemDst(size, nil))
 	if !errors.Is(err, errLost) || fetchers.IsPermanent(err) || calls.Load() < 2 {
@@ -425,6 +427,44 @@ func TestMetainfoRetryFeedsWatchdog(t *testing.T) {
 	}
 	if !bytes.Equal(dst.bytes(), src.data) || calls.Load() != 2 {
 		t.Errorf("asked for the metainfo %d times, want 2; image fetched: %v", calls.Load(), bytes.Equal(dst.bytes(), src.data))
+	}
+}
+
+// TestMetainfoPatience: a metainfo lost for longer than a short stall
+// timeout (a busy mirror's link dropping the GETs) is still asked for, up to
+// metainfoPatience, while the engine's watchdog is fed; past it the fetch
+// fails.
+func TestMetainfoPatience(t *testing.T) {
+	defer func(a, b, p time.Duration) { metainfoRetry, metainfoRetryMax, metainfoPatience = a, b, p }(metainfoRetry, metainfoRetryMax, metainfoPatience)
+	metainfoRetry, metainfoRetryMax, metainfoPatience = 10*time.Millisecond, 20*time.Millisecond, 2*time.Second
+	const size = 5<<20 + 1
+	const stall = 300 * time.Millisecond
+	src := seedImage(t, size)
+	lostFor := func(d time.Duration) MetainfoFunc {
+		var first atomic.Int64
+		return func(context.Context, fetchers.Request) (*metainfo.MetaInfo, error) {
+			first.CompareAndSwap(0, time.Now().UnixNano())
+			if time.Since(time.Unix(0, first.Load())) < d {
+				return nil, errors.New("torrent_url: context deadline exceeded")
+			}
+			return src.mi, nil
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+	for _, c := range []struct {
+		lost time.Duration
+		ok   bool
+	}{
+		{4 * stall, true},
+		{3 * metainfoPatience, false},
+	} {
+		s := newSwarm(t, Config{StallTimeout: stall})
+		f := fetchers.WithStallTimeout(s.Fetcher(lostFor(c.lost), fixedPeers(peerAddr(src.s))), stall)
+		err := f.Fetch(ctx, request(size), newMemDst(size, nil))
+		if (err == nil) != c.ok {
+			t.Errorf("metainfo lost for %v: Fetch = %v, want success %v", c.lost, err, c.ok)
+		}
 	}
 }
 
