@@ -256,7 +256,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 		defer tick.Stop()
 		gated = tick.C
 	}
-	quiet := func() time.Duration { return max(f.s.cfg.StallTimeout, quietPieces*pieceTime()) }
+	quiet := func() time.Duration { return max(f.s.cfg.StallTimeout, minQuiet, quietPieces*pieceTime()) }
 	moved := time.Now()
 	for {
 		select {
@@ -291,7 +291,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 			}
 			n, _ := b.progress()
 			return fmt.Errorf("%d of %d pieces, and no new block or piece for %s (%s): %w",
-				n, len(b.state), quiet().Round(time.Second), live.peers(), fetchers.ErrStalled)
+				n, len(b.state), roundQuiet(quiet()), live.peers(), fetchers.ErrStalled)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -413,6 +413,25 @@ func addPeers(t *torrent.Torrent, peers PeersFunc) {
 // (6 minutes for all of it with this). On a farm's LAN a piece time is tens
 // of milliseconds and the stall timeout rules.
 const quietPieces = 10
+
+// roundQuiet is q as a stall's error says it: to the second, but a stall
+// timeout under a second (tests) to the millisecond, not as "0s".
+func roundQuiet(q time.Duration) time.Duration {
+	if q < time.Second {
+		return q.Round(time.Millisecond)
+	}
+	return q.Round(time.Second)
+}
+
+// minQuiet is the least time a swarm fetch waits for a sign of progress
+// before it gives the swarm up, whatever the stall timeout. A connection's
+// writer can sleep up to writerWake with blocks ready for its peer (see
+// writerWake), and with one seed that peer is the whole swarm. With a 3 s
+// stall_timeout an apply fetching from one `serve` failed that way, under
+// the load of a fresh clone's CI run: "0 of 3 pieces, and no new block or
+// piece for 3s (peers connected: 1, holding 3 pieces in all)". A variable
+// for tests that wait for a stall.
+var minQuiet = writerWake + time.Second
 
 // livenessTick is how often a fetch looks for progress short of a piece,
 // at most: four times per stall timeout, so that a watchdog with the same

@@ -206,6 +206,7 @@ func TestRankSpreadsPieces(t *testing.T) {
 // timeout: here every piece after the first takes longer than the stall
 // timeout to come from the origin, and the fetch still completes.
 func TestOriginQuietSwarm(t *testing.T) {
+	quickStalls(t)
 	const size = 3 << 22
 	data := content(size, 9)
 	mi := makeMetainfo(t, data)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +21,15 @@ import (
 // testGuard bounds every fetch in these tests. It detects hangs; it is not
 // a speed requirement.
 const testGuard = 30 * time.Second
+
+// quickStalls has a test's fetches give a swarm up after their stall
+// timeout alone (minQuiet 0): for tests that wait for a stall, or that
+// test another bound.
+func quickStalls(t *testing.T) {
+	old := minQuiet
+	minQuiet = 0
+	t.Cleanup(func() { minQuiet = old })
+}
 
 func newSwarm(t *testing.T, cfg Config) *Swarm {
 	t.Helper()
@@ -145,6 +155,7 @@ func TestFetchThenSeed(t *testing.T) {
 }
 
 func TestFetchErrors(t *testing.T) {
+	quickStalls(t)
 	const size = 5<<20 + 1
 	data := content(size, 3)
 	mi, err := Make(bytes.NewReader(data), size, "image.img", DefaultPieceLength)
@@ -228,6 +239,7 @@ func TestSeedRejects(t *testing.T) {
 // bans the seeder and stalls; a second fetch from a good seeder resumes from
 // the complete prefix in dst.
 func TestFetchCorruptSeeder(t *testing.T) {
+	quickStalls(t)
 	const size = 16<<20 + 10
 	good := seedImage(t, size)
 	bad := append([]byte(nil), good.data...)
@@ -468,9 +480,34 @@ func TestMetainfoPatience(t *testing.T) {
 	}
 }
 
+// TestMinQuiet: a seed that sends nothing for longer than a short stall
+// timeout, as anacrolix's writer may for up to writerWake, is waited for
+// up to minQuiet, with the engine's watchdog fed meanwhile.
+func TestMinQuiet(t *testing.T) {
+	defer func(q time.Duration) { minQuiet = q }(minQuiet)
+	minQuiet = 3 * time.Second
+	const size = 5<<20 + 1
+	const stall = 300 * time.Millisecond
+	src := seedImage(t, size)
+	var once sync.Once
+	testHookRead = func() { once.Do(func() { time.Sleep(1500 * time.Millisecond) }) }
+	t.Cleanup(func() { testHookRead = nil })
+	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
+	defer cancel()
+	dst := newMemDst(size, nil)
+	f := newSwarm(t, Config{StallTimeout: stall}).Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s)))
+	if err := fetchers.WithStallTimeout(f, stall).Fetch(ctx, request(size), dst); err != nil {
+		t.Fatalf("fetch from a seed quiet for 1.5 s, stall timeout %v: %v", stall, err)
+	}
+	if !bytes.Equal(dst.bytes(), src.data) {
+		t.Fatal("fetched bytes differ from the image")
+	}
+}
+
 // TestStallSaysWhomItSaw: a stalled fetch's error tells a host that no peer
 // reached from one whose peers hold nothing.
 func TestStallSaysWhomItSaw(t *testing.T) {
+	quickStalls(t)
 	const size = 5<<20 + 1
 	mi, err := Make(bytes.NewReader(content(size, 5)), size, "image.img", DefaultPieceLength)
 	if err != nil {
