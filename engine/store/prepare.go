@@ -72,9 +72,9 @@ func (p *Prepared) follow(ctx context.Context, w *Staging, src *os.File) {
 	defer tick.Stop()
 	for {
 		w.mu.Lock()
-		todo := w.landed().minus(p.copied)
+		landed := w.landed()
 		w.mu.Unlock()
-		for _, r := range todo {
+		for _, r := range landed.minus(p.copied) {
 			for off := r.start; off < r.end; {
 				if ctx.Err() != nil {
 					return

@@ -102,38 +102,59 @@ func TestPrepareFollowsLanded(t *testing.T) {
 }
 
 // TestPrepareRewritten: bytes a source wrote again after they were copied
-// ahead (a mirror taking over from a swarm rewrites the pieces that landed
-// beyond the prefix) reach the install path as the last write left them,
-// the bytes the digest was checked on.
+// ahead reach the install path as the last write left them, the bytes the
+// digest was checked on: a mirror taking over from a swarm rewrites in
+// order what the swarm landed beyond the prefix, and a second swarm fetch
+// lands its pieces again.
 func TestPrepareRewritten(t *testing.T) {
 	const quarter = 1 << 18
 	content, d := image(t, 4*quarter, 24)
-	s := openStore(t)
-	w := stage(t, s, d, len(content))
-	path := filepath.Join(t.TempDir(), "vm.img")
-	pre := prepare(t, w, path)
-	tmp := prepared(t, path)
-	if _, err := w.Write(content[:quarter]); err != nil {
-		t.Fatal(err)
-	}
 	stale := bytes.Repeat([]byte{0xee}, quarter)
-	if _, err := w.WriteAt(stale, 2*quarter); err != nil {
-		t.Fatal(err)
-	}
-	waitSize(t, tmp, 3*quarter) // the stale quarter is in the copy
-	if _, err := w.Write(content[quarter:]); err != nil {
-		t.Fatal(err)
-	}
-	b, err := w.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pre.Install(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
-		t.Errorf("install path holds other bytes than the verified image (stale quarter: %v)",
-			bytes.Equal(got[2*quarter:3*quarter], stale))
+	for _, c := range []struct {
+		name    string
+		rewrite func(w *store.Staging) error
+	}{
+		{"in order", func(w *store.Staging) error {
+			_, err := w.Write(content[quarter:])
+			return err
+		}},
+		{"out of order", func(w *store.Staging) error {
+			for _, q := range []int{2, 3, 1} {
+				if _, err := w.WriteAt(content[q*quarter:(q+1)*quarter], int64(q*quarter)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := openStore(t)
+			w := stage(t, s, d, len(content))
+			path := filepath.Join(t.TempDir(), "vm.img")
+			pre := prepare(t, w, path)
+			tmp := prepared(t, path)
+			if _, err := w.Write(content[:quarter]); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.WriteAt(stale, 2*quarter); err != nil {
+				t.Fatal(err)
+			}
+			waitSize(t, tmp, 3*quarter) // the stale quarter is in the copy
+			if err := c.rewrite(w); err != nil {
+				t.Fatal(err)
+			}
+			b, err := w.Commit()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pre.Install(context.Background(), b); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
+				t.Errorf("install path holds other bytes than the verified image (stale quarter: %v)",
+					bytes.Equal(got[2*quarter:3*quarter], stale))
+			}
+		})
 	}
 }
 

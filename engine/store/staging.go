@@ -181,6 +181,11 @@ func (w *Staging) WriteAt(p []byte, off int64) (int, error) {
 	if err := w.goRandom(); err != nil {
 		return 0, err
 	}
+	// Recorded before the write too: a write that fails halfway has
+	// changed landed bytes all the same.
+	w.mu.Lock()
+	w.rewrote(off, off+int64(len(p)))
+	w.mu.Unlock()
 	n, err := w.f.WriteAt(p, off)
 	if err != nil {
 		return n, fmt.Errorf("staging %s: %w", w.d.Short(), err)
@@ -195,23 +200,22 @@ func (w *Staging) WriteAt(p []byte, off int64) (int, error) {
 	return n, w.advance(p[:n], off)
 }
 
-// landed is what has been written: the complete prefix and the spans
-// beyond it. Called with mu held.
+// landed is a copy of what has been written: the complete prefix and the
+// spans beyond it (sorted, as pending is kept). Called with mu held.
 func (w *Staging) landed() spans {
-	var l spans
-	if w.off > 0 {
-		l.add(0, w.off)
+	if w.off == 0 {
+		return append(spans(nil), w.pending...)
 	}
-	for _, x := range w.pending {
-		l.add(x.start, x.end)
-	}
-	return l
+	return append(spans{{0, w.off}}, w.pending...)
 }
 
-// rewrote records that [start, end) is being written, or was just written
-// by WriteAt, over what had landed before. Called with mu held.
+// rewrote records that [start, end) is being written, or was just
+// written, over what had landed before. Called with mu held.
 func (w *Staging) rewrote(start, end int64) {
-	for _, x := range w.landed().overlap(start, end) {
+	if hi := min(end, w.off); start < hi {
+		w.rewritten.add(start, hi)
+	}
+	for _, x := range w.pending.overlap(start, end) {
 		w.rewritten.add(x.start, x.end)
 	}
 }
