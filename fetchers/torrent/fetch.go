@@ -137,9 +137,10 @@ var (
 // mirror sent 2.15x the image instead of about 1.1x, slowing every origin
 // read. Each failed try is logged.
 //
-// Each try beats dst's watchdog (fetchers.WithStallTimeout), which the
-// engine sets to the same stall timeout: it would otherwise end the last
-// tries. In a 32-host testbed run one host's first GET of the torrent_url
+// dst's watchdog (fetchers.WithStallTimeout), which the engine sets to the
+// same stall timeout, is beaten while the tries last, also during a try:
+// it would otherwise end the last tries, or a GET that takes longer than
+// a short stall timeout. In a 32-host testbed run one host's first GET of the torrent_url
 // timed out after 5 s, and the watchdog stopped its retry 5 s later, just
 // before its answer could come; the host read the image from the mirror
 // (2.07x the image from the mirror for the run).
@@ -150,9 +151,22 @@ func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fe
 		Multiplier:          2,
 		MaxInterval:         metainfoRetryMax,
 	}
+	beats := time.NewTicker(min(livenessTick, f.s.cfg.StallTimeout/4))
+	defer beats.Stop()
+	beating := make(chan struct{})
+	defer close(beating)
+	go func() {
+		for {
+			select {
+			case <-beats.C:
+				fetchers.Beat(dst)
+			case <-beating:
+				return
+			}
+		}
+	}()
 	var last error
 	mi, err := backoff.Retry(ctx, func() (*metainfo.MetaInfo, error) {
-		fetchers.Beat(dst)
 		mi, err := f.metainfo(ctx, req)
 		switch {
 		case err == nil:
@@ -164,7 +178,6 @@ func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fe
 		return nil, err
 	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(max(f.s.cfg.StallTimeout, metainfoPatience)),
 		backoff.WithNotify(func(err error, wait time.Duration) {
-			fetchers.Beat(dst)
 			f.s.logf("torrent: image %s: metainfo: %v; trying again in %s", req.Image, err, wait.Round(time.Millisecond))
 		}))
 	if err != nil && last != nil && ctx.Err() != nil {
