@@ -89,7 +89,7 @@ func (s spans) minus(t spans) spans {
 
 // gaps is what s leaves of [start, end).
 func (s spans) gaps(start, end int64) spans {
-	return spans{{start, end}}.minus(s).overlap(start, end)
+	return spans{{start, end}}.minus(s)
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}

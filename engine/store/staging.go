@@ -178,21 +178,16 @@ func (w *Staging) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 || off+int64(len(p)) > w.size {
 		return 0, fmt.Errorf("staging %s: %d bytes at %d: %w", w.d.Short(), len(p), off, ErrOverflow)
 	}
-	if err := w.goRandom(); err != nil {
+	if err := w.beforeWriteAt(off, off+int64(len(p))); err != nil {
 		return 0, err
 	}
-	// Recorded before the write too: a write that fails halfway has
-	// changed landed bytes all the same.
-	w.mu.Lock()
-	w.rewrote(off, off+int64(len(p)))
-	w.mu.Unlock()
 	n, err := w.f.WriteAt(p, off)
 	if err != nil {
 		return n, fmt.Errorf("staging %s: %w", w.d.Short(), err)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.rewrote(off, off+int64(n))
+	w.rewrote(off, off+int64(n)) // what another write landed meanwhile
 	if off+int64(n) <= w.off {
 		return n, nil // already part of the prefix
 	}
@@ -220,12 +215,15 @@ func (w *Staging) rewrote(start, end int64) {
 	}
 }
 
-// goRandom writes the progress record before the first out-of-order byte
+// beforeWriteAt records [start, end) as rewritten where it landed
+// already (a write that fails halfway changes those bytes all the same),
+// and writes the progress record before the first out-of-order byte
 // lands: from then on the file's size is no longer its complete prefix, and
 // a peer server following the file must not serve bytes beyond it.
-func (w *Staging) goRandom() error {
+func (w *Staging) beforeWriteAt(start, end int64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.rewrote(start, end)
 	if w.random {
 		return nil
 	}

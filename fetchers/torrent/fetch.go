@@ -139,11 +139,11 @@ var (
 //
 // dst's watchdog (fetchers.WithStallTimeout), which the engine sets to the
 // same stall timeout, is beaten while the tries last, also during a try:
-// it would otherwise end the last tries, or a GET that takes longer than
-// a short stall timeout. In a 32-host testbed run one host's first GET of the torrent_url
-// timed out after 5 s, and the watchdog stopped its retry 5 s later, just
-// before its answer could come; the host read the image from the mirror
-// (2.07x the image from the mirror for the run).
+// it would otherwise end the last tries, or a GET that takes longer than a
+// short stall timeout. In a 32-host testbed run one host's first GET of
+// the torrent_url timed out after 5 s, and the watchdog stopped its retry
+// 5 s later, just before its answer could come; the host read the image
+// from the mirror (2.07x the image from the mirror for the run).
 func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fetchers.Dst) (*metainfo.MetaInfo, error) {
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     metainfoRetry,
@@ -151,7 +151,7 @@ func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fe
 		Multiplier:          2,
 		MaxInterval:         metainfoRetryMax,
 	}
-	beats := time.NewTicker(min(livenessTick, f.s.cfg.StallTimeout/4))
+	beats := time.NewTicker(f.s.beatEvery())
 	defer beats.Stop()
 	beating := make(chan struct{})
 	defer close(beating)
@@ -228,7 +228,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	refresh := time.NewTicker(PeerRefresh)
 	defer refresh.Stop()
 	live := liveness{t: t, b: b}
-	looks := time.NewTicker(min(livenessTick, f.s.cfg.StallTimeout/4))
+	looks := time.NewTicker(f.s.beatEvery())
 	defer looks.Stop()
 	peers := f.s.refresher(ctx, t, f.peers, "image "+req.Image)
 	defer peers.stop()
@@ -450,6 +450,10 @@ var minQuiet = writerWake + time.Second
 // at most: four times per stall timeout, so that a watchdog with the same
 // timeout hears of it in time.
 const livenessTick = time.Second
+
+// beatEvery is how often a fetch looks for progress and beats its
+// destination's watchdog (livenessTick).
+func (s *Swarm) beatEvery() time.Duration { return min(livenessTick, s.cfg.StallTimeout/4) }
 
 // liveness tells a swarm fetch that is getting somewhere from a stalled one
 // before a piece lands. A 4 MiB piece fetched from many peers at once, each
