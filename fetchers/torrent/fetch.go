@@ -233,11 +233,11 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	peers := f.s.refresher(ctx, t, f.peers, "image "+req.Image)
 	defer peers.stop()
 	window := f.window
-	pieceTime := func() time.Duration { return 0 }
+	pieceTime, pace := func() time.Duration { return 0 }, func() time.Duration { return 0 }
 	v := newView(t, f.s.cl.PeerID(), len(b.state))
 	if f.origin != nil {
 		feed := newOriginFeed(f.origin, req, t, b, v)
-		pieceTime = feed.pieceTime
+		pieceTime, pace = feed.pieceTime, feed.interval
 		octx, cancel := context.WithCancel(ctx)
 		fed := make(chan struct{})
 		go func() { feed.run(octx); close(fed) }()
@@ -269,7 +269,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 		defer tick.Stop()
 		gated = tick.C
 	}
-	quiet := func() time.Duration { return max(f.s.cfg.StallTimeout, minQuiet, quietPieces*pieceTime()) }
+	quiet := func() time.Duration { return quietFor(f.s.cfg.StallTimeout, pieceTime(), pace(), f.origin != nil) }
 	moved := time.Now()
 	for {
 		select {
@@ -426,6 +426,39 @@ func addPeers(t *torrent.Torrent, peers PeersFunc) {
 // (6 minutes for all of it with this). On a farm's LAN a piece time is tens
 // of milliseconds and the stall timeout rules.
 const quietPieces = 10
+
+// quietArrivals is how many times the pace of the origin's pieces (the
+// time between their arrivals, originFeed.interval) a swarm fed by the
+// origin may go without a sign of progress: twice what a full window of
+// reads, sharing the origin's link, takes. Once every host holds what the
+// swarm holds, all wait on the reads in flight, and those started together
+// land together. At N=32 and 10 Mbit the origin's reads took 30 s and
+// more, nothing moved for 16 s (ten times the shortest piece time seen),
+// and all 32 hosts gave the swarm up for the mirror at once: 40 minutes on,
+// each had half the image.
+const quietArrivals = 2 * originWindow
+
+// quietFor is how long a swarm fetch may go without a sign of progress: the
+// stall timeout, but at least minQuiet, quietPieces piece times and
+// quietArrivals times the pace of the origin's pieces; and, in a swarm the
+// origin feeds (fed), quietFirst until a piece from the origin was seen.
+func quietFor(stall, pieceTime, pace time.Duration, fed bool) time.Duration {
+	q := max(stall, minQuiet, quietPieces*pieceTime, quietArrivals*pace)
+	if fed && pieceTime == 0 {
+		q = max(q, quietFirst)
+	}
+	return q
+}
+
+// quietFirst is how long a swarm the origin feeds may show nothing before
+// its first piece: nobody holds a byte until the origin's first read lands,
+// after the hosts settle (up to originSettleMax) and one piece time, and a
+// host then sees it only through the peers it is connected to. At N=32 and
+// 10 Mbit the first piece landed 7 s into the rollout, and 3 hosts that no
+// holder had reached by 10 s (the stall timeout) gave the swarm up for the
+// mirror, which then took 18 minutes to serve them. As long as the metainfo
+// tries (metainfoPatience). A variable for tests that wait for a stall.
+var quietFirst = 30 * time.Second
 
 // roundQuiet is q as a stall's error says it: to the second, but a stall
 // timeout under a second (tests) to the millisecond, not as "0s".

@@ -98,3 +98,36 @@ func TestOriginWait(t *testing.T) {
 		}
 	}
 }
+
+// TestOriginWaitFollowsPace: once pieces come in from the origin, the wait
+// is at least three times what w of them take at that pace. The shortest
+// read seen (share) undercounts a read sharing the link: at 10 Mbit it let
+// the next host in rank read pieces again while eight shared reads were
+// still on their way.
+func TestOriginWaitFollowsPace(t *testing.T) {
+	t0 := time.Now()
+	o := &originFeed{patience: 5 * time.Second}
+	o.share.Store(int64(1600 * time.Millisecond)) // 16 s for 5 reads
+	if got, want := o.wait(5), 16*time.Second; got != want {
+		t.Fatalf("no arrival yet: wait %v, want %v", got, want)
+	}
+	o.arrived(t0)
+	if got, want := o.wait(5), 16*time.Second; got != want {
+		t.Fatalf("one arrival: wait %v, want %v", got, want)
+	}
+	for i := 1; i < 12; i++ { // a piece every 4 s: 4 MiB pieces at 10 Mbit
+		o.arrived(t0.Add(time.Duration(i) * 4 * time.Second))
+	}
+	if n := len(o.arrivals); n != originArrivals {
+		t.Fatalf("%d arrivals kept, want %d", n, originArrivals)
+	}
+	if got, want := o.wait(5), 60*time.Second; got != want {
+		t.Fatalf("a piece every 4 s, 5 reads: wait %v, want %v", got, want)
+	}
+	for i := 1; i < 8; i++ { // duplicates on the link: a piece every 8 s
+		o.arrived(t0.Add(44*time.Second + time.Duration(i)*8*time.Second))
+	}
+	if got, want := o.wait(5), 120*time.Second; got != want {
+		t.Fatalf("a piece every 8 s, 5 reads: wait %v, want %v", got, want)
+	}
+}

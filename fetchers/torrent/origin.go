@@ -105,8 +105,13 @@ type originFeed struct {
 	share   atomic.Int64
 	busy    map[int]bool
 	retryAt map[int]time.Time
-	off     error // set once the origin failed permanently
-	results chan originResult
+	// arrivals is when the latest pieces of the window came into the
+	// swarm, oldest first, up to originArrivals of them; pace is the time
+	// between them (a time.Duration), atomic for interval.
+	arrivals []time.Time
+	pace     atomic.Int64
+	off      error // set once the origin failed permanently
+	results  chan originResult
 
 	// Pieces and Bytes count what this host read from the origin.
 	Pieces int
@@ -186,6 +191,7 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 	window := o.window()
 	for p, e := range o.since {
 		if !slices.Contains(window, p) {
+			o.arrived(now) // the window holds only pieces no host holds
 			if o.count[p] > 0 {
 				// Some host brought p in: its read took this long at most.
 				// After a slow owner that includes the patience itself,
@@ -230,14 +236,44 @@ func (o *originFeed) observe(took time.Duration, w int) {
 func (o *originFeed) pieceTime() time.Duration { return time.Duration(o.share.Load()) }
 
 // wait is how long each host ahead in rank gets to bring a piece in while
-// w reads share the origin: the patience, and at least twice what w reads
-// of the shortest observed length take together. Eight reads sharing a
-// 25 Mbit link take 11 s each; with 5 s of patience the next host in rank
-// read many pieces again, and the origin sent 1.12-1.32x the image at N=32
-// (1.13-1.14x with this wait). The term has no cap: it only shrinks as
-// faster reads are seen, and at 12.5 Mbit shared reads take 21 s or more.
+// w reads share the origin: the patience; at least twice what w reads of
+// the shortest observed length take together; and at least three times
+// what w pieces take at the pace pieces have been coming in from the
+// origin (interval). Eight reads sharing a 25 Mbit link take 11 s each;
+// with 5 s of patience the next host in rank read many pieces again, and
+// the origin sent 1.12-1.32x the image at N=32 (1.13-1.14x with the second
+// term). The second term alone trusts the shortest read seen, divided by
+// the reads it may have shared the link with, which undercounts a shared
+// read: at 10 Mbit it waited 16-30 s while eight shared reads took 27 s or
+// more, every piece the next host read again slowed the others, and reads
+// took 30 s to 2 min, nginx dropped the slowest (connection reset), and the
+// origin sent 1.70x the image (1.97x in all). The pace is what the origin's
+// link delivers with every read and duplicate on it: more reads on it slow
+// it, and the wait grows with them instead of sending more. No term has a
+// cap: a host that went quiet is taken out of the ranks when its
+// connections close, so the wait is for live owners whose reads are slow.
 func (o *originFeed) wait(w int) time.Duration {
-	return max(o.patience, 2*time.Duration(w)*o.pieceTime())
+	return max(o.patience, 2*time.Duration(w)*o.pieceTime(), 3*time.Duration(w)*o.interval())
+}
+
+// originArrivals is how many of the latest pieces from the origin its pace
+// is measured over.
+const originArrivals = 8
+
+// interval is the time between pieces coming into the swarm from the
+// origin, over the latest arrivals: 0 until two arrived. Safe to call while
+// run runs.
+func (o *originFeed) interval() time.Duration { return time.Duration(o.pace.Load()) }
+
+// arrived records that a piece of the window came into the swarm at now.
+func (o *originFeed) arrived(now time.Time) {
+	if len(o.arrivals) == originArrivals {
+		o.arrivals = append(o.arrivals[:0], o.arrivals[1:]...)
+	}
+	o.arrivals = append(o.arrivals, now)
+	if n := len(o.arrivals); n > 1 {
+		o.pace.Store(int64(now.Sub(o.arrivals[0]) / time.Duration(n-1)))
+	}
 }
 
 // window is the first pieces, in index order, that neither this host nor
