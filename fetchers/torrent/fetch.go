@@ -234,10 +234,11 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	defer peers.stop()
 	window := f.window
 	pieceTime, pace := func() time.Duration { return 0 }, func() time.Duration { return 0 }
+	first := func() bool { return false }
 	v := newView(t, f.s.cl.PeerID(), len(b.state))
 	if f.origin != nil {
 		feed := newOriginFeed(f.origin, req, t, b, v)
-		pieceTime, pace = feed.pieceTime, feed.interval
+		pieceTime, pace, first = feed.pieceTime, feed.fedPace, feed.awaitsFirst
 		octx, cancel := context.WithCancel(ctx)
 		fed := make(chan struct{})
 		go func() { feed.run(octx); close(fed) }()
@@ -269,7 +270,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 		defer tick.Stop()
 		gated = tick.C
 	}
-	quiet := func() time.Duration { return quietFor(f.s.cfg.StallTimeout, pieceTime(), pace(), f.origin != nil) }
+	quiet := func() time.Duration { return quietFor(f.s.cfg.StallTimeout, pieceTime(), pace(), first()) }
 	moved := time.Now()
 	for {
 		select {
@@ -429,22 +430,24 @@ const quietPieces = 10
 
 // quietArrivals is how many times the pace of the origin's pieces (the
 // time between their arrivals, originFeed.interval) a swarm fed by the
-// origin may go without a sign of progress: twice what a full window of
-// reads, sharing the origin's link, takes. Once every host holds what the
-// swarm holds, all wait on the reads in flight, and those started together
-// land together. At N=32 and 10 Mbit the origin's reads took 30 s and
-// more, nothing moved for 16 s (ten times the shortest piece time seen),
-// and all 32 hosts gave the swarm up for the mirror at once: 40 minutes on,
-// each had half the image.
-const quietArrivals = 2 * originWindow
+// origin may go without a sign of progress: four times what a full window
+// of reads, sharing the origin's link, takes, and so longer than the wait
+// before the next host in rank reads a piece again (three times). Once
+// every host holds what the swarm holds, all wait on the reads in flight,
+// and those started together land together. At N=32 and 10 Mbit the
+// origin's reads took 30 s and more, nothing moved for 16 s (ten times the
+// shortest piece time seen), and all 32 hosts gave the swarm up for the
+// mirror at once: 40 minutes on, each had half the image.
+const quietArrivals = 4 * originWindow
 
 // quietFor is how long a swarm fetch may go without a sign of progress: the
 // stall timeout, but at least minQuiet, quietPieces piece times and
-// quietArrivals times the pace of the origin's pieces; and, in a swarm the
-// origin feeds (fed), quietFirst until a piece from the origin was seen.
-func quietFor(stall, pieceTime, pace time.Duration, fed bool) time.Duration {
+// quietArrivals times the pace of the origin's pieces (0 unless the origin
+// feeds the swarm); and quietFirst while the origin feeds the swarm and no
+// piece from it was seen yet (first).
+func quietFor(stall, pieceTime, pace time.Duration, first bool) time.Duration {
 	q := max(stall, minQuiet, quietPieces*pieceTime, quietArrivals*pace)
-	if fed && pieceTime == 0 {
+	if first {
 		q = max(q, quietFirst)
 	}
 	return q

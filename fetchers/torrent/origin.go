@@ -110,8 +110,11 @@ type originFeed struct {
 	// between them (a time.Duration), atomic for interval.
 	arrivals []time.Time
 	pace     atomic.Int64
-	off      error // set once the origin failed permanently
-	results  chan originResult
+	// feeding is false once the origin failed permanently, and while a
+	// seed is in the swarm (atomic for fedPace and awaitsFirst).
+	feeding atomic.Bool
+	off     error // set once the origin failed permanently
+	results chan originResult
 
 	// Pieces and Bytes count what this host read from the origin.
 	Pieces int
@@ -132,12 +135,14 @@ type originResult struct {
 
 func newOriginFeed(o Origin, req fetchers.Request, t *torrent.Torrent, b *backing, v *view) *originFeed {
 	now := time.Now()
-	return &originFeed{
+	feed := &originFeed{
 		origin: o, req: req, t: t, b: b, v: v, info: b.info, self: v.self,
 		patience: originPatience, started: now, peersAt: now, count: make([]int, len(b.state)),
 		since: map[int]entered{}, busy: map[int]bool{}, retryAt: map[int]time.Time{},
 		results: make(chan originResult),
 	}
+	feed.feeding.Store(true)
+	return feed
 }
 
 // run feeds the swarm from the origin until ctx ends; it returns once no
@@ -176,38 +181,49 @@ func (o *originFeed) done(r originResult) {
 	o.retryAt[r.piece] = time.Now().Add(o.patience)
 }
 
-// step starts the origin reads this host owes the swarm now.
+// step starts the origin reads this host owes the swarm now. It looks at
+// the swarm even while this host's own reads fill originParallel: pieces
+// that came in meanwhile would otherwise be counted as arriving together,
+// at the next free tick, and the pace would read short.
 func (o *originFeed) step(ctx context.Context, now time.Time) {
-	if o.off != nil || len(o.busy) >= originParallel {
-		return
-	}
 	ids, seeds := o.v.look(now, o.count)
 	if len(ids) != o.peers {
 		o.peers, o.peersAt = len(ids), now
 	}
-	if seeds > 0 || (now.Sub(o.peersAt) < originSettle && now.Sub(o.started) < originSettleMax) {
+	o.feeding.Store(o.off == nil && seeds == 0)
+	if o.off != nil || seeds > 0 || (now.Sub(o.peersAt) < originSettle && now.Sub(o.started) < originSettleMax) {
 		return
 	}
 	window := o.window()
 	for p, e := range o.since {
-		if !slices.Contains(window, p) {
-			o.arrived(now) // the window holds only pieces no host holds
-			if o.count[p] > 0 {
-				// Some host brought p in: its read took this long at most.
-				// After a slow owner that includes the patience itself,
-				// hence the cap.
-				took := now.Sub(e.at)
-				o.patience = max(o.patience, min(2*took, originPatienceMax))
-				o.observe(took, e.w)
-			}
-			delete(o.since, p)
+		if slices.Contains(window, p) {
+			continue
 		}
+		// A piece leaves the window when a host holds it, or when pieces
+		// a departed peer held push it out.
+		if o.count[p] > 0 || o.landed(p) {
+			o.arrived(now)
+		}
+		if o.count[p] > 0 {
+			// Some host brought p in: its read took this long at most.
+			// After a slow owner that includes the patience itself,
+			// hence the cap.
+			took := now.Sub(e.at)
+			o.patience = max(o.patience, min(2*took, originPatienceMax))
+			o.observe(took, e.w)
+		}
+		delete(o.since, p)
 	}
-	wait := o.wait(len(window))
 	for _, p := range window {
 		if _, ok := o.since[p]; !ok {
 			o.since[p] = entered{now, len(window)}
 		}
+	}
+	if len(o.busy) >= originParallel {
+		return
+	}
+	wait := o.wait(len(window))
+	for _, p := range window {
 		if o.busy[p] || now.Before(o.retryAt[p]) {
 			continue
 		}
@@ -264,6 +280,26 @@ const originArrivals = 8
 // origin, over the latest arrivals: 0 until two arrived. Safe to call while
 // run runs.
 func (o *originFeed) interval() time.Duration { return time.Duration(o.pace.Load()) }
+
+// landed reports whether piece p is complete here.
+func (o *originFeed) landed(p int) bool {
+	o.b.mu.Lock()
+	defer o.b.mu.Unlock()
+	return o.b.state[p] == pieceComplete
+}
+
+// fedPace is interval while the origin feeds the swarm (no permanent
+// failure, no seed at the last look), else 0. Safe to call while run runs.
+func (o *originFeed) fedPace() time.Duration {
+	if !o.feeding.Load() {
+		return 0
+	}
+	return o.interval()
+}
+
+// awaitsFirst reports whether the origin feeds the swarm and this host has
+// not yet seen a piece come in from it. Safe to call while run runs.
+func (o *originFeed) awaitsFirst() bool { return o.feeding.Load() && o.pieceTime() == 0 }
 
 // arrived records that a piece of the window came into the swarm at now.
 func (o *originFeed) arrived(now time.Time) {

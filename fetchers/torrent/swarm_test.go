@@ -513,25 +513,25 @@ func TestMinQuiet(t *testing.T) {
 }
 
 // TestQuietFor: a swarm may stay quiet for the longest of the stall
-// timeout, minQuiet, ten piece times and, while the origin feeds it, twice
-// what a full window of origin reads takes at the pace its pieces arrive,
-// and quietFirst until its first piece from the origin.
+// timeout, minQuiet, ten piece times and, while the origin feeds it, four
+// times what a full window of origin reads takes at the pace its pieces
+// arrive, and quietFirst until its first piece from the origin.
 func TestQuietFor(t *testing.T) {
 	s, ms := time.Second, time.Millisecond
 	for _, c := range []struct {
 		stall, pieceTime, pace time.Duration
-		fed                    bool
+		first                  bool
 		want                   time.Duration
 	}{
 		{30 * s, 0, 0, false, 30 * s},
 		{s, 0, 0, false, minQuiet},
-		{10 * s, 0, 0, true, quietFirst},                 // no piece from the origin yet
-		{10 * s, 1300 * ms, 0, true, 13 * s},             // 25 Mbit, before the origin's pace is known
-		{10 * s, 1600 * ms, 3400 * ms, true, 54400 * ms}, // 10 Mbit
-		{30 * s, 35 * ms, 40 * ms, true, 30 * s},         // 1 GbE: the stall timeout
+		{10 * s, 0, 0, true, quietFirst},                   // no piece from the origin yet
+		{10 * s, 1300 * ms, 0, false, 13 * s},              // 25 Mbit, before the origin's pace is known
+		{10 * s, 1600 * ms, 3400 * ms, false, 108800 * ms}, // 10 Mbit
+		{30 * s, 35 * ms, 40 * ms, false, 30 * s},          // 1 GbE: the stall timeout
 	} {
-		if got := quietFor(c.stall, c.pieceTime, c.pace, c.fed); got != c.want {
-			t.Errorf("quietFor(%v, %v, %v, %v) = %v, want %v", c.stall, c.pieceTime, c.pace, c.fed, got, c.want)
+		if got := quietFor(c.stall, c.pieceTime, c.pace, c.first); got != c.want {
+			t.Errorf("quietFor(%v, %v, %v, %v) = %v, want %v", c.stall, c.pieceTime, c.pace, c.first, got, c.want)
 		}
 	}
 }
