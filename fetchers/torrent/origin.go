@@ -201,10 +201,11 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 		}
 		// A piece leaves the window when a host holds it, or when pieces
 		// a departed peer held push it out.
-		if o.count[p] > 0 || o.landed(p) {
+		held := o.count[p] > 0
+		if held || o.landed(p) {
 			o.arrived(now)
 		}
-		if o.count[p] > 0 {
+		if held {
 			// Some host brought p in: its read took this long at most.
 			// After a slow owner that includes the patience itself,
 			// hence the cap.
@@ -265,9 +266,10 @@ func (o *originFeed) pieceTime() time.Duration { return time.Duration(o.share.Lo
 // took 30 s to 2 min, nginx dropped the slowest (connection reset), and the
 // origin sent 1.70x the image (1.97x in all). The pace is what the origin's
 // link delivers with every read and duplicate on it: more reads on it slow
-// it, and the wait grows with them instead of sending more. No term has a
-// cap: a host that went quiet is taken out of the ranks when its
-// connections close, so the wait is for live owners whose reads are slow.
+// it, and the wait grows with them instead of sending more. Neither read
+// term has a cap: a host that went quiet is taken out of the ranks when
+// its connections close, so the wait is for live owners whose reads are
+// slow.
 func (o *originFeed) wait(w int) time.Duration {
 	return max(o.patience, 2*time.Duration(w)*o.pieceTime(), 3*time.Duration(w)*o.interval())
 }
