@@ -1,6 +1,7 @@
 package torrent
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -129,5 +130,30 @@ func TestOriginWaitFollowsPace(t *testing.T) {
 	}
 	if got, want := o.wait(5), 120*time.Second; got != want {
 		t.Fatalf("a piece every 8 s, 5 reads: wait %v, want %v", got, want)
+	}
+}
+
+// TestOriginRetrySoon: a failed origin read is tried again after a second,
+// then after twice as long each time the piece fails again, up to the
+// patience; a good read starts the piece over. Failed reads were retried
+// after the patience, which at 10 Mbit had grown to two minutes.
+func TestOriginRetrySoon(t *testing.T) {
+	info := &metainfo.Info{PieceLength: 1 << 22, Length: 3 << 22, Pieces: make([]byte, 20*3)}
+	o := &originFeed{info: info, patience: 5 * time.Second, busy: map[int]bool{},
+		retryAt: map[int]time.Time{}, fails: map[int]int{}, since: map[int]entered{}}
+	fail := errors.New("dial tcp 10.77.0.1:80: i/o timeout")
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
+		before := time.Now()
+		o.done(originResult{piece: 1, took: 30 * time.Second, err: fail})
+		if got := o.retryAt[1]; got.Before(before.Add(want)) || got.After(time.Now().Add(want)) {
+			t.Errorf("failure %d: retry in %v, want %v", i+1, got.Sub(before), want)
+		}
+	}
+	if got := o.retryAfter(2); got != time.Second {
+		t.Errorf("another piece's first failure: retry in %v, want 1s", got)
+	}
+	o.done(originResult{piece: 1, took: time.Second})
+	if got := o.retryAfter(1); got != time.Second {
+		t.Errorf("failure after a good read: retry in %v, want 1s", got)
 	}
 }
