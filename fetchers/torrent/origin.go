@@ -188,9 +188,9 @@ func (o *originFeed) done(r originResult) {
 // the patience. A failed read has most often cost the origin nothing: at
 // N=32, 10 Mbit, hosts whose links were full lost their connection
 // attempts to the mirror ("dial tcp: i/o timeout" after 30 s, "connect: no
-// route to host" when ARP went unanswered). Waiting the patience (up to 2
-// minutes there, four times the host's longest read) before trying again
-// held those pieces back 36-110 s, and the pieces behind them too.
+// route to host" when ARP went unanswered). Waiting the patience (30-70 s
+// there: it grows to four times the host's longest read) before trying
+// again held those pieces back 36-110 s, and the pieces behind them too.
 const originRetry = time.Second
 
 // retryAfter is how long to wait before reading piece p again after a
