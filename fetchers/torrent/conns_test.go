@@ -11,7 +11,7 @@ import (
 // TestOnePeerConnPerHost: hosts that list each other dial each other both
 // ways, and keep one connection per pair. With two, a 32-host swarm had 62
 // connections per host against anacrolix's 50 per torrent: hosts turned
-// late peers away ("don't want conn"), some saw 7-16 of 31, and ranked
+// late peers away ("don't want conn"), some saw 6-15 of 31, and ranked
 // themselves owner of pieces others owned too.
 func TestOnePeerConnPerHost(t *testing.T) {
 	const size = 8 << 20 // two pieces
@@ -27,7 +27,7 @@ func TestOnePeerConnPerHost(t *testing.T) {
 	}
 	var (
 		mu     sync.Mutex
-		dups   []string
+		dups   int // looks that found two connections to one peer
 		maxIDs = make([]int, len(swarms))
 	)
 	stop := make(chan struct{})
@@ -52,9 +52,9 @@ func TestOnePeerConnPerHost(t *testing.T) {
 				}
 				mu.Lock()
 				maxIDs[i] = max(maxIDs[i], len(seen))
-				for id, n := range seen {
-					if n > 1 && len(dups) < 10 {
-						dups = append(dups, string(id[:]))
+				for _, n := range seen {
+					if n > 1 {
+						dups++
 					}
 				}
 				mu.Unlock()
@@ -64,8 +64,8 @@ func TestOnePeerConnPerHost(t *testing.T) {
 	fetchAll(t, data, mi, swarms, origins, -1)
 	close(stop)
 	wg.Wait()
-	if len(dups) > 0 {
-		t.Errorf("hosts held two connections to the same peer (%d times seen)", len(dups))
+	if dups > 0 {
+		t.Errorf("hosts held two connections to the same peer (%d times seen)", dups)
 	}
 	for i, n := range maxIDs {
 		if n != len(swarms)-1 {

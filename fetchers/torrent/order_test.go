@@ -136,7 +136,7 @@ func TestOriginWaitFollowsPace(t *testing.T) {
 // TestOriginRetrySoon: a failed origin read is tried again after a second,
 // then after twice as long each time the piece fails again, up to the
 // patience; a good read starts the piece over. Failed reads were retried
-// after the patience, which at 10 Mbit had grown to two minutes.
+// after the patience, which at 10 Mbit had grown to 30-70 s.
 func TestOriginRetrySoon(t *testing.T) {
 	info := &metainfo.Info{PieceLength: 1 << 22, Length: 3 << 22, Pieces: make([]byte, 20*3)}
 	o := &originFeed{info: info, patience: 5 * time.Second, busy: map[int]bool{},

@@ -23,8 +23,8 @@ import (
 const testGuard = 30 * time.Second
 
 // quickStalls has a test's fetches give a swarm up after their stall
-// timeout alone (minQuiet and quietFirst 0): for tests that wait for a stall, or that
-// test another bound.
+// timeout alone (minQuiet and quietFirst 0): for tests that wait for a
+// stall, or that test another bound.
 func quickStalls(t *testing.T) {
 	old, first := minQuiet, quietFirst
 	minQuiet, quietFirst = 0, 0
