@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os/exec"
@@ -27,6 +28,12 @@ type Result struct {
 	// MirrorSent is what the mirror host sent during the run (HTTP, the
 	// first seed, the tracker), headers included: the origin's load.
 	MirrorSent int64 `json:"mirror_sent_bytes"`
+	// SwitchLost is the share of the bytes the hosts and the mirror sent
+	// into the switch that it did not deliver during the run: what the tbf
+	// queue of each port, that host's downlink, dropped. A full downlink
+	// drops what several senders send it at once (incast), and their
+	// uplinks carried those bytes for nothing.
+	SwitchLost float64 `json:"switch_lost"`
 	// CPUBusy is the fraction of the machine's CPU time (every core) spent
 	// busy from the start until the last host finished. Every host runs on
 	// the same cores: near 1 the row measured the machine, not the network.
@@ -94,7 +101,7 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, tb.timeout(s))
 	defer cancel()
 	tb.cfg.logf("%s: %d hosts, %s at %s", s, tb.cfg.Hosts, formatSize(tb.cfg.Size), tb.cfg.Bandwidth)
-	sent0 := mirrorSent(ctx)
+	sent0, q0 := mirrorSent(ctx), switchPorts(ctx)
 	r.Begin()
 	for i := range tb.cfg.Hosts {
 		if err := r.StartApply(i); err != nil {
@@ -103,6 +110,7 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 	}
 	res := tb.collect(ctx, r)
 	res.MirrorSent = mirrorSent(ctx) - sent0
+	res.SwitchLost = switchPorts(ctx).lostSince(q0)
 	tb.measureCPU(res, r.t0)
 	// A serve's usage is known once it has exited.
 	r.Stop()
@@ -204,4 +212,55 @@ func mirrorSent(ctx context.Context) int64 {
 	}
 	n, _ := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
 	return n
+}
+
+// portBytes are bytes the switch's ports took in from their hosts (and the
+// mirror) and sent out to them so far.
+type portBytes struct{ in, out int64 }
+
+// switchPorts sums the byte counters of the switch's ports; zero if they
+// cannot be read.
+func switchPorts(ctx context.Context) portBytes {
+	out, err := exec.CommandContext(ctx, "ip", "-n", switchNS, "-j", "-s", "link", "show").Output()
+	if err != nil {
+		return portBytes{}
+	}
+	return parsePorts(out)
+}
+
+// parsePorts sums what `ip -j -s link show` reports for the ports (v-*),
+// not the bridge itself.
+func parsePorts(js []byte) portBytes {
+	var links []struct {
+		Name  string `json:"ifname"`
+		Stats struct {
+			RX struct {
+				Bytes int64 `json:"bytes"`
+			} `json:"rx"`
+			TX struct {
+				Bytes int64 `json:"bytes"`
+			} `json:"tx"`
+		} `json:"stats64"`
+	}
+	var c portBytes
+	if json.Unmarshal(js, &links) != nil {
+		return c
+	}
+	for _, l := range links {
+		if strings.HasPrefix(l.Name, "v-") {
+			c.in += l.Stats.RX.Bytes
+			c.out += l.Stats.TX.Bytes
+		}
+	}
+	return c
+}
+
+// lostSince is the share of the bytes the ports took in since c0 that they
+// did not send on: what the ports' queues dropped.
+func (c portBytes) lostSince(c0 portBytes) float64 {
+	in, out := c.in-c0.in, c.out-c0.out
+	if in <= 0 || out >= in {
+		return 0
+	}
+	return float64(in-out) / float64(in)
 }

@@ -30,8 +30,8 @@ func writeJSON(w io.Writer, rep Report) error {
 func writeTable(w io.Writer, rep Report) {
 	fmt.Fprintf(w, "%s\n\n", rep.Note)
 	fmt.Fprintln(w, "| strategy | N | size | bandwidth | time to all verified | ratio to size/bandwidth | p50 per host | p99 per host "+
-		"| mirror sent | machine CPU busy | apply max RSS p50/max | apply CPU p50/max | serve max RSS p50/max | serve CPU p50/max |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+		"| mirror sent | lost at switch | machine CPU busy | apply max RSS p50/max | apply CPU p50/max | serve max RSS p50/max | serve CPU p50/max |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rep.Results {
 		total, ratio := fmt.Sprintf("%.1f s", r.Seconds), fmt.Sprintf("%.2fx", r.Ratio)
 		if r.Failed > 0 {
@@ -39,11 +39,11 @@ func writeTable(w io.Writer, rep Report) {
 		}
 		applyRSS, applyCPU := r.ApplyUsage.columns()
 		serveRSS, serveCPU := r.ServeUsage.columns()
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.1f s | %.1f s | %.2fx image | %.0f%% | %s | %s | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.1f s | %.1f s | %.2fx image | %.1f%% | %.0f%% | %s | %s | %s | %s |\n",
 			r.Strategy, r.Hosts, formatSize(r.Size), r.Bandwidth, total, ratio, r.P50, r.P99,
-			float64(r.MirrorSent)/float64(r.Size), 100*r.CPUBusy, applyRSS, applyCPU, serveRSS, serveCPU)
+			float64(r.MirrorSent)/float64(r.Size), 100*r.SwitchLost, 100*r.CPUBusy, applyRSS, applyCPU, serveRSS, serveCPU)
 	}
-	fmt.Fprintln(w, "\nMemory and CPU per host process from wait4 (peak RSS; user+system time). Mirror sent: bytes the mirror host's link sent during the run (HTTP, first seed, tracker), over the image size. Machine CPU busy: every core of the one machine that runs all the hosts, from the start until the last host finished; near 100% the row measured that machine rather than the network. For aria2c the apply columns are its one "+
+	fmt.Fprintln(w, "\nMemory and CPU per host process from wait4 (peak RSS; user+system time). Mirror sent: bytes the mirror host's link sent during the run (HTTP, first seed, tracker), over the image size. Lost at switch: bytes the hosts and the mirror sent into the switch that it did not deliver, during the run; each port's queue is a host's downlink, and a full one drops what several senders send it at once. Machine CPU busy: every core of the one machine that runs all the hosts, from the start until the last host finished; near 100% the row measured that machine rather than the network. For aria2c the apply columns are its one "+
 		"process, which downloads and then seeds until the last host is done; serve runs from before the start until every host is done.")
 }
 
