@@ -187,7 +187,7 @@ func (tb *Testbed) benchAria2(ctx context.Context) (*Result, error) {
 			}
 		}
 	}()
-	sent0, q0 := mirrorSent(ctx), switchPorts(ctx)
+	ports0 := switchPorts(ctx)
 	t0 := time.Now()
 	for i := range hosts {
 		p := tb.paths(i)
@@ -206,8 +206,8 @@ func (tb *Testbed) benchAria2(ctx context.Context) (*Result, error) {
 	}
 	// aria2c seeds until it is killed: its usage covers the whole run, as
 	// a serve's and an apply's together do.
-	res.MirrorSent = mirrorSent(ctx) - sent0
-	res.SwitchLost = switchPorts(ctx).lostSince(q0)
+	ports := switchPorts(ctx)
+	res.MirrorSent, res.SwitchLost = ports.mirror-ports0.mirror, ports.lostSince(ports0)
 	tb.measureCPU(res, t0)
 	for i, p := range hosts {
 		p.kill()

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -101,7 +100,7 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, tb.timeout(s))
 	defer cancel()
 	tb.cfg.logf("%s: %d hosts, %s at %s", s, tb.cfg.Hosts, formatSize(tb.cfg.Size), tb.cfg.Bandwidth)
-	sent0, q0 := mirrorSent(ctx), switchPorts(ctx)
+	ports0 := switchPorts(ctx)
 	r.Begin()
 	for i := range tb.cfg.Hosts {
 		if err := r.StartApply(i); err != nil {
@@ -109,8 +108,8 @@ func (tb *Testbed) Bench(ctx context.Context, s Strategy) (*Result, error) {
 		}
 	}
 	res := tb.collect(ctx, r)
-	res.MirrorSent = mirrorSent(ctx) - sent0
-	res.SwitchLost = switchPorts(ctx).lostSince(q0)
+	ports := switchPorts(ctx)
+	res.MirrorSent, res.SwitchLost = ports.mirror-ports0.mirror, ports.lostSince(ports0)
 	tb.measureCPU(res, r.t0)
 	// A serve's usage is known once it has exited.
 	r.Stop()
@@ -202,21 +201,10 @@ func (r *Result) String() string {
 		r.Strategy, r.Seconds, r.Ratio, r.P50, r.P99, r.Failed, float64(r.MirrorSent)/float64(r.Size))
 }
 
-// mirrorSent is how many bytes the mirror host's link has sent so far; 0
-// if it cannot be read.
-func mirrorSent(ctx context.Context) int64 {
-	out, err := exec.CommandContext(ctx, "ip", "netns", "exec", mirrorNS,
-		"cat", "/sys/class/net/eth0/statistics/tx_bytes").Output()
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-	return n
-}
-
 // portBytes are bytes the switch's ports took in from their hosts (and the
-// mirror) and sent out to them so far.
-type portBytes struct{ in, out int64 }
+// mirror) and sent out to them so far; mirror is what the mirror's port took
+// in, all the mirror host sent (HTTP, the first seed, the tracker).
+type portBytes struct{ in, out, mirror int64 }
 
 // switchPorts sums the byte counters of the switch's ports; zero if they
 // cannot be read.
@@ -250,6 +238,9 @@ func parsePorts(js []byte) portBytes {
 		if strings.HasPrefix(l.Name, "v-") {
 			c.in += l.Stats.RX.Bytes
 			c.out += l.Stats.TX.Bytes
+		}
+		if l.Name == mirrorPort {
+			c.mirror = l.Stats.RX.Bytes
 		}
 	}
 	return c

@@ -19,6 +19,7 @@ const (
 	prefix       = "pst-"
 	switchNS     = prefix + "sw"
 	mirrorNS     = prefix + "m"
+	mirrorPort   = "v-m" // the mirror's port on the bridge
 	bridge       = "br0" // inside switchNS: the root namespace stays clean
 	tempPattern  = prefix + "testbed-*"
 	lockFile     = "/run/lock/" + prefix + "testbed.lock"
@@ -121,7 +122,7 @@ func (n *network) setup(ctx context.Context, hosts int) error {
 	if err := bridgeWithoutNetfilter(ctx); err != nil {
 		return err
 	}
-	if err := n.attach(ctx, mirrorNS, "v-m", mirrorAddr); err != nil {
+	if err := n.attach(ctx, mirrorNS, mirrorPort, mirrorAddr); err != nil {
 		return err
 	}
 	for i := range hosts {

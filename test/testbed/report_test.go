@@ -40,7 +40,7 @@ func TestSwitchLost(t *testing.T) {
 			`{"ifname":"v-h0","stats64":{"rx":{"bytes":100},"tx":{"bytes":%d}}}]`, in, out)
 	}
 	before, after := parsePorts(js(200, 100)), parsePorts(js(1200, 1000))
-	if want := (portBytes{in: 300, out: 110}); before != want {
+	if want := (portBytes{in: 300, out: 110, mirror: 200}); before != want {
 		t.Errorf("ports before: %+v, want %+v", before, want)
 	}
 	// 1000 bytes came in since, 900 went out.
