@@ -264,7 +264,9 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	)
 	if !f.inOrder {
 		g = newGate(t, b, v)
-		g.pieceTime = pieceTime
+		g.fed = f.origin != nil
+		g.throttle = f.s.throttle
+		defer f.s.unthrottle(t)
 		g.step(time.Now())
 		tick := time.NewTicker(gateTick)
 		defer tick.Stop()

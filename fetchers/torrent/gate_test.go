@@ -31,34 +31,20 @@ func TestGateLimit(t *testing.T) {
 	}
 }
 
-// TestGateDoublingPeriod: the limit doubles no sooner than gateDoubling,
-// and no sooner than gateDoublingPieces piece times once the swarm's piece
-// time is known, so that a piece's first takers can hold it before the
-// gate opens it to every host.
+// TestGateDoublingPeriod: the limit doubles every gateDoubling in a swarm
+// without an origin, and never where the origin feeds the swarm: there a
+// piece's first takers must hold it before more hosts ask its holder.
 func TestGateDoublingPeriod(t *testing.T) {
-	var pt time.Duration
 	g := &gate{}
 	if got := g.doublingPeriod(); got != gateDoubling {
 		t.Errorf("without an origin: %v, want %v", got, gateDoubling)
 	}
-	g.pieceTime = func() time.Duration { return pt }
-	for _, c := range []struct {
-		pieceTime, want time.Duration
-	}{
-		{0, gateDoubling},                                       // not known yet
-		{100 * time.Millisecond, gateDoubling},                  // a fast link: the floor
-		{1340 * time.Millisecond, 12 * 1340 * time.Millisecond}, // 25 Mbit
-	} {
-		pt = c.pieceTime
-		if got := g.doublingPeriod(); got != c.want {
-			t.Errorf("piece time %v: period %v, want %v", c.pieceTime, got, c.want)
-		}
+	g.fed = true
+	if got := g.doublingPeriod(); got != 0 {
+		t.Errorf("with an origin: %v, want 0", got)
 	}
-	// At 25 Mbit a piece held for 8 s by one host is open to its first
-	// takers only, not yet to twice as many.
-	pt = 1340 * time.Millisecond
-	if got := gateLimit(1, 8*time.Second, g.doublingPeriod()); got != 1+gateFanOut {
-		t.Errorf("limit after 8 s at 25 Mbit: %d, want %d", got, 1+gateFanOut)
+	if got := gateLimit(1, time.Hour, g.doublingPeriod()); got != 1+gateFanOut {
+		t.Errorf("limit after an hour with an origin: %d, want %d", got, 1+gateFanOut)
 	}
 }
 
@@ -91,5 +77,43 @@ func TestViewShared(t *testing.T) {
 			t.Errorf("at %v: %v, %d seeds, count %v; want %v, %d, [0 %d 0]", c.at, ids, seeds, count, want, looks, looks)
 		}
 		ids[0][0] = 99 // the caller's copy
+	}
+}
+
+// TestRareBelow: a piece fewer than a quarter of the ranked hosts hold is
+// rare, and in a small swarm one that a single peer holds.
+func TestRareBelow(t *testing.T) {
+	for ranked, want := range map[int]int{1: 2, 4: 2, 8: 2, 12: 3, 32: 8, 50: 12} {
+		if got := rareBelow(ranked); got != want {
+			t.Errorf("rareBelow(%d) = %d, want %d", ranked, got, want)
+		}
+	}
+}
+
+// TestThrottle: a throttled connection is held to throttledRequests from
+// its next message on, and gets its own limit back once the throttle is
+// lifted; a connection never throttled is left alone.
+func TestThrottle(t *testing.T) {
+	s := &Swarm{}
+	pc := &torrent.PeerConn{PeerMaxRequests: maxPeerRequests}
+	s.throttle(pc, true)
+	if pc.PeerMaxRequests != maxPeerRequests {
+		t.Fatalf("limit %d before the connection's next message, want %d", pc.PeerMaxRequests, maxPeerRequests)
+	}
+	s.applyLimit(pc)
+	if pc.PeerMaxRequests != throttledRequests {
+		t.Fatalf("throttled: limit %d, want %d", pc.PeerMaxRequests, throttledRequests)
+	}
+	s.applyLimit(pc) // a second message changes nothing
+	s.throttle(pc, false)
+	s.applyLimit(pc)
+	if pc.PeerMaxRequests != maxPeerRequests {
+		t.Fatalf("lifted: limit %d, want %d", pc.PeerMaxRequests, maxPeerRequests)
+	}
+	other := &torrent.PeerConn{PeerMaxRequests: 3}
+	s.throttle(other, false)
+	s.applyLimit(other)
+	if _, ok := s.limits.Load(other); ok || other.PeerMaxRequests != 3 {
+		t.Errorf("never throttled: stored %v, limit %d; want nothing stored, 3", ok, other.PeerMaxRequests)
 	}
 }

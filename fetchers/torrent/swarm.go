@@ -22,6 +22,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent"
@@ -79,6 +80,61 @@ type Swarm struct {
 
 	mu     sync.Mutex
 	active map[metainfo.Hash]*entry
+
+	// limits holds, per connection a fetch's gate throttles, whether it is
+	// throttled now (throttle). anacrolix reads a connection's request
+	// limit under its client lock, so the limit itself is set from a
+	// callback that holds it (applyLimit).
+	limits sync.Map // *torrent.PeerConn → *connLimit
+}
+
+// connLimit is a connection's throttle: want is set by the gate, on and
+// full are the callback's, under the client lock.
+type connLimit struct {
+	want atomic.Bool
+	on   bool
+	full int // the request limit to restore
+}
+
+// throttledRequests is what a throttled connection may have outstanding.
+const throttledRequests = 1
+
+// throttle asks that pc be held to throttledRequests outstanding requests
+// (on) or given its own limit again; it takes effect at pc's next message.
+func (s *Swarm) throttle(pc *torrent.PeerConn, on bool) {
+	v, ok := s.limits.Load(pc)
+	if !ok {
+		if !on {
+			return
+		}
+		v, _ = s.limits.LoadOrStore(pc, &connLimit{})
+	}
+	v.(*connLimit).want.Store(on)
+}
+
+// unthrottle lifts the throttle from t's connections, as its fetch ends.
+func (s *Swarm) unthrottle(t *torrent.Torrent) {
+	for _, pc := range t.PeerConns() {
+		s.throttle(pc, false)
+	}
+}
+
+// applyLimit sets pc's request limit to what its throttle wants. It runs in
+// a callback, under the client lock.
+func (s *Swarm) applyLimit(pc *torrent.PeerConn) {
+	v, ok := s.limits.Load(pc)
+	if !ok {
+		return
+	}
+	l := v.(*connLimit)
+	switch want := l.want.Load(); {
+	case want && !l.on:
+		l.on, l.full = true, pc.PeerMaxRequests
+		pc.PeerMaxRequests = min(pc.PeerMaxRequests, throttledRequests)
+	case !want && l.on:
+		l.on = false
+		pc.PeerMaxRequests = l.full
+	}
 }
 
 type entry struct {
@@ -95,11 +151,15 @@ func New(cfg Config) (*Swarm, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := &Swarm{cfg: cfg, active: make(map[metainfo.Hash]*entry)}
+	cc.Callbacks.ReadMessage = func(pc *torrent.PeerConn, _ *pp.Message) { s.applyLimit(pc) }
+	cc.Callbacks.PeerConnClosed = func(pc *torrent.PeerConn) { s.limits.Delete(pc) }
 	cl, err := torrent.NewClient(cc)
 	if err != nil {
 		return nil, fmt.Errorf("torrent: listen %q: %w", cfg.Listen, err)
 	}
-	return &Swarm{cfg: cfg, cl: cl, active: make(map[metainfo.Hash]*entry)}, nil
+	s.cl = cl
+	return s, nil
 }
 
 func clientConfig(cfg Config) (*torrent.ClientConfig, error) {
