@@ -93,6 +93,11 @@ func newGate(t *torrent.Torrent, b *backing, v *view) *gate {
 }
 
 // step opens the pieces this host may now ask the swarm for.
+//
+// Once every piece is open the gate stops stepping, and the priorities and
+// throttles of its last step stay until the fetch ends. Stepping on until
+// no piece is rare, which lifts those throttles, took 1.69x at N=32, 10
+// Mbit (one run) against 1.56x in three runs without: not understood yet.
 func (g *gate) step(now time.Time) {
 	if g.closed == 0 {
 		return
