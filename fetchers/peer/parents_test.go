@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,16 +18,26 @@ import (
 	"github.com/prestaged/prestaged/fetchers"
 )
 
-// refusedAddr is a loopback address nobody listens on.
+// refusedAddr is a loopback address nobody listens on: a socket bound but
+// not listening, held until the test ends, so that connections to it are
+// refused and no test server can be given its port. A listener closed at
+// once left its port free, and the next test server got it: in one
+// `make check` both parents of "refused and missing" were that server.
 func refusedAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
 }
 
 // stallingParent sends the first n bytes of data, then nothing until the
