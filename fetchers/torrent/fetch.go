@@ -266,7 +266,6 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 		g = newGate(t, b, v)
 		g.fed = f.origin != nil
 		g.throttle = f.s.throttle
-		defer f.s.unthrottle(t)
 		g.step(time.Now())
 		tick := time.NewTicker(gateTick)
 		defer tick.Stop()

@@ -206,8 +206,7 @@ func rareBelow(ranked int) int { return max(2, ranked/gateRarePart) }
 
 // gateLimit is how many hosts, by rank, may ask for a piece that holders
 // peers hold and first held heldFor ago, when the limit doubles every
-// period.
-// period 0: never.
+// period (0: never).
 func gateLimit(holders int, heldFor, period time.Duration) int {
 	if period <= 0 {
 		return (1 + gateFanOut) * holders

@@ -84,7 +84,8 @@ type Swarm struct {
 	// limits holds, per connection a fetch's gate throttles, whether it is
 	// throttled now (throttle). anacrolix reads a connection's request
 	// limit under its client lock, so the limit itself is set from a
-	// callback that holds it (applyLimit).
+	// callback that holds it (applyLimit). An entry goes when its
+	// connection closes, as every one does when a fetch drops its torrent.
 	limits sync.Map // *torrent.PeerConn → *connLimit
 }
 
@@ -110,13 +111,6 @@ func (s *Swarm) throttle(pc *torrent.PeerConn, on bool) {
 		v, _ = s.limits.LoadOrStore(pc, &connLimit{})
 	}
 	v.(*connLimit).want.Store(on)
-}
-
-// unthrottle lifts the throttle from t's connections, as its fetch ends.
-func (s *Swarm) unthrottle(t *torrent.Torrent) {
-	for _, pc := range t.PeerConns() {
-		s.throttle(pc, false)
-	}
 }
 
 // applyLimit sets pc's request limit to what its throttle wants. It runs in
