@@ -159,3 +159,7 @@ require (
 	modernc.org/sqlite v1.21.1 // indirect
 	zombiezen.com/go/sqlite v0.13.1 // indirect
 )
+
+// anacrolix/torrent v1.61.0 with one hook, so a host can send the pieces few
+// peers hold first: see third_party/README.md.
+replace github.com/anacrolix/torrent => ./third_party/anacrolix-torrent

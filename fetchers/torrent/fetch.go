@@ -259,14 +259,20 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	pick := newPicker(len(b.state), window, f.inOrder)
 	pick.raise(t, b)
 	var (
-		g     *gate
-		gated <-chan time.Time
+		g       *gate
+		gated   <-chan time.Time
+		reorder func(time.Time) // the upload order's update (rareFirst)
 	)
 	if !f.inOrder {
 		g = newGate(t, b, v)
 		g.fed = f.origin != nil
 		g.throttle = f.s.throttle
 		g.step(time.Now())
+		order, scratch := &rareFirst{}, make([]int, len(b.state))
+		order.update(time.Now(), v, b, scratch)
+		f.s.rare.Store(t, order)
+		defer f.s.rare.Delete(t)
+		reorder = func(now time.Time) { order.update(now, v, b, scratch) }
 		tick := time.NewTicker(gateTick)
 		defer tick.Stop()
 		gated = tick.C
@@ -277,6 +283,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 		select {
 		case now := <-gated:
 			g.step(now)
+			reorder(now)
 		case <-b.done:
 			return nil
 		case <-b.changed:

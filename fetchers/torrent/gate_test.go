@@ -52,7 +52,7 @@ func TestGateDoublingPeriod(t *testing.T) {
 // share one lookAround, each caller getting its own copy of the answer.
 func TestViewShared(t *testing.T) {
 	looks := 0
-	v := &view{count: make([]int, 3), around: func(count []int) ([]torrent.PeerID, int) {
+	v := &view{count: make([]int, 3), around: func(count []int, _ map[*torrent.PeerConn]int) ([]torrent.PeerID, int) {
 		looks++
 		count[1] = looks
 		return []torrent.PeerID{{byte(looks)}}, looks

@@ -87,6 +87,10 @@ type Swarm struct {
 	// callback that holds it (applyLimit). An entry goes when its
 	// connection closes, as every one does when a fetch drops its torrent.
 	limits sync.Map // *torrent.PeerConn → *connLimit
+
+	// rare holds the upload order of each torrent a fetch gates
+	// (rareFirst), read by the client's UploadChunkDelay.
+	rare sync.Map // *torrent.Torrent → *rareFirst
 }
 
 // connLimit is a connection's throttle: want is set by the gate, on and
@@ -148,6 +152,7 @@ func New(cfg Config) (*Swarm, error) {
 	s := &Swarm{cfg: cfg, active: make(map[metainfo.Hash]*entry)}
 	cc.Callbacks.ReadMessage = func(pc *torrent.PeerConn, _ *pp.Message) { s.applyLimit(pc) }
 	cc.Callbacks.PeerConnClosed = func(pc *torrent.PeerConn) { s.limits.Delete(pc) }
+	cc.UploadChunkDelay = s.uploadDelay
 	cl, err := torrent.NewClient(cc)
 	if err != nil {
 		return nil, fmt.Errorf("torrent: listen %q: %w", cfg.Listen, err)

@@ -1,0 +1,7 @@
+package torrent
+
+import (
+	"github.com/anacrolix/torrent/types/infohash"
+)
+
+type shortInfohash = infohash.T

@@ -1,0 +1,6 @@
+package webtorrent
+
+const (
+	tracerName        = "anacrolix.torrent.webtorrent"
+	webrtcConnTypeKey = "webtorrent.webrtc.conn.type"
+)
