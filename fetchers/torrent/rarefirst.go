@@ -37,7 +37,9 @@ import (
 //	without it (HEAD before):         1.56x 1.56x 1.56x 1.62x
 //	250 ms hold:                       1.52x (323 s) 1.53x (325 s)
 //	1 s hold:                          1.57x (311 s)
-//	1 s hold, 4 behind (this):         1.50x (313 s) 1.55x (312 s)
+//	1 s hold, 4 behind (this):         1.50x (313 s) 1.55x (312 s), and
+//	                                   1.54x (324 s) in make bench-testbed
+//	                                   beside aria2c's 2.42x
 //	1 s hold, 2 behind:                1.53x (320 s)
 //	250 ms hold, 4 behind:             1.55x (330 s)
 //
@@ -46,7 +48,8 @@ import (
 // 1 s hold gives the best median host. With it a piece reached its second
 // host a median 17 s after its first, against 30-34 s, and 1.6% of the
 // blocks received were unwanted, against 2.6-3.7%. The apply's peak RSS
-// rose from 110-120 MiB to 150-165 MiB: blocks held back stay read.
+// rose from 110-120 MiB to 150-167 MiB (p50; max 195 MiB): blocks held
+// back stay read.
 type rareFirst struct {
 	class  atomic.Pointer[[]uint8]                    // per piece held here; rareCommon if common
 	sent   [rareClasses]atomic.Int64                  // Unix ns of the last block sent, per class
