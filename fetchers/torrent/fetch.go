@@ -26,13 +26,23 @@ type MetainfoFunc func(ctx context.Context, req fetchers.Request) (*metainfo.Met
 
 // PeersFunc lists explicit peers, "host:port" of their torrent listeners
 // (tree parents, the tree's hosts). It is called when a fetch starts and
-// again every PeerRefresh while it runs, so peers that were down are
+// again every PeerOffer while it runs, so peers that were down are
 // retried. nil means none: the tracker alone finds peers.
 type PeersFunc func() []string
 
-// PeerRefresh is how often a running fetch offers its explicit peers to
-// the client again.
+// PeerRefresh bounds a tracker announce, and is how often a swarm still
+// waiting for an image's info offers its explicit peers again.
 const PeerRefresh = 5 * time.Second
+
+// PeerOffer is how often a running fetch offers its explicit peers to the
+// client again. A host that completes the image leaves the swarm with its
+// apply, and its serve seeds the image a second later on the same host's
+// torrent listener; the peers still fetching find that seed only when they
+// offer its address again. At 5 s the last hosts of a run (N=32, 10 Mbit)
+// saw their finished peers gone for 10-15 s, 16 of 31 connected, and
+// finished 10-20 s after the median host. At 1 s: 9 s after it, 1.50x (one
+// run), with no more CPU per host (14.5 s against 13.8-14.7 s).
+const PeerOffer = time.Second
 
 // Fetcher fetches images from the Swarm it was made by.
 type Fetcher struct {
@@ -225,7 +235,7 @@ func (s *Swarm) addFetch(mi *metainfo.MetaInfo, b *backing) (*torrent.Torrent, e
 func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Torrent, b *backing, dst fetchers.Dst) error {
 	stall := time.NewTimer(f.s.cfg.StallTimeout)
 	defer stall.Stop()
-	refresh := time.NewTicker(PeerRefresh)
+	refresh := time.NewTicker(PeerOffer)
 	defer refresh.Stop()
 	live := liveness{t: t, b: b}
 	looks := time.NewTicker(f.s.beatEvery())
