@@ -51,13 +51,13 @@ import (
 // rose from 110-120 MiB to 150-167 MiB (p50; max 195 MiB): blocks held
 // back stay read.
 //
-// Also tried, one run each, on an evening when this took 1.52x (slower
-// than the runs above): at most 4 connections sent blocks at once,
-// BitTorrent's upload slots, took 1.78x (not traced: a request a peer
-// holds outside its slots waits there rather than going elsewhere); holding
-// common blocks for peers 2 pieces ahead of the median of the peers still
-// fetching, to hold back the leaders and let the last hosts catch up,
-// took 1.53x with the last host 8.5 s after the median.
+// Also tried, one run each, on an evening when this took 1.47x to 1.56x
+// (four runs): at most 4 connections sent blocks at once, BitTorrent's
+// upload slots, took 1.68x and still lost 9.4% at the switch (not traced:
+// a request a peer holds outside its slots waits there rather than going
+// elsewhere); holding common blocks for peers 2 pieces ahead of the median
+// of the peers still fetching, to hold back the leaders and let the last
+// hosts catch up, took 1.53x with the last host 8.5 s after the median.
 type rareFirst struct {
 	class  atomic.Pointer[[]uint8]                    // per piece held here; rareCommon if common
 	sent   [rareClasses]atomic.Int64                  // Unix ns of the last block sent, per class
