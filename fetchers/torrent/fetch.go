@@ -282,7 +282,15 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 		order.update(time.Now(), v, b, scratch)
 		f.s.rare.Store(t, order)
 		defer f.s.rare.Delete(t)
-		reorder = func(now time.Time) { order.update(now, v, b, scratch) }
+		pc := &pacer{p: f.s.pace}
+		defer pc.stop()
+		reorder = func(now time.Time) {
+			order.update(now, v, b, scratch)
+			median, ok := v.median(now)
+			mine, _ := b.progress()
+			st := t.Stats()
+			pc.step(now, st.BytesWrittenData.Int64(), mine, median, ok)
+		}
 		tick := time.NewTicker(gateTick)
 		defer tick.Stop()
 		gated = tick.C

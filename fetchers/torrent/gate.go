@@ -291,15 +291,10 @@ func (v *view) behind(now time.Time, by int) map[*torrent.PeerConn]bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.refresh(now)
-	held := make([]int, 0, len(v.have))
-	for _, n := range v.have {
-		held = append(held, n)
-	}
-	if len(held) == 0 {
+	median, ok := v.medianLocked()
+	if !ok {
 		return nil
 	}
-	slices.Sort(held)
-	median := held[len(held)/2]
 	late := make(map[*torrent.PeerConn]bool)
 	for pc, n := range v.have {
 		if n+by <= median {
@@ -307,6 +302,28 @@ func (v *view) behind(now time.Time, by int) map[*torrent.PeerConn]bool {
 		}
 	}
 	return late
+}
+
+// median is how many pieces the median peer holds, in a view at most
+// viewAge old; ok is false without peers.
+func (v *view) median(now time.Time) (n int, ok bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.refresh(now)
+	return v.medianLocked()
+}
+
+// medianLocked is median's answer from the view as it is; v.mu is held.
+func (v *view) medianLocked() (n int, ok bool) {
+	held := make([]int, 0, len(v.have))
+	for _, n := range v.have {
+		held = append(held, n)
+	}
+	if len(held) == 0 {
+		return 0, false
+	}
+	slices.Sort(held)
+	return held[len(held)/2], true
 }
 
 // refresh looks around again if the view is older than viewAge; v.mu is

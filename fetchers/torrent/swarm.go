@@ -81,6 +81,9 @@ type Swarm struct {
 	mu     sync.Mutex
 	active map[metainfo.Hash]*entry
 
+	// pace is the upload limiter, with the cap of fetches far behind.
+	pace *pace
+
 	// limits holds, per connection a fetch's gate throttles, whether it is
 	// throttled now (throttle). anacrolix reads a connection's request
 	// limit under its client lock, so the limit itself is set from a
@@ -149,7 +152,8 @@ func New(cfg Config) (*Swarm, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Swarm{cfg: cfg, active: make(map[metainfo.Hash]*entry)}
+	s := &Swarm{cfg: cfg, active: make(map[metainfo.Hash]*entry), pace: newPace(cfg.UploadLimit)}
+	cc.UploadRateLimiter = s.pace.lim
 	cc.Callbacks.ReadMessage = func(pc *torrent.PeerConn, _ *pp.Message) { s.applyLimit(pc) }
 	cc.Callbacks.PeerConnClosed = func(pc *torrent.PeerConn) { s.limits.Delete(pc) }
 	cc.UploadChunkDelay = s.uploadDelay
@@ -206,9 +210,6 @@ func clientConfig(cfg Config) (*torrent.ClientConfig, error) {
 	cc.KeepAliveTimeout = writerWake
 	cc.Bep20 = PeerIDPrefix
 	cc.DefaultStorage = noDefaultStorage{}
-	if cfg.UploadLimit > 0 {
-		cc.UploadRateLimiter = rate.NewLimiter(rate.Limit(cfg.UploadLimit), 0)
-	}
 	cc.Slogger = cfg.Logger
 	if cc.Slogger == nil {
 		cc.Slogger = slog.New(slog.DiscardHandler)
