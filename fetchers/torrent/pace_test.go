@@ -19,7 +19,7 @@ func TestPacerCapsWhileBehind(t *testing.T) {
 	for i := range 6 {
 		f.step(t0.Add(time.Duration(i)*time.Second), int64(i)*perSecond, 30, 30, true)
 	}
-	if got := p.lim.Limit(); got != rate.Inf {
+	if got := p.lim.Limit(); got != paceUnlimited {
 		t.Fatalf("at the median: limit %v, want none", got)
 	}
 	// Slower later: the peak stays the fastest window.
@@ -27,7 +27,7 @@ func TestPacerCapsWhileBehind(t *testing.T) {
 	f.step(at, 5*perSecond+perSecond/2, 30, 30, true)
 	// One piece fewer than paceBehind behind: still no cap.
 	f.step(at.Add(time.Second), 6*perSecond, 30-paceBehind+1, 30, true)
-	if got := p.lim.Limit(); got != rate.Inf {
+	if got := p.lim.Limit(); got != paceUnlimited {
 		t.Fatalf("%d behind: limit %v, want none", paceBehind-1, got)
 	}
 	f.step(at.Add(2*time.Second), 6*perSecond, 30-paceBehind, 30, true)
@@ -35,15 +35,15 @@ func TestPacerCapsWhileBehind(t *testing.T) {
 		t.Fatalf("%d behind: limit %v, want %v", paceBehind, got, want)
 	}
 	f.step(at.Add(3*time.Second), 6*perSecond, 30, 31, true)
-	if got := p.lim.Limit(); got != rate.Inf {
+	if got := p.lim.Limit(); got != paceUnlimited {
 		t.Fatalf("caught up: limit %v, want none", got)
 	}
 	f.step(at.Add(4*time.Second), 6*perSecond, 10, 31, true)
-	if p.lim.Limit() == rate.Inf {
+	if p.lim.Limit() == paceUnlimited {
 		t.Fatal("behind again: no cap")
 	}
 	f.stop()
-	if got := p.lim.Limit(); got != rate.Inf {
+	if got := p.lim.Limit(); got != paceUnlimited {
 		t.Fatalf("stopped: limit %v, want none", got)
 	}
 }
@@ -57,11 +57,11 @@ func TestPacerNeedsPeersAndAPeak(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	f.step(t0, 0, 0, 40, true)
 	f.step(t0.Add(3*time.Second), 3<<20, 0, 40, true)
-	if got := p.lim.Limit(); got != rate.Inf {
+	if got := p.lim.Limit(); got != paceUnlimited {
 		t.Fatalf("3 s sampled: limit %v, want none", got)
 	}
 	f.step(t0.Add(5*time.Second), 5<<20, 0, 0, false)
-	if got := p.lim.Limit(); got != rate.Inf {
+	if got := p.lim.Limit(); got != paceUnlimited {
 		t.Fatalf("no peers: limit %v, want none", got)
 	}
 }
