@@ -262,6 +262,10 @@ type view struct {
 	seeds int
 	count []int
 	have  map[*torrent.PeerConn]int
+	// med is how many pieces the median peer holds (medOK false: no
+	// peers), found once per look for behind and median.
+	med   int
+	medOK bool
 }
 
 // viewAge is how old a view may be when it is used again: the gate's tick.
@@ -291,13 +295,12 @@ func (v *view) behind(now time.Time, by int) map[*torrent.PeerConn]bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.refresh(now)
-	median, ok := v.medianLocked()
-	if !ok {
+	if !v.medOK {
 		return nil
 	}
 	late := make(map[*torrent.PeerConn]bool)
 	for pc, n := range v.have {
-		if n+by <= median {
+		if n+by <= v.med {
 			late[pc] = true
 		}
 	}
@@ -310,20 +313,7 @@ func (v *view) median(now time.Time) (n int, ok bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.refresh(now)
-	return v.medianLocked()
-}
-
-// medianLocked is median's answer from the view as it is; v.mu is held.
-func (v *view) medianLocked() (n int, ok bool) {
-	held := make([]int, 0, len(v.have))
-	for _, n := range v.have {
-		held = append(held, n)
-	}
-	if len(held) == 0 {
-		return 0, false
-	}
-	slices.Sort(held)
-	return held[len(held)/2], true
+	return v.med, v.medOK
 }
 
 // refresh looks around again if the view is older than viewAge; v.mu is
@@ -333,6 +323,15 @@ func (v *view) refresh(now time.Time) {
 		clear(v.have)
 		v.ids, v.seeds = v.around(v.count, v.have)
 		v.at = now
+		held := make([]int, 0, len(v.have))
+		for _, n := range v.have {
+			held = append(held, n)
+		}
+		slices.Sort(held)
+		v.medOK = len(held) > 0
+		if v.medOK {
+			v.med = held[len(held)/2]
+		}
 	}
 }
 
