@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -138,6 +139,10 @@ func crashDuringInstallCopy(h *host, e *engine.Engine, v2 []byte) {
 			}
 		}
 	}
+	// w must stay open until the kill: once unreachable, the GC's cleanup
+	// closes it, Install reads EOF and removes its short copy before the
+	// loop sees it (CI failed once so).
+	runtime.KeepAlive(w)
 	h.t.Fatal("the install copy never reached half the image")
 }
 
