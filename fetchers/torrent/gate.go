@@ -266,10 +266,9 @@ type view struct {
 	seeds int
 	count []int
 	have  map[*torrent.PeerConn]int
-	// med is how many pieces the median peer holds (medOK false: no
-	// peers), found once per look for behind and median.
-	med   int
-	medOK bool
+	// med is how many pieces the median peer holds (0 without peers),
+	// found once per look for behind and median.
+	med int
 }
 
 // viewAge is how old a view may be when it is used again: the gate's tick.
@@ -299,7 +298,7 @@ func (v *view) behind(now time.Time, by int) map[*torrent.PeerConn]bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.refresh(now)
-	if !v.medOK {
+	if len(v.have) == 0 {
 		return nil
 	}
 	late := make(map[*torrent.PeerConn]bool)
@@ -317,7 +316,7 @@ func (v *view) median(now time.Time) (n int, ok bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.refresh(now)
-	return v.med, v.medOK
+	return v.med, len(v.have) > 0
 }
 
 // refresh looks around again if the view is older than viewAge; v.mu is
@@ -332,8 +331,8 @@ func (v *view) refresh(now time.Time) {
 			held = append(held, n)
 		}
 		slices.Sort(held)
-		v.medOK = len(held) > 0
-		if v.medOK {
+		v.med = 0
+		if len(held) > 0 {
 			v.med = held[len(held)/2]
 		}
 	}
