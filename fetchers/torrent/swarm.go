@@ -106,7 +106,7 @@ type connLimit struct {
 
 // throttledRequests is what a throttled connection may have outstanding.
 // At N=32, 10 Mbit, 256 MiB (one run each, the same morning, against
-// 1.50x and 1.51x with 1): 2 took 1.51x, its median host 6-9 s later; 0
+// 1.50x and 1.51x with 1): 2 took 1.51x, its median host 5-6 s later; 0
 // (an anacrolix patch, as anacrolix keeps at least 1) took 1.72x, as the
 // few flows carrying rare pieces could not fill a downlink alone. Giving
 // the connections that do carry them 32 requests instead of
