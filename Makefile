@@ -57,6 +57,7 @@ bench: build
 # measured the CPU rather than the network (on a 2-core VM the swarm rows do
 # at 100Mbit; TESTBED_BANDWIDTH=25Mbit leaves the CPU room). Every host's spec
 # and logs stay in dist/testbed-logs/<strategy>/, to explain an odd row.
+# Hosts and mirror run TCP cubic whatever this machine's default (-cc).
 TESTBED_STRATEGIES ?= mirror,saf-tree,tree,chain,aria2c,torrent,tree+torrent
 TESTBED_BANDWIDTH  ?= 100Mbit
 bench-testbed: build

@@ -31,6 +31,7 @@ func main() {
 type flags struct {
 	hosts, mtu, gomaxprocs       int
 	size, bandwidth, strats, bin string
+	cc                           string
 	logs                         string
 	keep, asJSON, clean, quiet   bool
 	seed                         int64
@@ -52,6 +53,7 @@ func run1() int {
 	flag.Int64Var(&f.seed, "seed", 1, "seed of the image's bytes")
 	flag.DurationVar(&f.stall, "stall-timeout", 10*time.Second, "stall_timeout in every host's spec")
 	flag.IntVar(&f.mtu, "mtu", 9000, "MTU of every link (1500: the kernel's default)")
+	flag.StringVar(&f.cc, "cc", "cubic", "TCP congestion control of every host and the mirror (\"\": the machine's default)")
 	flag.IntVar(&f.gomaxprocs, "gomaxprocs", 1, "GOMAXPROCS of every host's processes (0: Go's default, every core)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
@@ -80,7 +82,7 @@ func run1() int {
 
 func (f flags) config() (Config, []Strategy, error) {
 	cfg := Config{Hosts: f.hosts, Prestaged: f.bin, Keep: f.keep, Seed: f.seed, StallTimeout: f.stall,
-		MTU: f.mtu, GoMaxProcs: f.gomaxprocs}
+		MTU: f.mtu, GoMaxProcs: f.gomaxprocs, CongestionControl: f.cc}
 	var err error
 	if f.logs != "" {
 		if cfg.Logs, err = filepath.Abs(f.logs); err != nil {

@@ -102,8 +102,9 @@ func killNamespace(ctx context.Context, ns string) {
 // network is the switch namespace with its bridge, and one namespace per
 // host and for the mirror, each on a veth pair capped by tbf both ways.
 type network struct {
-	rate int64 // bits per second
-	mtu  int   // of every link; 0: the kernel's default (1500)
+	rate int64  // bits per second
+	mtu  int    // of every link; 0: the kernel's default (1500)
+	cc   string // TCP congestion control of the hosts and the mirror; "": inherited
 	nss  []string
 }
 
@@ -179,6 +180,9 @@ func (n *network) attach(ctx context.Context, ns, port, addr string) error {
 		n.tbf(switchNS, port), // the bridge's egress to the host: its ingress
 		{"ip", "-n", ns, "link", "set", "eth0", "up"},
 		{"ip", "-n", switchNS, "link", "set", port, "up"},
+	}
+	if n.cc != "" {
+		cmds = append(cmds, []string{"ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.tcp_congestion_control=" + n.cc})
 	}
 	for _, c := range cmds {
 		if err := run(ctx, c[0], c[1:]...); err != nil {

@@ -13,10 +13,10 @@ type Report struct {
 }
 
 func (tb *Testbed) note() string {
-	return fmt.Sprintf("%d hosts in network namespaces on one Linux bridge, every link (the mirror's too) capped at %s by tc tbf both ways, MTU %d; "+
+	return fmt.Sprintf("%d hosts in network namespaces on one Linux bridge, every link (the mirror's too) capped at %s by tc tbf both ways, MTU %d, TCP %s; "+
 		"mirror: nginx; GOMAXPROCS=%s in every host process. A host's time runs from the start until its apply exited 0 (apply verifies before it installs); "+
 		"the testbed then hashes every installed copy again. Host stores are on one shared %s tmpfs, because all hosts share one machine's disk here; on a farm each has its own.",
-		tb.cfg.Hosts, tb.cfg.Bandwidth, tb.cfg.mtu(), tb.cfg.goMaxProcs(), formatSize(tb.fsSize))
+		tb.cfg.Hosts, tb.cfg.Bandwidth, tb.cfg.mtu(), tb.cfg.congestionControl(), tb.cfg.goMaxProcs(), formatSize(tb.fsSize))
 }
 
 func writeJSON(w io.Writer, rep Report) error {

@@ -133,3 +133,17 @@ func TestLogsPerStrategy(t *testing.T) {
 		}
 	}
 }
+
+// TestCongestionControlChecked: a congestion control the kernel lacks is
+// refused before any namespace is made, naming the ones it has.
+func TestCongestionControlChecked(t *testing.T) {
+	cfg := Config{Hosts: 2, Size: 1 << 20, Bandwidth: 1e7, CongestionControl: "no-such-cc"}
+	err := cfg.check()
+	if err == nil || !strings.Contains(err.Error(), `"no-such-cc"`) || !strings.Contains(err.Error(), "cubic") {
+		t.Errorf("check: %v; want the name refused and the available ones listed", err)
+	}
+	cfg.CongestionControl = "cubic"
+	if err := cfg.check(); err != nil {
+		t.Errorf("cubic: %v", err)
+	}
+}

@@ -45,7 +45,7 @@ func New(ctx context.Context, cfg Config) (tb *Testbed, err error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	tb = &Testbed{cfg: cfg, net: network{rate: int64(cfg.Bandwidth), mtu: cfg.MTU}}
+	tb = &Testbed{cfg: cfg, net: network{rate: int64(cfg.Bandwidth), mtu: cfg.MTU, cc: cfg.CongestionControl}}
 	if cfg.GoMaxProcs > 0 {
 		tb.procs.env = []string{"GOMAXPROCS=" + strconv.Itoa(cfg.GoMaxProcs)}
 	}
@@ -157,7 +157,7 @@ func (tb *Testbed) writeImage(context.Context) error {
 }
 
 func (tb *Testbed) network(ctx context.Context) error {
-	tb.cfg.logf("network: %d hosts and a mirror on %s in namespace %s, links capped at %s, MTU %d", tb.cfg.Hosts, bridge, switchNS, tb.cfg.Bandwidth, tb.cfg.mtu())
+	tb.cfg.logf("network: %d hosts and a mirror on %s in namespace %s, links capped at %s, MTU %d, TCP %s", tb.cfg.Hosts, bridge, switchNS, tb.cfg.Bandwidth, tb.cfg.mtu(), tb.cfg.congestionControl())
 	return tb.net.setup(ctx, tb.cfg.Hosts)
 }
 

@@ -71,7 +71,7 @@ func newTestbed(t *testing.T, hosts int, size int64, rate string, stall time.Dur
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	cfg := Config{Hosts: hosts, Size: size, Bandwidth: bw, Prestaged: prestagedBinary(t), Seed: 7,
-		StallTimeout: stall, Verbose: t.Logf}
+		StallTimeout: stall, CongestionControl: "cubic", Verbose: t.Logf}
 	tb, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatalf("testbed: %v", err)
@@ -84,6 +84,12 @@ func newTestbed(t *testing.T, hosts int, size int64, rate string, stall time.Dur
 // every strategy; every host must install the image's bytes.
 func TestTestbedSmall(t *testing.T) {
 	ctx, tb := newTestbed(t, 6, 32<<20, "200Mbit", 10*time.Second)
+	for _, ns := range []string{mirrorNS, hostNS(5)} {
+		out, err := exec.Command("ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.tcp_congestion_control").Output()
+		if got := strings.TrimSpace(string(out)); err != nil || got != "cubic" {
+			t.Errorf("%s: TCP congestion control %q (%v), want cubic", ns, got, err)
+		}
+	}
 	rep := Report{Note: tb.note()}
 	for _, s := range AllStrategies {
 		res, err := tb.Bench(ctx, s)
