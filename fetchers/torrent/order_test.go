@@ -157,3 +157,25 @@ func TestOriginRetrySoon(t *testing.T) {
 		t.Errorf("failure after a good read: retry in %v, want 1s", got)
 	}
 }
+
+// TestOriginPatienceCapped: this host's own slow reads raise the patience
+// to no more than originPatienceMax, as other hosts' reads do. Uncapped,
+// four times a read that shared the origin with seven others (25 s at 10
+// Mbit) kept one of the image's last pieces from the next host in rank for
+// 100 s while its owner could not reach the mirror.
+func TestOriginPatienceCapped(t *testing.T) {
+	info := &metainfo.Info{PieceLength: 1 << 22, Length: 3 << 22, Pieces: make([]byte, 20*3)}
+	o := &originFeed{info: info, patience: 5 * time.Second, busy: map[int]bool{},
+		retryAt: map[int]time.Time{}, fails: map[int]int{}, since: map[int]entered{}}
+	o.done(originResult{piece: 0, took: 4 * time.Second})
+	if o.patience != 16*time.Second {
+		t.Fatalf("after a 4 s read: patience %v, want 16s", o.patience)
+	}
+	o.done(originResult{piece: 1, took: 25 * time.Second})
+	if o.patience != originPatienceMax {
+		t.Fatalf("after a 25 s read: patience %v, want %v", o.patience, originPatienceMax)
+	}
+	if got := o.wait(1); got != originPatienceMax {
+		t.Errorf("one piece left: wait %v, want %v", got, originPatienceMax)
+	}
+}

@@ -83,7 +83,15 @@ const (
 // tests.
 var originPatience = 5 * time.Second
 
-// originPatienceMax caps what other hosts' reads make the patience grow to.
+// originPatienceMax caps what reads, this host's or others', make the
+// patience grow to. While many reads share the origin, the wait grows with
+// them anyway (wait); the patience is what is left when few do: at the end
+// of the image, when the last pieces' owners may fail. Uncapped, this
+// host's own reads made it grow to four times 17-28 s, eight reads sharing
+// the origin at 10 Mbit: when an owner's connections to the mirror then
+// failed (its own full uplink lost its SYNs and ARP), the next host in rank
+// waited 100 s and more for one of the last pieces, and every host
+// finished that much later.
 const originPatienceMax = 30 * time.Second
 
 // originFeed is one fetch's use of the origin: a loop in its own goroutine.
@@ -175,7 +183,7 @@ func (o *originFeed) done(r originResult) {
 		delete(o.fails, r.piece)
 		o.Pieces++
 		o.Bytes += o.info.Piece(r.piece).Length()
-		o.patience = max(o.patience, 4*r.took)
+		o.patience = max(o.patience, min(4*r.took, originPatienceMax))
 		o.observe(r.took, o.since[r.piece].w)
 		return
 	}
