@@ -12,6 +12,11 @@
 //
 // torrent imports only fetchers and the anacrolix modules; it knows nothing
 // of the engine, the store or HCL.
+//
+// The figures in this package's comments come from the testbed
+// (test/testbed). Until 2026-12-03 its hosts ran the TCP congestion
+// control of the machine running it, bbr; since, they run cubic (-cc), and
+// the comments that say so were measured that way.
 package torrent
 
 import (
