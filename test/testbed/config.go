@@ -154,7 +154,7 @@ func (c *Config) check() error {
 	case c.MTU != 0 && (c.MTU < 576 || c.MTU > 65535):
 		return fmt.Errorf("mtu: %d: want 576 to 65535", c.MTU)
 	case c.CongestionControl != "" && !congestionControlAvailable(c.CongestionControl):
-		return fmt.Errorf("congestion control %q: not in net.ipv4.tcp_available_congestion_control (%s)", c.CongestionControl, availableCongestionControl())
+		return fmt.Errorf("TCP congestion control %q is not available in this kernel (net.ipv4.tcp_available_congestion_control: %s); give -cc one of those, or -cc \"\" for the machine's default", c.CongestionControl, availableCongestionControl())
 	case c.GoMaxProcs < 0:
 		return fmt.Errorf("gomaxprocs: %d: want 0 (Go's default) or more", c.GoMaxProcs)
 	}

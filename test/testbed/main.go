@@ -70,6 +70,10 @@ func run1() int {
 		}
 		defer unlock()
 		cleanStale(ctx)
+		if err := repairAllowedCC(); err != nil {
+			fmt.Fprintln(os.Stderr, "testbed:", err)
+			return 1
+		}
 		return 0
 	}
 	cfg, strategies, err := f.config()

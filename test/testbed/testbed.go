@@ -34,6 +34,7 @@ type Testbed struct {
 	cpu     *cpuMeter
 	stopCPU context.CancelFunc
 	unlock  func()
+	allowCC func() // restores the allowed congestion controls
 
 	strategy Strategy // the one resetHosts made the hosts for
 }
@@ -61,6 +62,12 @@ func New(ctx context.Context, cfg Config) (tb *Testbed, err error) {
 		}
 	}()
 	cleanStale(ctx)
+	if err := repairAllowedCC(); err != nil {
+		return tb, err
+	}
+	if tb.allowCC, err = allowCongestionControl(cfg.CongestionControl); err != nil {
+		return tb, err
+	}
 	if tb.dir, err = os.MkdirTemp("", tempPattern); err != nil {
 		return tb, err
 	}
@@ -95,6 +102,10 @@ func (tb *Testbed) Close() {
 		if tb.dir != "" {
 			_ = os.RemoveAll(tb.dir)
 		}
+	}
+	if tb.allowCC != nil {
+		tb.allowCC()
+		tb.allowCC = nil
 	}
 	if tb.unlock != nil {
 		tb.unlock()
