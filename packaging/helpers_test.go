@@ -49,6 +49,10 @@ func TestMain(m *testing.M) {
 func build(t *testing.T) built {
 	t.Helper()
 	buildOnce.Do(func() {
+		if b, ok := parentArtifacts(); ok {
+			artifacts = b
+			return
+		}
 		buildDir, buildErr = os.MkdirTemp("", "prestaged-packaging-")
 		if buildErr != nil {
 			return
