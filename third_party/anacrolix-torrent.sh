@@ -21,9 +21,17 @@ trap 'rm -rf "$tmp"' EXIT
 out=$tmp/anacrolix-torrent
 mkdir -p "$out"
 cp "$src/LICENSE" "$src/README.md" "$src/go.mod" "$src/go.sum" "$out/"
+# The cgo-only variants (libutp, sqlite piece completion) are left out, and
+# the patch makes their pure-Go siblings unconditional: prestaged disables
+# uTP and keeps piece completion itself, and a cgo build (a plain `go run`)
+# would otherwise spend a minute compiling C nobody calls.
+omit="utp_libutp.go storage/sqlite-piece-completion.go"
 for p in $pkgs; do
 	mkdir -p "$out/$p"
 	for f in "$src/$p"/*.go; do
+		rel=${f#"$src/"}
+		rel=${rel#./}
+		case " $omit " in *" $rel "*) continue ;; esac
 		case $f in *_test.go) ;; *) cp "$f" "$out/$p/" ;; esac
 	done
 done

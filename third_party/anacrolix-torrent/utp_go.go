@@ -1,6 +1,3 @@
-//go:build !cgo || disable_libutp
-// +build !cgo disable_libutp
-
 package torrent
 
 import (

@@ -1,8 +1,6 @@
 // Bolt piece completion is available, and sqlite is not.
-//go:build !noboltdb && (!cgo || nosqlite) && !wasm
-// +build !noboltdb
-// +build !cgo nosqlite
-// +build !wasm
+//go:build !noboltdb && !wasm
+// +build !noboltdb,!wasm
 
 package storage
 

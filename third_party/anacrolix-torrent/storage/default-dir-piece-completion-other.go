@@ -1,6 +1,5 @@
 // Bolt piece completion is not available, and neither is sqlite.
-//go:build (!cgo || nosqlite) && (noboltdb || wasm)
-// +build !cgo nosqlite
+//go:build noboltdb || wasm
 // +build noboltdb wasm
 
 package storage
