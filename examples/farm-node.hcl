@@ -38,6 +38,7 @@ trust "cern" {
   endorser_dn = "/DC=ch/DC=cern/OU=computers/CN=image-endorser"
   endorser_ca = "/DC=ch/DC=cern/CN=CERN Grid Certification Authority"
   on_revoke   = "remove"
+  crl         = "required"   # every CA of the chain needs a current CRL in ca_dir (fetch-crl)
 }
 
 # Pinned: the exact bytes are named here.

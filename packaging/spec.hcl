@@ -33,6 +33,7 @@ store = "/var/lib/prestaged"
 #   ca_dir      = "/etc/grid-security/certificates"
 #   endorser_dn = "/DC=ch/DC=cern/OU=computers/CN=image-endorser"
 #   endorser_ca = "/DC=ch/DC=cern/CN=CERN Grid Certification Authority"
+#   crl         = "required"   # CRLs in ca_dir (fetch-crl); "optional" or "off" without them
 # }
 
 # An image pinned by digest and size ...

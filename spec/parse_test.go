@@ -186,7 +186,7 @@ func fullWant(dir string) *Spec {
 			Name: "cern", List: "https://images.example.org/lists/cern.list", CADir: dir + "/certificates",
 			EndorserDN: "/DC=ch/DC=cern/OU=computers/CN=image-endorser",
 			EndorserCA: "/DC=ch/DC=cern/CN=CERN Grid Certification Authority",
-			ListID:     "76fdee70-8119-5d33-9f40-3c57e1c60df1", OnRevoke: "keep", AllowSHA1: true,
+			ListID:     "76fdee70-8119-5d33-9f40-3c57e1c60df1", OnRevoke: "keep", AllowSHA1: true, CRL: CRLOptional,
 		}},
 		Torrent: &Torrent{Tracker: "udp://tracker.example.org:6969/announce", Listen: ":6999", PeersFromTree: true, WebSeed: true},
 		Images: []*Image{{

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"slices"
+
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -19,6 +21,8 @@ type rawTrust struct {
 	OnRevoke     string    `hcl:"on_revoke,optional"`
 	OnRevokeAt   hcl.Range `hcl:"on_revoke,attr_value_range"`
 	AllowSHA1    bool      `hcl:"allow_sha1,optional"`
+	CRL          string    `hcl:"crl,optional"`
+	CRLAt        hcl.Range `hcl:"crl,attr_value_range"`
 	DefRange     hcl.Range `hcl:",def_range"`
 }
 
@@ -27,6 +31,16 @@ const (
 	OnRevokeRemove = "remove"
 	OnRevokeKeep   = "keep"
 )
+
+// How a trust block checks certificates against the CRLs in its ca_dir.
+const (
+	CRLRequired = "required" // every CA of the chain needs a current CRL (default)
+	CRLOptional = "optional" // a CA without a CRL is accepted; an expired or revoking CRL still refuses
+	CRLOff      = "off"      // no revocation check, for sites without fetch-crl
+)
+
+// CRLModes are the values of a trust block's crl attribute.
+var CRLModes = []string{CRLRequired, CRLOptional, CRLOff}
 
 // listSchemes are where a signed image list may be fetched from.
 var listSchemes = []string{"http", "https", "file"}
@@ -46,7 +60,7 @@ func (v *validator) trusts(raws []*rawTrust) []*Trust {
 func (v *validator) trust(raw *rawTrust) *Trust {
 	t := &Trust{
 		Name: raw.Name, EndorserDN: raw.EndorserDN, EndorserCA: raw.EndorserCA,
-		ListID: raw.ListID, OnRevoke: OnRevokeRemove, AllowSHA1: raw.AllowSHA1, Range: raw.DefRange,
+		ListID: raw.ListID, OnRevoke: OnRevokeRemove, AllowSHA1: raw.AllowSHA1, CRL: CRLRequired, Range: raw.DefRange,
 	}
 	if present(raw.ListAt) {
 		u, err := v.location(raw.List, listSchemes, false)
@@ -77,6 +91,14 @@ func (v *validator) trust(raw *rawTrust) *Trust {
 		default:
 			v.errorf(raw.OnRevokeAt, "Invalid on_revoke", "on_revoke must be %q or %q, got %q.%s",
 				OnRevokeRemove, OnRevokeKeep, raw.OnRevoke, suggest(raw.OnRevoke, []string{OnRevokeRemove, OnRevokeKeep}))
+		}
+	}
+	if present(raw.CRLAt) {
+		if slices.Contains(CRLModes, raw.CRL) {
+			t.CRL = raw.CRL
+		} else {
+			v.errorf(raw.CRLAt, "Invalid crl", "crl must be %q, %q or %q, got %q.%s",
+				CRLRequired, CRLOptional, CRLOff, raw.CRL, suggest(raw.CRL, CRLModes))
 		}
 	}
 	return t

@@ -74,6 +74,7 @@ type Trust struct {
 	ListID     string
 	OnRevoke   string // "remove" (default) or "keep"
 	AllowSHA1  bool
+	CRL        string // CRLRequired (default), CRLOptional or CRLOff
 	Range      hcl.Range
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/prestaged/prestaged/engine/trust"
+	"github.com/prestaged/prestaged/spec"
 )
 
 func init() { extraCmds = append(extraCmds, newListCmd) }
@@ -198,10 +200,14 @@ func newListVerifyCmd() *cobra.Command {
 		Short: "Check a signed list and print the verdict of every check",
 		Long: `Read a signed list (S/MIME detached or opaque, PKCS#7 DER or PEM; "-" for
 standard input), print it, its signer and each check's verdict. Without
---ca-dir the chain and CRL checks are skipped, not failed. Exits 1 when a
-check failed.`,
+--ca-dir the chain and CRL checks are skipped, not failed. Every certificate
+of the chain is checked against its issuer's CRL in --ca-dir (--crl as a trust
+block's crl attribute). Exits 1 when a check failed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if !slices.Contains(spec.CRLModes, pol.CRL) {
+				return fmt.Errorf("list verify: --crl must be %s, got %q", strings.Join(spec.CRLModes, ", "), pol.CRL)
+			}
 			raw, err := readFileOrStdin(c, args[0])
 			if err != nil {
 				return err
@@ -229,6 +235,7 @@ check failed.`,
 	f.StringVar(&pol.EndorserCA, "endorser-ca", "", "required signer issuer")
 	f.StringVar(&pol.ListID, "list-id", "", "required dc:identifier of the list")
 	f.BoolVar(&pol.AllowSHA1, "allow-sha1", false, "accept SHA-1 signatures (old lists)")
+	f.StringVar(&pol.CRL, "crl", spec.CRLRequired, `CRLs in --ca-dir: "required" (every CA's, current), "optional" (a CA may have none) or "off"`)
 	addJSONFlag(c, &asJSON)
 	return c
 }

@@ -19,8 +19,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// endorserPKI writes a CA (as ca_dir/ca.pem) and an endorser's certificate
-// and key, made in Go so this test needs no openssl.
+// endorserPKI writes a CA (as ca_dir/ca.pem), its CRL (as ca_dir/0123abcd.r0:
+// prestaged does not check the hash) and an endorser's certificate and key,
+// made in Go so this test needs no openssl.
 func endorserPKI(t *testing.T) (caDir, certPath, keyPath string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -39,7 +40,7 @@ func endorserPKI(t *testing.T) (caDir, certPath, keyPath string) {
 	now := time.Now()
 	ca := &x509.Certificate{SerialNumber: big.NewInt(1), IsCA: true, BasicConstraintsValid: true,
 		Subject:   pkix.Name{Country: []string{"CH"}, Organization: []string{"CLI Grid"}, CommonName: "CLI CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageCertSign}
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
 	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, caKey.Public(), caKey)
 	if err != nil {
 		t.Fatal(err)
@@ -56,11 +57,17 @@ func endorserPKI(t *testing.T) (caDir, certPath, keyPath string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	crlDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1),
+		ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(24 * time.Hour)}, ca, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	certPath, keyPath = filepath.Join(dir, "endorser.pem"), filepath.Join(dir, "endorser.key")
 	for path, blk := range map[string]*pem.Block{
-		filepath.Join(caDir, "ca.pem"): {Type: "CERTIFICATE", Bytes: caDER},
-		certPath:                       {Type: "CERTIFICATE", Bytes: eeDER},
-		keyPath:                        {Type: "PRIVATE KEY", Bytes: keyDER},
+		filepath.Join(caDir, "ca.pem"):      {Type: "CERTIFICATE", Bytes: caDER},
+		filepath.Join(caDir, "0123abcd.r0"): {Type: "X509 CRL", Bytes: crlDER},
+		certPath:                            {Type: "CERTIFICATE", Bytes: eeDER},
+		keyPath:                             {Type: "PRIVATE KEY", Bytes: keyDER},
 	} {
 		if err := os.WriteFile(path, pem.EncodeToMemory(blk), 0o600); err != nil {
 			t.Fatal(err)

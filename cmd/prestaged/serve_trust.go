@@ -151,8 +151,8 @@ func acceptedList(t *spec.Trust, listsDir string, now time.Time) (*trust.List, e
 	if err != nil || last == nil {
 		return nil, err
 	}
-	pol := trust.Policy{CADir: t.CADir, EndorserDN: t.EndorserDN, EndorserCA: t.EndorserCA,
-		ListID: t.ListID, AllowSHA1: t.AllowSHA1, ListURL: last.URL + " (last accepted copy)", LastAccepted: last}
+	pol := trust.PolicyFor(t, last)
+	pol.ListURL = last.URL + " (last accepted copy)"
 	v, err := trust.Verify(last.Raw, pol, now)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,10 @@ func (r trustResolver) Resolve(ctx context.Context, s *spec.Spec) (*engine.Endor
 	end := &engine.Endorsements{Images: map[string]engine.Endorsed{}}
 	now := time.Now()
 	for _, t := range s.Trusts {
+		if t.CRL == spec.CRLOff {
+			end.Warnings = append(end.Warnings, fmt.Sprintf(
+				"trust %s: crl = \"off\": certificates are not checked against CRLs, so a revoked endorser or CA is accepted", t.Name))
+		}
 		acc, warns, err := trust.Resolve(ctx, t, r.listsDir, now, nil)
 		end.Warnings = append(end.Warnings, warns...)
 		if err != nil {

@@ -35,7 +35,8 @@ const (
 
 type e2eSigner struct{ cert, key, dn string }
 
-// e2ePKI is a root CA in a hashed ca_dir and two endorsers it issued.
+// e2ePKI is a root CA and its CRL in a hashed ca_dir, and two endorsers it
+// issued.
 type e2ePKI struct {
 	dir, caDir, root string
 	one, two         e2eSigner
@@ -56,6 +57,15 @@ keyUsage = critical,digitalSignature,nonRepudiation
 extendedKeyUsage = emailProtection
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[ ca ]
+default_ca = root
+[ root ]
+database = index.txt
+crlnumber = crlnumber
+certificate = root.pem
+private_key = root.key
+default_md = sha256
+default_crl_days = 30
 `
 
 // newE2EPKI makes the PKI with EC keys (fast) in a test directory.
@@ -67,8 +77,10 @@ func newE2EPKI(t *testing.T) *e2ePKI {
 	if err := os.Mkdir(p.caDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "openssl.cnf"), []byte(e2eOpenSSLConf), 0o644); err != nil {
-		t.Fatal(err)
+	for name, content := range map[string]string{"openssl.cnf": e2eOpenSSLConf, "index.txt": "", "crlnumber": "01\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ec := []string{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-config", "openssl.cnf"}
 	p.openssl(t, append([]string{"req", "-x509", "-extensions", "v3_ca", "-keyout", "root.key", "-out", "root.pem",
@@ -88,7 +100,23 @@ func newE2EPKI(t *testing.T) *e2ePKI {
 	if err := os.WriteFile(filepath.Join(p.caDir, hash+".0"), root, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	p.crl(t)
 	return p
+}
+
+// crl writes the root's CRL as ca_dir/<hash>.r0 with `openssl ca -gencrl`
+// (extra: e.g. -crl_nextupdate), as fetch-crl would install it.
+func (p *e2ePKI) crl(t *testing.T, extra ...string) {
+	t.Helper()
+	p.openssl(t, append([]string{"ca", "-config", "openssl.cnf", "-gencrl", "-out", "root.crl"}, extra...)...)
+	hash := p.openssl(t, "crl", "-hash", "-noout", "-in", "root.crl")
+	b, err := os.ReadFile(filepath.Join(p.dir, "root.crl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.caDir, hash+".r0"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (p *e2ePKI) openssl(t *testing.T, args ...string) string {
@@ -136,6 +164,7 @@ type subscriber struct {
 	t   *testing.T
 	pki *e2ePKI
 	dir string
+	crl string // the trust block's crl attribute; "" = not written
 }
 
 func newSubscriber(t *testing.T) *subscriber {
@@ -208,6 +237,9 @@ func (s *subscriber) spec(onRevoke string, ids ...string) string {
 		s.path("store"), s.path("published", "e2e.list"), s.pki.caDir, e2eOneDN, e2eRootDN)
 	if onRevoke != "" {
 		fmt.Fprintf(&b, "  on_revoke   = %q\n", onRevoke)
+	}
+	if s.crl != "" {
+		fmt.Fprintf(&b, "  crl         = %q\n", s.crl)
 	}
 	b.WriteString("}\n")
 	for _, id := range ids {

@@ -102,39 +102,3 @@ func derBlocks(b []byte, typ string) [][]byte {
 		}
 	}
 }
-
-// issuerOf finds the certificate in ca_dir that signed c.
-func (ca *caDir) issuerOf(c *x509.Certificate) *x509.Certificate {
-	for _, p := range ca.certs {
-		if bytes.Equal(p.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(p) == nil {
-			return p
-		}
-	}
-	return nil
-}
-
-// revoked reports whether a CRL in ca_dir, validly signed by c's issuer,
-// lists c's serial. It also returns a note for the check's detail.
-func (ca *caDir) revoked(c *x509.Certificate) (bool, string) {
-	issuer := ca.issuerOf(c)
-	if issuer == nil {
-		return false, "no issuer certificate in ca_dir to check CRLs against"
-	}
-	seen := 0
-	for _, crl := range ca.crls {
-		if !bytes.Equal(crl.RawIssuer, issuer.RawSubject) || crl.CheckSignatureFrom(issuer) != nil {
-			continue
-		}
-		seen++
-		for _, e := range crl.RevokedCertificateEntries {
-			if e.SerialNumber != nil && e.SerialNumber.Cmp(c.SerialNumber) == 0 {
-				return true, fmt.Sprintf("serial %X revoked on %s by a CRL of the issuer",
-					c.SerialNumber, e.RevocationTime.UTC().Format(dateLayout))
-			}
-		}
-	}
-	if seen == 0 {
-		return false, "no CRL of the issuer in ca_dir"
-	}
-	return false, fmt.Sprintf("serial %X not in %d CRL(s) of the issuer", c.SerialNumber, seen)
-}

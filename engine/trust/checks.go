@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/smallstep/pkcs7"
+
+	"github.com/prestaged/prestaged/spec"
 )
 
 // farFuture widens the signer's validity for the signature check alone:
@@ -71,25 +73,31 @@ func (r *Report) checkList() Check {
 	return pass(CheckList, fmt.Sprintf("%q (dc:identifier %s), %d image(s)", l.Title, l.ID, len(l.Images)))
 }
 
-// checkCA checks the chain to ca_dir and the CRLs there.
-func (r *Report) checkCA(p7 *pkcs7.PKCS7, dir string, now time.Time) []Check {
-	if dir == "" {
-		return []Check{
-			skip(CheckChain, ErrUntrustedSigner, "not checked: no CA directory given"),
-			skip(CheckRevocation, ErrRevoked, "not checked: no CA directory given"),
+// checkCA checks the chain to ca_dir and each certificate of it against
+// the CRLs there.
+func (r *Report) checkCA(p7 *pkcs7.PKCS7, pol Policy, now time.Time) []Check {
+	if pol.CADir == "" {
+		rev := skip(CheckRevocation, ErrNoCRL, "not checked: no CA directory given")
+		if pol.CRL == spec.CRLOff {
+			rev = revocationOff()
 		}
+		return []Check{skip(CheckChain, ErrUntrustedSigner, "not checked: no CA directory given"), rev}
 	}
-	ca, err := loadCADir(dir)
+	ca, err := loadCADir(pol.CADir)
 	if err != nil {
-		return []Check{
-			fail(CheckChain, ErrUntrustedSigner, err.Error()),
-			skip(CheckRevocation, ErrRevoked, "not checked: the CA directory is unreadable"),
+		rev := skip(CheckRevocation, ErrNoCRL, "not checked: the CA directory is unreadable")
+		if pol.CRL == spec.CRLOff {
+			rev = revocationOff()
 		}
+		return []Check{fail(CheckChain, ErrUntrustedSigner, err.Error()), rev}
 	}
-	return []Check{checkChain(ca, dir, r.Signer, p7.Certificates, now), checkRevocation(ca, r.Signer)}
+	chk, chain := checkChain(ca, pol.CADir, r.Signer, p7.Certificates, now)
+	return append([]Check{chk}, checkRevocations(ca, chain, pol.CRL, now)...)
 }
 
-func checkChain(ca *caDir, dir string, signer *x509.Certificate, bag []*x509.Certificate, now time.Time) Check {
+// checkChain verifies that signer chains to a trust anchor in ca_dir, and
+// returns the chain (signer first) when it does.
+func checkChain(ca *caDir, dir string, signer *x509.Certificate, bag []*x509.Certificate, now time.Time) (Check, []*x509.Certificate) {
 	inter := ca.intermediates.Clone()
 	for _, c := range bag {
 		if c != signer {
@@ -110,18 +118,11 @@ func checkChain(ca *caDir, dir string, signer *x509.Certificate, bag []*x509.Cer
 		if len(ca.skipped) > 0 {
 			detail += fmt.Sprintf(" (unreadable there: %s)", strings.Join(ca.skipped, ", "))
 		}
-		return fail(CheckChain, ErrUntrustedSigner, detail)
+		return fail(CheckChain, ErrUntrustedSigner, detail), nil
 	}
-	root := chains[0][len(chains[0])-1]
-	return pass(CheckChain, fmt.Sprintf("chains to %s in %s", oneLine(root.RawSubject), dir))
-}
-
-func checkRevocation(ca *caDir, signer *x509.Certificate) Check {
-	revoked, note := ca.revoked(signer)
-	if revoked {
-		return fail(CheckRevocation, ErrRevoked, note)
-	}
-	return pass(CheckRevocation, note)
+	chain := chains[0]
+	root := chain[len(chain)-1]
+	return pass(CheckChain, fmt.Sprintf("chains to %s in %s", oneLine(root.RawSubject), dir)), chain
 }
 
 func checkCertValidity(c *x509.Certificate, now time.Time) Check {

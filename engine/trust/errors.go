@@ -15,6 +15,7 @@ var (
 	ErrUntrustedSigner = errors.New("untrusted signer")
 	ErrCertExpired     = errors.New("signer certificate not valid now")
 	ErrRevoked         = errors.New("signer certificate revoked")
+	ErrNoCRL           = errors.New("no current CRL")
 	ErrWrongEndorser   = errors.New("wrong endorser")
 	ErrWrongListID     = errors.New("wrong list identifier")
 	ErrNotYetValid     = errors.New("list not yet valid")
@@ -33,7 +34,8 @@ var hints = map[error]string{
 	ErrSHA1:            "ask the endorser to re-sign with SHA-256, or set allow_sha1 = true",
 	ErrUntrustedSigner: "install the endorser's CA in ca_dir, or check that the list comes from the endorser you trust",
 	ErrCertExpired:     "the endorser must re-sign the list with a currently valid certificate",
-	ErrRevoked:         "the endorser's certificate was revoked by its CA; do not use this list",
+	ErrRevoked:         "the endorser's certificate, or a CA that issued it, was revoked; do not use this list",
+	ErrNoCRL:           "run fetch-crl so that ca_dir holds a current CRL of every CA of the chain; a site without CRLs can set crl = \"optional\" or \"off\" in the trust block",
 	ErrWrongEndorser:   "check endorser_dn and endorser_ca of the trust block against the signer",
 	ErrWrongListID:     "check list_id of the trust block; the URL serves a different list",
 	ErrNotYetValid:     "check this host's clock (NTP), or wait until the list becomes valid",
@@ -56,13 +58,15 @@ func (r *Refusal) Error() string {
 		fmt.Fprintf(&b, " endorsed by %s", r.Endorser)
 	}
 	b.WriteString(" refused")
+	hinted := map[error]bool{}
 	for i, c := range r.Failed {
 		sep := ": "
 		if i > 0 {
 			sep = "; "
 		}
 		fmt.Fprintf(&b, "%s%v: %s", sep, c.Err, c.Detail)
-		if h := hints[c.Err]; h != "" {
+		if h := hints[c.Err]; h != "" && !hinted[c.Err] {
+			hinted[c.Err] = true
 			fmt.Fprintf(&b, " (%s)", h)
 		}
 	}

@@ -33,8 +33,7 @@ func Resolve(ctx context.Context, t *spec.Trust, listsDir string, now time.Time,
 	if err != nil {
 		return nil, nil, err
 	}
-	pol := Policy{CADir: t.CADir, EndorserDN: t.EndorserDN, EndorserCA: t.EndorserCA,
-		ListID: t.ListID, AllowSHA1: t.AllowSHA1, ListURL: t.List, LastAccepted: last}
+	pol := PolicyFor(t, last)
 	f, err := fetchList(ctx, client, t.List, last)
 	if err != nil {
 		acc, rerr := inForce(t, last, pol, now, OriginRemembered)
@@ -57,6 +56,13 @@ func Resolve(ctx context.Context, t *spec.Trust, listsDir string, now time.Time,
 		return acc, nil, err
 	}
 	return acc, nil, nil
+}
+
+// PolicyFor is what trust block t requires of its list; last is the list
+// accepted before (nil when none), for rollback protection.
+func PolicyFor(t *spec.Trust, last *Remembered) Policy {
+	return Policy{CADir: t.CADir, EndorserDN: t.EndorserDN, EndorserCA: t.EndorserCA, ListID: t.ListID,
+		AllowSHA1: t.AllowSHA1, CRL: t.CRL, ListURL: t.List, LastAccepted: last}
 }
 
 // refused keeps the last accepted list in force after a fetched list failed

@@ -27,10 +27,10 @@ func TestRealList2011(t *testing.T) {
 		{"today, SHA-1 refused", Policy{}, time.Now(),
 			[]string{CheckDigest, CheckValidity, CheckChain, CheckRevocation, CheckExpires}},
 		{"today, SHA-1 allowed, empty ca_dir", Policy{AllowSHA1: true, CADir: t.TempDir()}, time.Now(),
-			[]string{CheckValidity, CheckChain, CheckExpires}},
+			[]string{CheckValidity, CheckChain, CheckRevocation, CheckExpires}},
 		{"while the certificate was valid", Policy{AllowSHA1: true, CADir: t.TempDir()},
 			time.Date(2011, 1, 20, 0, 0, 0, 0, time.UTC),
-			[]string{CheckChain, CheckCreated}},
+			[]string{CheckChain, CheckRevocation, CheckCreated}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ type Policy struct {
 	EndorserCA string // the signer's issuer, one-line form; "" = only the list's hv:ca
 	ListID     string // pinned dc:identifier; "" = any
 	AllowSHA1  bool
+	CRL        string // spec.CRLRequired, CRLOptional or CRLOff; "" = required
 	ListURL    string // where the list came from, for messages
 
 	// LastAccepted is the list accepted before, for rollback protection;
@@ -30,7 +31,9 @@ type Check struct {
 	OK      bool   `json:"ok"`
 	Skipped bool   `json:"skipped,omitempty"` // not checked (no ca_dir given); counts as failed for Verify
 	Detail  string `json:"detail"`
-	Err     error  `json:"-"` // the sentinel, when not OK
+	Subject string `json:"subject,omitempty"` // the certificate a revocation check is about
+	Status  string `json:"status,omitempty"`  // a revocation check's verdict: Revocation*
+	Err     error  `json:"-"`                 // the sentinel, when not OK
 }
 
 // Names of the checks, in the order they run.
@@ -41,12 +44,15 @@ const (
 	CheckList       = "list"
 	CheckValidity   = "certificate-validity"
 	CheckChain      = "chain"
-	CheckRevocation = "revocation"
-	CheckEndorser   = "endorser"
-	CheckListID     = "list-id"
-	CheckCreated    = "created"
-	CheckExpires    = "expires"
-	CheckVersion    = "version"
+	CheckRevocation = "revocation" // the signer against its issuer's CRL
+	// CheckRevocationCA is each CA of the chain (intermediates, then the
+	// trust anchor) against its issuer's CRL.
+	CheckRevocationCA = "revocation-ca"
+	CheckEndorser     = "endorser"
+	CheckListID       = "list-id"
+	CheckCreated      = "created"
+	CheckExpires      = "expires"
+	CheckVersion      = "version"
 )
 
 // Verified is a signed list as read. After Verify succeeds every field is
@@ -99,7 +105,7 @@ func Inspect(raw []byte, pol Policy, now time.Time) *Report {
 	r.add(checkDigest(s.P7, pol.AllowSHA1))
 	r.add(r.checkList())
 	r.add(checkCertValidity(r.Signer, now))
-	r.add(r.checkCA(s.P7, pol.CADir, now)...)
+	r.add(r.checkCA(s.P7, pol, now)...)
 	if r.List == nil {
 		return r
 	}

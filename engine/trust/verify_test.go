@@ -52,7 +52,7 @@ func TestVerify(t *testing.T) {
 			wantFailed: []string{CheckRevocation}, wantErr: ErrRevoked},
 		{name: "expired certificate", signer: p.expired, policy: func(p *Policy) { p.EndorserDN = expiredDN },
 			wantFailed: []string{CheckValidity}, wantErr: ErrCertExpired},
-		{name: "CA not in ca_dir", signer: p.rogue, wantFailed: []string{CheckChain}, wantErr: ErrUntrustedSigner},
+		{name: "CA not in ca_dir", signer: p.rogue, wantFailed: []string{CheckChain, CheckRevocation}, wantErr: ErrUntrustedSigner},
 		{name: "no ca_dir", policy: func(p *Policy) { p.CADir = "" },
 			wantFailed: []string{CheckChain, CheckRevocation}, wantErr: ErrUntrustedSigner},
 		{name: "missing ca_dir", policy: func(p *Policy) { p.CADir = "/nonexistent/certificates" },

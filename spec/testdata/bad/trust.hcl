@@ -4,6 +4,7 @@ trust "cern" {
   ca_dir      = "/etc/grid-security/certificates"
   endorser_dn = "/DC=ch/DC=cern/OU=computers/CN=image-endorser"
   on_revoke   = "remov"
+  crl         = "requird"
 }
 
 mirror "central" {

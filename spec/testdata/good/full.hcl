@@ -33,6 +33,7 @@ trust "cern" {
   list_id     = "76fdee70-8119-5d33-9f40-3c57e1c60df1"
   on_revoke   = "keep"
   allow_sha1  = true
+  crl         = "optional"
 }
 
 torrent {

@@ -6,4 +6,5 @@ type Prestaged::Trust = Struct[{
   endorser_ca         => String[1],
   Optional[list_id]   => String[1],
   Optional[on_revoke] => Enum['remove', 'keep'],
+  Optional[crl]       => Enum['required', 'optional', 'off'],
 }]

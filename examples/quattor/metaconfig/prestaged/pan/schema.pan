@@ -31,6 +31,8 @@ type prestaged_trust = {
     "endorser_ca" : string
     "list_id" ? string
     "on_revoke" ? choice('remove', 'keep')
+    @{CRLs in ca_dir: required (default), optional, or off for sites without fetch-crl}
+    "crl" ? choice('required', 'optional', 'off')
 };
 
 type prestaged_image = {
