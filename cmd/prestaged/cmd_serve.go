@@ -62,12 +62,12 @@ func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) er
 		return err
 	}
 	log := serveLogger(errw, f.json)
-	srv := peer.NewServer(storeContent{st}, peer.WithLogger(log))
 	ts, err := startTorrentSeeder(ctx, s, st, log)
 	if err != nil {
 		return err
 	}
 	defer ts.Close()
+	srv := peer.NewServer(storeContent{st}, peer.WithLogger(log), peer.WithInfoHash(ts.infoHash))
 	srv.Register(ts.collectors()...)
 	images := configureServer(srv, ts, s)
 	ln, where, err := serveListener(f.listen, s)

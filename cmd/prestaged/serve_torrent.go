@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,10 +62,46 @@ type seeded struct {
 	img seedImage
 }
 
-// seedImage is what fixes an image's metainfo besides its bytes.
+// seedImage is what fixes an image's metainfo besides its bytes. An image
+// that names its torrent (torrentURL or infoHash) is seeded as exactly that
+// torrent; only one that names neither gets metainfo derived under name.
 type seedImage struct {
-	name string // path.Base of the image's path on the mirror
-	size int64
+	name       string // path.Base of the image's path on the mirror
+	size       int64
+	torrentURL string
+	infoHash   string // 40 hex digits, as the spec pins it
+}
+
+// named says the image's torrent is given, not derived.
+func (img seedImage) named() bool { return img.torrentURL != "" || img.infoHash != "" }
+
+// accepts says whether mi is the image's torrent: the pinned info-hash,
+// else the metainfo kept from its torrent_url, else the derived one.
+func (img seedImage) accepts(mi *metainfo.MetaInfo) bool {
+	info, err := mi.UnmarshalInfo()
+	switch {
+	case err != nil || info.TotalLength() != img.size:
+		return false
+	case img.infoHash != "":
+		return torrent.InfoHash(mi) == img.infoHash
+	case img.torrentURL != "":
+		return mi.Comment == keptFrom(img.torrentURL)
+	}
+	return info.Name == img.name && info.PieceLength == torrent.DefaultPieceLength
+}
+
+// keptFrom is the comment of cached metainfo that came from a torrent_url,
+// so a later serve knows it is that torrent and not one derived by name.
+func keptFrom(torrentURL string) string { return "prestaged: from " + torrentURL }
+
+// infoHash is the info-hash d is seeded as, "" when it is not seeded.
+func (ts *torrentSeeder) infoHash(d digest.Digest) string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if sd, ok := ts.seeding[d]; ok {
+		return sd.ih.HexString()
+	}
+	return ""
 }
 
 // startTorrentSeeder configures the seeder for s and rescans the store
@@ -93,7 +130,8 @@ func (ts *torrentSeeder) configure(s *spec.Spec) error {
 		}
 		for _, img := range s.Images {
 			if !img.Digest.IsZero() && img.Size > 0 {
-				pinned[img.Digest] = seedImage{name: path.Base(img.Path), size: img.Size}
+				pinned[img.Digest] = seedImage{name: path.Base(img.Path), size: img.Size,
+					torrentURL: img.TorrentURL, infoHash: img.InfoHash}
 			}
 		}
 	}
@@ -132,7 +170,7 @@ func (ts *torrentSeeder) refreshLocked() {
 		}
 	}
 	for d, mi := range ts.metas {
-		if img, ok := images[d]; !ok || infoName(mi) != img.name {
+		if img, ok := images[d]; !ok || !img.accepts(mi) {
 			delete(ts.metas, d)
 		}
 	}
@@ -257,7 +295,7 @@ func (ts *torrentSeeder) seed(ctx context.Context, d digest.Digest, img seedImag
 		return err
 	}
 	ts.seeding[d] = seeded{ih: mi.HashInfoBytes(), img: img}
-	ts.log.Info("torrent: seeding", "image", img.name, "digest", d.String(), "infohash", torrent.InfoHash(mi))
+	ts.log.Info("torrent: seeding", "image", img.name, "digest", d.String(), "infohash", torrent.InfoHash(mi), "named", img.named())
 	return nil
 }
 
@@ -273,7 +311,7 @@ func (ts *torrentSeeder) blob(d digest.Digest, img seedImage) (store.Blob, bool)
 // cancel the hashing of 10 GB the next child needs.
 func (ts *torrentSeeder) metainfo(ctx context.Context, d digest.Digest, img seedImage, blobPath string) (*metainfo.MetaInfo, error) {
 	ts.mu.Lock()
-	if mi, ok := ts.metas[d]; ok && infoName(mi) == img.name {
+	if mi, ok := ts.metas[d]; ok && img.accepts(mi) {
 		ts.mu.Unlock()
 		return mi, nil
 	}
@@ -316,60 +354,93 @@ func metainfoCachePath(st *store.Store, d digest.Digest) string {
 	return filepath.Join(st.Root(), "torrents", string(d.Algo()), d.Hex()+".torrent")
 }
 
-// loadCachedMetainfo returns the cached metainfo of d if it describes an
-// image named name of size bytes in prestaged's piece length.
-func loadCachedMetainfo(st *store.Store, d digest.Digest, name string, size int64) (*metainfo.MetaInfo, bool) {
+// loadCachedMetainfo returns the cached metainfo of d if it is img's.
+func loadCachedMetainfo(st *store.Store, d digest.Digest, img seedImage) (*metainfo.MetaInfo, bool) {
 	mi, err := metainfo.LoadFromFile(metainfoCachePath(st, d))
 	if err != nil {
 		return nil, false
 	}
-	info, err := mi.UnmarshalInfo()
-	ok := err == nil && info.Name == name && info.Length == size && info.PieceLength == torrent.DefaultPieceLength
-	return mi, ok
+	return mi, img.accepts(mi)
 }
 
-// cacheMetainfo keeps mi's info as the metainfo of blob d. Only the info
-// is kept: trackers and comments of a published .torrent are not this
-// farm's.
-func cacheMetainfo(st *store.Store, d digest.Digest, mi *metainfo.MetaInfo) error {
+// cacheMetainfo keeps mi's info as the metainfo of blob d, with the
+// torrent_url it came from ("" when derived or found in the swarm).
+// Trackers of a published .torrent are not kept: they are not this farm's.
+func cacheMetainfo(st *store.Store, d digest.Digest, mi *metainfo.MetaInfo, torrentURL string) (*metainfo.MetaInfo, error) {
+	kept := &metainfo.MetaInfo{InfoBytes: mi.InfoBytes, CreatedBy: torrent.CreatedBy}
+	if torrentURL != "" {
+		kept.Comment = keptFrom(torrentURL)
+	}
 	var buf bytes.Buffer
-	if err := (&metainfo.MetaInfo{InfoBytes: mi.InfoBytes, CreatedBy: torrent.CreatedBy}).Write(&buf); err != nil {
-		return err
+	if err := kept.Write(&buf); err != nil {
+		return kept, err
 	}
 	p := metainfoCachePath(st, d)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
+		return kept, err
 	}
-	return renameio.WriteFile(p, buf.Bytes(), 0o644)
+	return kept, renameio.WriteFile(p, buf.Bytes(), 0o644)
 }
 
 // loadOrMake reads the cached metainfo of d (kept by an apply that fetched
-// it from the swarm, or by an earlier serve), or derives it from the blob
-// and caches it. A cached file made for another name or piece length is
-// replaced.
+// it from the swarm, or by an earlier serve); failing that, it takes an
+// image's named torrent from its torrent_url, checked piece by piece
+// against the blob, or derives metainfo for an image that names none. What
+// it gets is cached.
 func (ts *torrentSeeder) loadOrMake(ctx context.Context, d digest.Digest, img seedImage, blobPath string) (*metainfo.MetaInfo, error) {
-	if mi, ok := loadCachedMetainfo(ts.st, d, img.name, img.size); ok {
+	if mi, ok := loadCachedMetainfo(ts.st, d, img); ok {
 		return mi, nil
 	}
 	start := time.Now()
-	mi, err := torrent.MakeFile(ctx, blobPath, img.name, torrent.DefaultPieceLength)
+	var mi *metainfo.MetaInfo
+	var err error
+	switch {
+	case img.torrentURL != "":
+		mi, err = namedMetainfo(ctx, img, blobPath)
+	case img.infoHash != "":
+		return nil, fmt.Errorf("image %s names infohash %s, and no apply kept that torrent's metainfo here: "+
+			"fetch the image from the swarm again, or give it a torrent_url", img.name, img.infoHash)
+	default:
+		mi, err = torrent.MakeFile(ctx, blobPath, img.name, torrent.DefaultPieceLength)
+	}
 	if err != nil {
 		return nil, err
 	}
-	ts.log.Info("torrent: made metainfo", "image", img.name, "digest", d.String(),
-		"infohash", torrent.InfoHash(mi), "seconds", time.Since(start).Seconds())
-	if err := cacheMetainfo(ts.st, d, mi); err != nil {
-		ts.log.Warn("torrent: cannot cache metainfo; a restart will derive it again", "path", metainfoCachePath(ts.st, d), "err", err)
+	kept, err := cacheMetainfo(ts.st, d, mi, img.torrentURL)
+	if err != nil {
+		ts.log.Warn("torrent: cannot cache metainfo; a restart will get it again", "path", metainfoCachePath(ts.st, d), "err", err)
 	}
-	return mi, nil
+	ts.log.Info("torrent: metainfo ready", "image", img.name, "digest", d.String(), "infohash", torrent.InfoHash(kept),
+		"from", cmp.Or(img.torrentURL, "the blob"), "seconds", time.Since(start).Seconds())
+	return kept, nil
 }
 
-func infoName(mi *metainfo.MetaInfo) string {
+// namedMetainfo fetches img's torrent_url and checks that its pieces are
+// the blob's: serve seeds that torrent, never one it would have to invent.
+func namedMetainfo(ctx context.Context, img seedImage, blobPath string) (*metainfo.MetaInfo, error) {
+	mi, err := loadMetainfo(ctx, img.torrentURL)
+	if err != nil {
+		return nil, fmt.Errorf("torrent_url %s: %w", img.torrentURL, err)
+	}
+	if img.infoHash != "" && torrent.InfoHash(mi) != img.infoHash {
+		return nil, fmt.Errorf("torrent_url %s has info-hash %s, the image's infohash is %s", img.torrentURL, torrent.InfoHash(mi), img.infoHash)
+	}
 	info, err := mi.UnmarshalInfo()
 	if err != nil {
-		return ""
+		return nil, fmt.Errorf("torrent_url %s: %w", img.torrentURL, err)
 	}
-	return info.Name
+	if len(info.Files) > 0 || info.Length != img.size {
+		return nil, fmt.Errorf("torrent_url %s: not a single file of %d bytes", img.torrentURL, img.size)
+	}
+	ours, err := torrent.MakeFile(ctx, blobPath, info.Name, info.PieceLength)
+	if err != nil {
+		return nil, err
+	}
+	oi, err := ours.UnmarshalInfo()
+	if err != nil || !bytes.Equal(oi.Pieces, info.Pieces) {
+		return nil, fmt.Errorf("torrent_url %s: its pieces are not this blob's", img.torrentURL)
+	}
+	return mi, nil
 }
 
 // ServeHTTP answers GET /v1/torrents/{algo}/{hex}: the metainfo of a

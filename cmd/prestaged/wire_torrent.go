@@ -156,7 +156,7 @@ func keepSwarmMetainfo(st *store.Store) func(*spec.Image, store.Blob, []string) 
 		if !ok || !slices.Equal(sources, []string{torrentSourceName}) {
 			return
 		}
-		if err := cacheMetainfo(st, b.Digest, v.(*metainfo.MetaInfo)); err != nil {
+		if _, err := cacheMetainfo(st, b.Digest, v.(*metainfo.MetaInfo), img.TorrentURL); err != nil {
 			fmt.Fprintf(os.Stderr, "prestaged: image %s: cannot keep its metainfo for serve (serve derives it): %v\n", img.Name, err)
 		}
 	}

@@ -27,6 +27,7 @@ type Server struct {
 
 	children atomic.Int64
 	served   atomic.Int64
+	infoHash func(digest.Digest) string // nil: no torrents
 }
 
 // serverConfig is what a spec reload replaces as a whole.

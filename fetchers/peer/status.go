@@ -24,7 +24,16 @@ type ImageStatus struct {
 	Size     int64         `json:"size"`
 	Have     int64         `json:"have"`
 	Complete bool          `json:"complete"`
-	Error    string        `json:"error,omitempty"`
+	// InfoHash is the v1 info-hash of the torrent this host seeds the
+	// digest as, when it seeds it (WithInfoHash).
+	InfoHash string `json:"infohash,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// WithInfoHash has Status report, for each digest, the info-hash f gives
+// ("" when the digest is not seeded).
+func WithInfoHash(f func(digest.Digest) string) Option {
+	return func(s *Server) { s.infoHash = f }
 }
 
 // Status reports what the server serves and holds, sorted by digest.
@@ -37,6 +46,9 @@ func (s *Server) Status() Status {
 		is.Have, is.Complete, err = s.content.Have(d)
 		if err != nil {
 			is.Error = err.Error()
+		}
+		if s.infoHash != nil {
+			is.InfoHash = s.infoHash(d)
 		}
 		st.Images = append(st.Images, is)
 	}
