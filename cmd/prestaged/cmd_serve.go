@@ -179,6 +179,7 @@ func configureServer(srv *peer.Server, ts *torrentSeeder, s *spec.Spec) int {
 	}
 	srv.SetUploadLimit(limit)
 	srv.SetMaxChildren(children)
+	srv.SetStallTimeout(s.StallTimeout) // a child that stops reading this long loses its slot
 	return served
 }
 

@@ -16,6 +16,7 @@ import (
 type memContent struct {
 	mu    sync.Mutex
 	blobs map[digest.Digest]*memBlob
+	opens int64 // calls of Open
 }
 
 type memBlob struct {
@@ -69,6 +70,7 @@ func (c *memContent) fail(d digest.Digest) {
 func (c *memContent) Open(ctx context.Context, d digest.Digest, size, off int64, completeOnly bool) (io.ReadCloser, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.opens++
 	b, ok := c.blobs[d]
 	if !ok || (completeOnly && !b.complete) {
 		return nil, fmt.Errorf("fake %s: %w", d.Short(), ErrNotYet)
@@ -77,6 +79,12 @@ func (c *memContent) Open(ctx context.Context, d digest.Digest, size, off int64,
 		return nil, b.openErr
 	}
 	return &memReader{ctx: ctx, c: c, b: b, pos: int(off)}, nil
+}
+
+func (c *memContent) opened() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opens
 }
 
 func (c *memContent) Have(d digest.Digest) (int64, bool, error) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prestaged/prestaged/digest"
 	"golang.org/x/time/rate"
@@ -32,8 +33,9 @@ type Server struct {
 
 // serverConfig is what a spec reload replaces as a whole.
 type serverConfig struct {
-	allowed     map[digest.Digest]int64 // digest -> size
-	maxChildren int64                   // 0: unlimited
+	allowed      map[digest.Digest]int64 // digest -> size
+	maxChildren  int64                   // 0: unlimited
+	stallTimeout time.Duration           // 0: writes have no deadline; DefaultStallTimeout until set
 }
 
 // Option configures a Server.
@@ -52,6 +54,10 @@ func WithUploadLimit(bytesPerSecond int64) Option {
 	return func(s *Server) { s.SetUploadLimit(bytesPerSecond) }
 }
 
+// WithStallTimeout sets how long a child may go without accepting bytes
+// (see SetStallTimeout).
+func WithStallTimeout(d time.Duration) Option { return func(s *Server) { s.SetStallTimeout(d) } }
+
 // WithLogger sets where the server logs aborted streams and errors.
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 
@@ -64,7 +70,7 @@ func NewServer(content Content, opts ...Option) *Server {
 		limiter: rate.NewLimiter(rate.Inf, limitChunk),
 		mux:     http.NewServeMux(),
 	}
-	s.cfg.Store(&serverConfig{})
+	s.cfg.Store(&serverConfig{stallTimeout: DefaultStallTimeout})
 	s.m = newMetrics(s)
 	for _, o := range opts {
 		o(s)
@@ -96,6 +102,15 @@ func (s *Server) SetMaxChildren(n int) {
 	s.update(func(c *serverConfig) { c.maxChildren = int64(max(n, 0)) })
 }
 
+// SetStallTimeout bounds how long one write to a child may block: a child
+// that stops reading (or accepts less than limitChunk bytes in d) has its
+// connection closed and loses its slot, so children that read keep the
+// slots. 0 or less means no bound. The deadline is renewed before every
+// chunk written, so a long transfer that keeps moving is never cut off.
+func (s *Server) SetStallTimeout(d time.Duration) {
+	s.update(func(c *serverConfig) { c.stallTimeout = max(d, 0) })
+}
+
 // SetUploadLimit caps the bytes per second sent to all children together;
 // 0 or less means unlimited.
 func (s *Server) SetUploadLimit(bytesPerSecond int64) {
@@ -107,8 +122,13 @@ func (s *Server) SetUploadLimit(bytesPerSecond int64) {
 	s.limiter.SetLimit(rate.Limit(bytesPerSecond))
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Every answer is written under the
+// stall timeout's write deadline, so a client that sends requests and
+// never reads the answers holds no goroutine for long.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	newWriteDeadline(w, s.cfg.Load().stallTimeout).renew()
+	s.mux.ServeHTTP(w, r)
+}
 
 // serveBlob answers GET /v1/blobs/<algo>/<hex>.
 func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request) {
@@ -125,13 +145,17 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, http.StatusRequestedRangeNotSatisfiable, err.Error())
 		return
 	}
+	completeOnly := r.URL.Query().Get(QueryComplete) == "1"
+	if r.Method == http.MethodHead {
+		s.head(w, d, rng, size, completeOnly)
+		return
+	}
 	if !s.admit(cfg.maxChildren) {
 		w.Header().Set("Retry-After", "1")
 		s.reply(w, http.StatusServiceUnavailable, "too many children, try another parent")
 		return
 	}
 	defer s.children.Add(-1)
-	completeOnly := r.URL.Query().Get(QueryComplete) == "1"
 	rc, err := s.content.Open(r.Context(), d, size, rng.start, completeOnly)
 	if errors.Is(err, ErrNotYet) {
 		s.notYet(w, d)
@@ -145,7 +169,23 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rc.Close()
-	s.stream(w, r, d, rng, size, rc)
+	s.stream(w, r, d, rng, size, rc, cfg.stallTimeout)
+}
+
+// head answers HEAD from what the content reports holding: the headers a
+// GET would get, without a child slot, the upload limit or a read of the
+// blob, and without counting as served.
+func (s *Server) head(w http.ResponseWriter, d digest.Digest, rng byteRange, size int64, completeOnly bool) {
+	have, complete, err := s.content.Have(d)
+	switch {
+	case err != nil:
+		s.log.Warn("peer: state unknown", "digest", d.Short(), "err", err)
+		s.reply(w, http.StatusInternalServerError, "cannot serve this blob")
+	case complete || (!completeOnly && have > 0):
+		s.writeHeader(w, rng, size)
+	default:
+		s.notYet(w, d)
+	}
 }
 
 // admit counts a child in unless the cap is reached.
@@ -175,7 +215,10 @@ func (s *Server) notYet(w http.ResponseWriter, d digest.Digest) {
 	s.reply(w, http.StatusServiceUnavailable, "not here yet")
 }
 
+// reply answers code with msg, under a write deadline renewed now: the
+// answer may come after a long wait for content.
 func (s *Server) reply(w http.ResponseWriter, code int, msg string) {
+	newWriteDeadline(w, s.cfg.Load().stallTimeout).renew()
 	s.m.requests.WithLabelValues(strconv.Itoa(code)).Inc()
 	http.Error(w, msg, code)
 }

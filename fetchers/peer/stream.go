@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,9 +17,10 @@ import (
 )
 
 const (
-	// limitChunk is the unit the upload limit is applied in: small enough
-	// to share bandwidth fairly between children, large enough that a
-	// limiter call per chunk costs nothing at 1 Gbit/s.
+	// limitChunk is the unit the upload limit and the write deadline are
+	// applied in: small enough to share bandwidth fairly between children
+	// and to tell a child that stopped reading from one that reads, large
+	// enough that a call per chunk costs nothing at 1 Gbit/s.
 	limitChunk = 256 << 10
 	// stallAfter: a wait this long for the content's next bytes (the
 	// parent's own fetch is slow) counts as a stall in the metrics.
@@ -70,8 +72,9 @@ func parseRange(h string, size int64) (byteRange, error) {
 // stream sends rng of d from rc. The first bytes are read before the status
 // line is written, so content that turns out to be missing still gets a
 // 503; after that, a failure aborts the response (the child sees a
-// truncated body, never a clean end).
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, d digest.Digest, rng byteRange, size int64, rc io.Reader) {
+// truncated body, never a clean end). Each write may block for at most
+// stall (see SetStallTimeout); waits for the content do not count.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, d digest.Digest, rng byteRange, size int64, rc io.Reader, stall time.Duration) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
@@ -83,22 +86,23 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, d digest.Digest,
 		return
 	}
 	s.writeHeader(w, rng, size)
-	rc2 := http.NewResponseController(w)
+	pr := newWriteDeadline(w, stall)
 	var sent int64
 	if nw, ok := rc.(NWriterTo); ok && s.limiter.Limit() == rate.Inf && n > 0 {
-		if werr := s.send(r.Context(), w, buf[:n]); werr != nil {
+		if werr := s.send(r.Context(), w, pr, buf[:n]); werr != nil {
 			return
 		}
-		s.zeroCopy(w, d, rng, int64(n), nw)
+		s.zeroCopy(w, pr, d, rng, int64(n), nw)
 		return
 	}
 	for {
 		if n > 0 {
-			if werr := s.send(r.Context(), w, buf[:n]); werr != nil {
-				return // the child went away
+			if werr := s.send(r.Context(), w, pr, buf[:n]); werr != nil {
+				return // the child went away, or stopped reading
 			}
 			sent += int64(n)
-			rc2.Flush()
+			pr.renew()
+			pr.rc.Flush()
 		}
 		if sent == rng.n {
 			return
@@ -113,32 +117,74 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, d digest.Digest,
 // zeroCopy sends the rest of rng after the first sent bytes by handing the
 // connection file ranges: with no upload limit to pace, the kernel copies
 // page cache to socket (sendfile) and serving costs little CPU.
-func (s *Server) zeroCopy(w http.ResponseWriter, d digest.Digest, rng byteRange, sent int64, nw NWriterTo) {
-	m, err := nw.WriteNTo(countingWriter{w: w, s: s}, rng.n-sent)
+func (s *Server) zeroCopy(w http.ResponseWriter, pr writeDeadline, d digest.Digest, rng byteRange, sent int64, nw NWriterTo) {
+	m, err := nw.WriteNTo(countingWriter{w: w, s: s, pr: pr}, rng.n-sent)
 	var ce interface{ ContentFailed() bool }
 	if err != nil && errors.As(err, &ce) && ce.ContentFailed() {
 		s.abort(d, rng.start+sent+m, err)
 	}
-	// Any other error is the child's: it went away.
+	// Any other error is the child's: it went away or stopped reading.
 }
 
-// countingWriter counts served bytes; it keeps the ResponseWriter's
-// ReadFrom, which is what lets net/http use sendfile.
+// writeDeadline renews a response's write deadline: each write to a child
+// must finish within the stall timeout of its start.
+type writeDeadline struct {
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func newWriteDeadline(w http.ResponseWriter, stall time.Duration) writeDeadline {
+	return writeDeadline{rc: http.NewResponseController(w), stall: stall}
+}
+
+// renew moves the deadline to the stall timeout from now. A writer without
+// deadlines (a test recorder) is left as it is.
+func (p writeDeadline) renew() {
+	if p.stall > 0 {
+		_ = p.rc.SetWriteDeadline(time.Now().Add(p.stall))
+	}
+}
+
+// countingWriter counts served bytes and renews the write deadline per
+// chunk; it keeps the ResponseWriter's ReadFrom, which is what lets
+// net/http use sendfile.
 type countingWriter struct {
-	w http.ResponseWriter
-	s *Server
+	w  http.ResponseWriter
+	s  *Server
+	pr writeDeadline
 }
 
 func (c countingWriter) Write(p []byte) (int, error) {
+	c.pr.renew()
 	n, err := c.w.Write(p)
 	c.count(n)
 	return n, err
 }
 
+// ReadFrom copies r in limitChunk pieces, renewing the deadline before
+// each. A piece is an io.LimitedReader over r's own reader (an *os.File
+// under an io.LimitedReader stays one), so sendfile still applies.
 func (c countingWriter) ReadFrom(r io.Reader) (int64, error) {
-	n, err := io.Copy(c.w, r)
-	c.count(int(n))
-	return n, err
+	src, left := r, int64(math.MaxInt64)
+	lr, limited := r.(*io.LimitedReader)
+	if limited {
+		src, left = lr.R, lr.N
+	}
+	var total int64
+	for left > 0 {
+		k := min(left, limitChunk)
+		c.pr.renew()
+		n, err := io.Copy(c.w, &io.LimitedReader{R: src, N: k})
+		total, left = total+n, left-n
+		if limited {
+			lr.N = left
+		}
+		c.count(int(n))
+		if err != nil || n < k {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 func (c countingWriter) count(n int) {
@@ -170,18 +216,18 @@ func (s *Server) writeHeader(w http.ResponseWriter, rng byteRange, size int64) {
 	w.WriteHeader(code)
 }
 
-// send writes p, in limitChunk pieces through the shared upload limiter
-// when one is set.
-func (s *Server) send(ctx context.Context, w io.Writer, p []byte) error {
+// send writes p in limitChunk pieces, each through the shared upload
+// limiter when one is set and each under a renewed write deadline.
+func (s *Server) send(ctx context.Context, w io.Writer, pr writeDeadline, p []byte) error {
 	limited := s.limiter.Limit() != rate.Inf
 	for len(p) > 0 {
-		k := len(p)
+		k := min(len(p), limitChunk)
 		if limited {
-			k = min(k, limitChunk)
 			if err := s.limiter.WaitN(ctx, k); err != nil {
 				return err
 			}
 		}
+		pr.renew()
 		m, err := w.Write(p[:k])
 		s.served.Add(int64(m))
 		s.m.bytes.Add(float64(m))
