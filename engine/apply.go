@@ -68,7 +68,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 	var wg sync.WaitGroup
 	for i := range p.Items {
 		it := &p.Items[i]
-		if it.Action == ActionOK {
+		if it.Action == ActionOK && !it.blobOnly {
 			res.Outcomes[i] = Outcome{Image: it.Image, Action: it.Action, Status: "ok"}
 			continue
 		}
@@ -119,6 +119,10 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 	if it.Action == ActionReplace {
 		o.Status = "replaced"
 	}
+	if it.blobOnly {
+		_, _, o.Err = a.fetch(ctx, it, &o)
+		return o
+	}
 	if adopted, err := a.adopt(ctx, it); err != nil || adopted {
 		o.Err = err
 		if adopted {
@@ -132,7 +136,24 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 		return o
 	}
 	o.Err = a.install(ctx, it, blob, pre)
+	if errors.Is(o.Err, store.ErrBlobCorrupt) {
+		o.Err = a.refetch(ctx, it, &o, o.Err)
+	}
 	return o
+}
+
+// refetch removes a blob that failed the install's check, fetches the image
+// again and installs it.
+func (a *applier) refetch(ctx context.Context, it *Item, o *Outcome, cause error) error {
+	a.e.reporter().Event(it.Image, fmt.Sprintf("the store's blob failed verification (%v); removed, fetching again", cause))
+	if err := a.e.Store.RemoveBlob(it.Digest); err != nil {
+		return fmt.Errorf("image %s: %w", it.Image, err)
+	}
+	blob, pre, err := a.fetchNew(ctx, it, o)
+	if err != nil {
+		return err
+	}
+	return a.install(ctx, it, blob, pre)
 }
 
 // install copies the blob to the install path, from where pre (if any)

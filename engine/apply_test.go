@@ -238,7 +238,7 @@ func TestVerifyRepairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []engine.Checked{{Image: "a", Digest: d, Install: h.installPath("a"), InstallOK: false, Blob: "ok"}}
+	want := []engine.Checked{{Image: "a", Digest: d, Install: h.installPath("a"), InstallOK: false, Blob: "ok", Repair: "reinstalled"}}
 	if diff := cmp.Diff(want, rep.Checked, digestCmp); diff != "" {
 		t.Errorf("Checked (-want +got):\n%s", diff)
 	}

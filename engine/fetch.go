@@ -7,21 +7,27 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers"
 )
 
-// fetch returns the verified blob for the item's digest, fetching it when the
-// store does not hold it. When the staged bytes fail verification, the
-// sources that sent them are excluded and the image is fetched again from
-// the others; a single culprit is named in BadSources.
+// fetch returns the blob for the item's digest, fetching it when the store
+// does not hold it. A blob an earlier run committed is checked again by the
+// install that copies it (store.Install).
 func (a *applier) fetch(ctx context.Context, it *Item, o *Outcome) (store.Blob, *store.Prepared, error) {
 	if b, ok := a.e.Store.Blob(it.Digest); ok && b.Size == it.Size {
 		return b, nil, nil
 	}
+	return a.fetchNew(ctx, it, o)
+}
+
+// fetchNew stages the image from its sources, in order, each resuming where
+// the one before stopped, and commits it. When the staged bytes fail
+// verification, only the sources shown to have sent bad bytes are blamed
+// (BadSources) and excluded, and the image is fetched again: see isolate.
+func (a *applier) fetchNew(ctx context.Context, it *Item, o *Outcome) (store.Blob, *store.Prepared, error) {
 	all, err := a.sources(it)
 	if err != nil {
 		return store.Blob{}, nil, err
@@ -33,55 +39,127 @@ func (a *applier) fetch(ctx context.Context, it *Item, o *Outcome) (store.Blob, 
 			return store.Blob{}, nil, fmt.Errorf("image %s: every source sent bytes that failed verification (%s): %w",
 				it.Image, strings.Join(o.BadSources, ", "), store.ErrDigestMismatch)
 		}
-		blob, pre, used, err := a.attempt(ctx, it, srcs, o)
-		if !errors.Is(err, store.ErrDigestMismatch) {
+		blob, pre, rej, err := a.attempt(ctx, it, srcs, o, false)
+		if rej == nil {
 			return blob, pre, err
 		}
-		for _, u := range used {
-			excluded[u] = true
+		if who, sole := rej.led.soleWriter(); sole {
+			rej.discard()
+			a.blame(it, o, who, "sent bytes that failed verification; fetching from the other sources")
+			excluded[who] = true
+			continue
 		}
-		o.BadSources = append(o.BadSources, used...)
-		a.e.reporter().Event(it.Image, fmt.Sprintf("bytes from %s failed verification (%v); refetching from the other sources",
-			strings.Join(used, ", "), err))
+		return a.isolate(ctx, it, srcs, rej, o)
 	}
 }
 
+// isolate fetches the image again after bytes written by several sources
+// (or left by an earlier run) failed verification together. Each source is
+// tried alone, from the first byte: one whose bytes alone fail is a
+// culprit; the first whose bytes verify gives the blob. The ranges each
+// source wrote in the failed fetch are then compared with that blob, so
+// that a source which sent bad bytes and then failed is named too, and
+// bytes of an earlier run are discarded without blaming anyone.
+func (a *applier) isolate(ctx context.Context, it *Item, srcs []fetchers.Named, rej *rejected, o *Outcome) (store.Blob, *store.Prepared, error) {
+	sums, err := rej.sums(ctx)
+	rej.discard()
+	if err != nil {
+		return store.Blob{}, nil, fmt.Errorf("image %s: reading the bytes that failed verification: %w", it.Image, err)
+	}
+	a.e.reporter().Event(it.Image, fmt.Sprintf("bytes from %s failed verification together; fetching from each source alone to find which",
+		strings.Join(rej.led.writers(), ", ")))
+	var errs []error
+	for _, s := range srcs {
+		blob, pre, rej2, err := a.attempt(ctx, it, []fetchers.Named{s}, o, true)
+		switch {
+		case err == nil:
+			for _, name := range sums.differ(ctx, blob) {
+				if !slices.Contains(o.BadSources, name) {
+					a.blame(it, o, name, "sent bytes that differ from the verified image")
+				}
+			}
+			return blob, pre, nil
+		case rej2 != nil:
+			rej2.discard()
+			a.blame(it, o, s.Name, "alone sent bytes that failed verification")
+		default:
+			errs = append(errs, err)
+		}
+		if ctx.Err() != nil {
+			return store.Blob{}, nil, ctx.Err()
+		}
+	}
+	return store.Blob{}, nil, fmt.Errorf("image %s: no source alone delivered bytes that verify (sources blamed: %s): %w",
+		it.Image, orNone(o.BadSources), errors.Join(append(errs, store.ErrDigestMismatch)...))
+}
+
+func (a *applier) blame(it *Item, o *Outcome, source, why string) {
+	o.BadSources = append(o.BadSources, source)
+	a.e.reporter().Event(it.Image, fmt.Sprintf("source %s %s", source, why))
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
 // attempt stages the image from srcs in order and commits it, copying it
-// to beside its install path as it lands (store.Prepared). It returns the
-// sources that contributed bytes.
-func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, o *Outcome) (store.Blob, *store.Prepared, []string, error) {
+// to beside its install path as it lands (store.Prepared). When the staged
+// bytes fail verification it returns them as rejected, with which source
+// wrote which bytes; the caller must discard it. With alone, the staging
+// file starts empty and a failed fetch discards its bytes instead of
+// keeping them for a resume.
+func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, o *Outcome, alone bool) (store.Blob, *store.Prepared, *rejected, error) {
 	stg, err := a.e.Store.Stage(ctx, it.Digest, it.Size)
 	if err != nil {
 		return store.Blob{}, nil, nil, fmt.Errorf("image %s: %w", it.Image, err)
 	}
+	if alone && stg.Resumed() > 0 {
+		stg.Discard()
+		if stg, err = a.e.Store.Stage(ctx, it.Digest, it.Size); err != nil {
+			return store.Blob{}, nil, nil, fmt.Errorf("image %s: %w", it.Image, err)
+		}
+	}
 	var pre *store.Prepared
-	if it.Install != "" {
+	if !it.blobOnly {
 		pre = stg.Prepare(it.Install)
 	}
-	o.Resumed = stg.Resumed()
+	if !alone {
+		o.Resumed = stg.Resumed()
+	}
 	rep := a.e.reporter()
 	rep.Begin(it.Image, it.Size, stg.Resumed(), stg.Offset)
-	cnt := &counter{bytes: map[string]int64{}}
+	led := newLedger(stg.Resumed())
 	wrapped := make([]fetchers.Named, len(srcs))
 	for i, s := range srcs {
-		wrapped[i] = fetchers.Named{Name: s.Name, Fetcher: cnt.wrap(s)}
+		wrapped[i] = fetchers.Named{Name: s.Name, Fetcher: led.wrap(s)}
 	}
 	onEvent := func(ev fetchers.Event) { rep.Event(it.Image, describeEvent(ev)) }
 	req := fetchers.Request{Image: it.Image, Digest: it.Digest, Size: it.Size, Path: it.img.Path}
 	err = fetchers.Fallback(wrapped, onEvent).Fetch(ctx, req, stg)
-	o.Bytes = cnt.merge(o.Bytes)
+	o.Bytes = led.merge(o.Bytes)
 	if err != nil {
 		pre.Abort()
-		stg.Abort()                        // keep the bytes: the next run resumes
+		if alone {
+			stg.Discard()
+		} else {
+			stg.Abort() // keep the bytes: the next run resumes
+		}
 		return store.Blob{}, nil, nil, err // Fallback's error names the image and every source
 	}
 	blob, err := stg.Commit()
+	if errors.Is(err, store.ErrDigestMismatch) {
+		pre.Abort()
+		return store.Blob{}, nil, &rejected{stg: stg, led: led}, fmt.Errorf("image %s: %w", it.Image, err)
+	}
 	if err != nil {
 		pre.Abort()
-		return store.Blob{}, nil, cnt.used(), fmt.Errorf("image %s: %w", it.Image, err)
+		return store.Blob{}, nil, nil, fmt.Errorf("image %s: %w", it.Image, err)
 	}
 	if a.e.Committed != nil {
-		a.e.Committed(it.img, blob, cnt.used())
+		a.e.Committed(it.img, blob, led.writers())
 	}
 	return blob, pre, nil, nil
 }
@@ -125,7 +203,7 @@ func (a *applier) adopt(ctx context.Context, it *Item) (bool, error) {
 	if it.current != nil {
 		return false, nil // replacing our own file at the same path
 	}
-	f, err := os.Open(it.Install)
+	f, err := store.OpenRegular(it.Install)
 	if err != nil {
 		return false, fmt.Errorf("image %s: %w", it.Image, err)
 	}
@@ -158,45 +236,3 @@ func (c ctxFile) Read(p []byte) (int, error) {
 	return c.f.Read(p)
 }
 
-// counter records how many bytes each source wrote.
-type counter struct {
-	mu    sync.Mutex
-	bytes map[string]int64
-}
-
-func (c *counter) add(name string, n int) {
-	c.mu.Lock()
-	c.bytes[name] += int64(n)
-	c.mu.Unlock()
-}
-
-func (c *counter) used() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []string
-	for k, v := range c.bytes {
-		if v > 0 {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-func (c *counter) merge(into map[string]int64) map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if into == nil {
-		into = map[string]int64{}
-	}
-	for k, v := range c.bytes {
-		into[k] += v
-	}
-	return into
-}
-
-func (c *counter) wrap(s fetchers.Named) fetchers.Fetcher {
-	return fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
-		return s.Fetch(ctx, req, countingDst(dst, func(n int) { c.add(s.Name, n) }))
-	})
-}

@@ -45,6 +45,9 @@ type Item struct {
 
 	img     *spec.Image
 	current *store.Record
+	// blobOnly: the install is good but the store lost its blob (Verify):
+	// fetch the blob, leave the installed file alone.
+	blobOnly bool
 }
 
 // Plan is data: what Apply will do, rendered elsewhere.

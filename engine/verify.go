@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/engine/store"
 )
 
 // Checked is what Verify found for one image.
@@ -18,7 +19,14 @@ type Checked struct {
 	// "absent" or "corrupt (removed)".
 	InstallOK bool   `json:"install_ok"`
 	Blob      string `json:"blob"`
+	// Repair is what Verify did about it: empty when nothing was wrong,
+	// else "reinstalled", "blob fetched again", "failed: <error>", or
+	// "none: <why>" when there is nothing trusted to repair from.
+	Repair string `json:"repair,omitempty"`
 }
+
+// Damaged reports whether Verify found something wrong with the image.
+func (c Checked) Damaged() bool { return c.Repair != "" }
 
 // VerifyReport is what Verify found and what it repaired.
 type VerifyReport struct {
@@ -26,14 +34,28 @@ type VerifyReport struct {
 	Repair  *Result   `json:"repair"`
 }
 
+// Damaged counts the images Verify found something wrong with.
+func (r *VerifyReport) Damaged() int {
+	n := 0
+	for _, c := range r.Checked {
+		if c.Damaged() {
+			n++
+		}
+	}
+	return n
+}
+
 // Verify rehashes every installed image and every blob, removes corrupt
-// blobs, and repairs what is wrong by fetching and installing again.
+// blobs, and repairs what is wrong: an image whose installed copy is
+// missing or changed is fetched and installed again, and a blob that is
+// corrupt or missing is fetched again so that the host can serve it.
 func (e *Engine) Verify(ctx context.Context) (*VerifyReport, error) {
 	p, err := e.Plan(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rep := &VerifyReport{}
+	index := map[string]int{} // image -> its Checked
 	for i := range p.Items {
 		it := &p.Items[i]
 		if it.Action == ActionRemove {
@@ -43,14 +65,31 @@ func (e *Engine) Verify(ctx context.Context) (*VerifyReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		// A held endorsed image (no list in force, or revoked and kept) has
-		// no trusted identity to repair it from: it is checked, not fetched.
-		if !c.InstallOK && it.Action == ActionOK && it.img != nil {
-			it.Action, it.Reason = ActionReplace, "installed content does not match its digest"
+		switch {
+		case it.Action != ActionOK:
+			c.Repair = "reinstalled" // the plan found it missing or changed
+		case it.img == nil:
+			// A held endorsed image (no list in force, or revoked and
+			// kept) has no trusted identity to repair it from.
+			if !c.InstallOK || c.Blob != "ok" {
+				c.Repair = "none: no image list in force vouches for it"
+			}
+		case !c.InstallOK:
+			it.Action, it.Reason, c.Repair = ActionReplace, "installed content does not match its digest", "reinstalled"
+		case c.Blob != "ok":
+			it.blobOnly, it.Reason, c.Repair = true, "blob "+c.Blob+": fetching it again, to serve it", "blob fetched again"
 		}
+		index[it.Image] = len(rep.Checked)
 		rep.Checked = append(rep.Checked, c)
 	}
 	rep.Repair, err = e.Apply(ctx, p)
+	if rep.Repair != nil {
+		for _, o := range rep.Repair.Outcomes {
+			if i, ok := index[o.Image]; ok && o.Err != nil {
+				rep.Checked[i].Repair = "failed: " + o.Error
+			}
+		}
+	}
 	return rep, err
 }
 
@@ -81,7 +120,7 @@ func (e *Engine) check(ctx context.Context, it *Item) (Checked, error) {
 
 // FileHas reports whether the file at path hashes to want.
 func FileHas(ctx context.Context, path string, want digest.Digest) (bool, error) {
-	f, err := os.Open(path)
+	f, err := store.OpenRegular(path)
 	if err != nil {
 		return false, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prestaged/prestaged/engine"
@@ -15,6 +16,8 @@ type applyJSON struct {
 	Checked []engine.Checked `json:"checked,omitempty"`
 	Result  *engine.Result   `json:"result"`
 	Summary string           `json:"summary"`
+
+	verify bool // the run was verify: damage found is not a success
 }
 
 type applyFlags struct {
@@ -69,7 +72,7 @@ func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
 		return err
 	}
 	defer unlock()
-	out := applyJSON{Spec: path}
+	out := applyJSON{Spec: path, verify: verify}
 	if verify {
 		var vr *engine.VerifyReport
 		if vr, err = e.Verify(c.Context()); vr != nil {
@@ -111,7 +114,11 @@ func renderResult(c *cobra.Command, out applyJSON) {
 		}
 	}
 	for _, ch := range out.Checked {
-		fmt.Fprintf(c.OutOrStdout(), "verify %s: install ok=%t, blob %s\n", ch.Image, ch.InstallOK, ch.Blob)
+		line := fmt.Sprintf("verify %s: install ok=%t, blob %s", ch.Image, ch.InstallOK, ch.Blob)
+		if ch.Repair != "" {
+			line += "; repair: " + ch.Repair
+		}
+		fmt.Fprintln(c.OutOrStdout(), line)
 	}
 	for _, o := range out.Result.Outcomes {
 		if o.Status == "failed" {
@@ -121,9 +128,16 @@ func renderResult(c *cobra.Command, out applyJSON) {
 	fmt.Fprintln(c.OutOrStdout(), out.Summary)
 }
 
-// applyExit maps a result to Puppet's detailed exit codes, or to 0/1.
+// applyExit maps a result to Puppet's detailed exit codes, or to 0/1. For
+// verify, damage that was repaired is a change, damage that was not is a
+// failure, and without --detailed-exitcodes any damage found exits 1.
 func applyExit(out applyJSON, detailed bool) error {
 	failed := out.Result.Failed > 0 || (out.Plan != nil && len(out.Plan.Problems) > 0)
+	damaged := false
+	for _, ch := range out.Checked {
+		damaged = damaged || ch.Damaged()
+		failed = failed || strings.HasPrefix(ch.Repair, "none")
+	}
 	code := 0
 	switch {
 	case detailed:
@@ -133,7 +147,7 @@ func applyExit(out applyJSON, detailed bool) error {
 		if failed {
 			code |= 4
 		}
-	case failed:
+	case failed, out.verify && damaged:
 		code = 1
 	}
 	if code == 0 {

@@ -18,6 +18,10 @@ import (
 // ErrForeignFile: an install path holds a file prestaged did not install.
 var ErrForeignFile = errors.New("file exists and was not installed by prestaged")
 
+// ErrBlobCorrupt: a blob in the store no longer hashes to its digest (the
+// disk, or someone with root, changed it).
+var ErrBlobCorrupt = errors.New("blob in the store does not match its digest")
+
 // Blob is verified content in blobs/.
 type Blob struct {
 	Digest digest.Digest
@@ -26,9 +30,13 @@ type Blob struct {
 	// SHA256 is the content's sha256 when Digest is of another algorithm
 	// (zero otherwise).
 	SHA256 digest.Digest
+	// verified: this process hashed the bytes (Commit). Install hashes
+	// the copy of any other blob before it renames it into place.
+	verified bool
 }
 
-// Blob returns the verified blob for d, if the store has it.
+// Blob returns the blob for d, if the store has it. Its bytes were verified
+// when it was committed, perhaps by an earlier run: Install checks them again.
 func (s *Store) Blob(d digest.Digest) (Blob, bool) {
 	p := s.BlobPath(d)
 	fi, err := os.Stat(p)
@@ -59,7 +67,9 @@ func Identify(path string) (FileID, error) {
 }
 
 // Install makes a private copy of b appear at path atomically: the copy is
-// written to a temporary name beside path, fsynced, and renamed over it. A
+// written to a temporary name beside path, fsynced, and renamed over it.
+// Unless b was committed by this process, the copy is hashed before the
+// rename, and a mismatch is ErrBlobCorrupt: no unverified byte reaches path. A
 // copy, never a hard link, so that a VM writing to its image cannot corrupt
 // the blob that peers serve; on filesystems with reflinks (XFS, btrfs) the
 // copy shares extents and costs no space or time.
@@ -99,6 +109,12 @@ func finishInstall(ctx context.Context, b Blob, path string, tmp *os.File, todo 
 		tmp.Close()
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
 	}
+	if !b.verified {
+		if err := checkCopy(ctx, b, tmp); err != nil {
+			tmp.Close()
+			return FileID{}, fmt.Errorf("install %s: %w", path, err)
+		}
+	}
 	if err := tmp.Close(); err != nil {
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
 	}
@@ -109,6 +125,29 @@ func finishInstall(ctx context.Context, b Blob, path string, tmp *os.File, todo 
 		return FileID{}, err
 	}
 	return Identify(path)
+}
+
+// checkCopy hashes the copy of b in f: the bytes that will be renamed into
+// place are the ones checked. With a reflink the copy shares the blob's
+// extents, so this reads the blob.
+func checkCopy(ctx context.Context, b Blob, f *os.File) error {
+	got, n, err := digest.Of(b.Digest.Algo(), &ctxReader{ctx: ctx, r: io.NewSectionReader(f, 0, b.Size+1)})
+	if err != nil {
+		return fmt.Errorf("hashing the copy of %s: %w", b.Path, err)
+	}
+	if got != b.Digest || n != b.Size {
+		return fmt.Errorf("%s: %w", b.Path, ErrBlobCorrupt)
+	}
+	return nil
+}
+
+// RemoveBlob removes the blob of d, if any: it failed verification.
+func (s *Store) RemoveBlob(d digest.Digest) error {
+	err := os.Remove(s.BlobPath(d))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing blob %s: %w", d.Short(), err)
+	}
+	return syncDir(s.blobDir(d.Algo()))
 }
 
 // removeStaleCopies removes temporary copies a killed run left beside an

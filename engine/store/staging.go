@@ -51,6 +51,7 @@ type Staging struct {
 	// rewritten are landed bytes that were written again: a Prepared
 	// copies them anew at Install.
 	rewritten spans
+	removed   bool // the file's path was removed
 }
 
 // Stage opens (or resumes) the staging file for d, an image of size bytes.
@@ -278,19 +279,22 @@ func (w *Staging) hashSpan(from, to int64, p []byte, off int64) error {
 func (w *Staging) ReadAt(p []byte, off int64) (int, error) { return w.f.ReadAt(p, off) }
 
 // Commit verifies size and digest, makes the file durable and moves it into
-// blobs/. It returns the blob's path. On a mismatch the staging file is
-// removed: its bytes cannot be trusted for a resume.
+// blobs/. It returns the blob's path. On a digest mismatch the staging file
+// is removed, since its bytes cannot be trusted for a resume, but stays
+// open for ReadAt (to find which source sent the bad bytes) until Discard,
+// which the caller must then call.
 func (w *Staging) Commit() (Blob, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	defer w.close()
 	if w.off != w.size {
+		w.close()
 		return Blob{}, fmt.Errorf("staging %s: have %d of %d bytes: %w", w.d.Short(), w.off, w.size, ErrSizeMismatch)
 	}
 	if got := digest.Sum(w.d.Algo(), w.h); got != w.d {
 		w.remove()
 		return Blob{}, fmt.Errorf("staging: got %s, want %s: %w", got, w.d, ErrDigestMismatch)
 	}
+	defer w.close()
 	if err := w.f.Sync(); err != nil {
 		return Blob{}, fmt.Errorf("staging %s: fsync: %w", w.d.Short(), err)
 	}
@@ -305,7 +309,7 @@ func (w *Staging) Commit() (Blob, error) {
 	if err := syncDir(w.s.blobDir(w.d.Algo())); err != nil {
 		return Blob{}, err
 	}
-	b := Blob{Digest: w.d, Path: dst, Size: w.size}
+	b := Blob{Digest: w.d, Path: dst, Size: w.size, verified: true}
 	if w.also != nil {
 		b.SHA256 = digest.Sum(digest.SHA256, w.also)
 	}
@@ -328,6 +332,10 @@ func (w *Staging) Discard() {
 }
 
 func (w *Staging) remove() {
+	if w.removed {
+		return // the path may be another Staging's by now
+	}
+	w.removed = true
 	os.Remove(w.f.Name())
 	os.Remove(w.s.ProgressPath(w.d))
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
 )
@@ -99,7 +100,7 @@ func TestStageResume(t *testing.T) {
 func checkBlob(t *testing.T, s *store.Store, b store.Blob, content []byte, d digest.Digest) {
 	t.Helper()
 	if diff := cmp.Diff(store.Blob{Digest: d, Path: s.BlobPath(d), Size: int64(len(content))}, b,
-		cmp.Comparer(func(a, b digest.Digest) bool { return a == b })); diff != "" {
+		cmp.Comparer(func(a, b digest.Digest) bool { return a == b }), cmpopts.IgnoreUnexported(store.Blob{})); diff != "" {
 		t.Errorf("Blob (-want +got):\n%s", diff)
 	}
 	got, err := os.ReadFile(s.BlobPath(d))
