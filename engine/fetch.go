@@ -235,4 +235,3 @@ func (c ctxFile) Read(p []byte) (int, error) {
 	}
 	return c.f.Read(p)
 }
-
