@@ -15,8 +15,7 @@ import (
 type Outcome struct {
 	Image  string `json:"image"`
 	Action Action `json:"action"`
-	// Status: ok, fetched, replaced, removed, adopted or failed.
-	Status string `json:"status"`
+	Status Status `json:"status"`
 	Error  string `json:"error,omitempty"`
 	// Bytes fetched this run, by source name.
 	Bytes   map[string]int64 `json:"bytes_by_source,omitempty"`
@@ -38,11 +37,11 @@ type Result struct {
 
 // Summary is the one-line apply summary.
 func (r *Result) Summary() string {
-	n := map[string]int{}
+	n := map[Status]int{}
 	for _, o := range r.Outcomes {
 		n[o.Status]++
 	}
-	s := fmt.Sprintf("Apply: %d fetched, %d replaced, %d removed, %d failed", n["fetched"]+n["adopted"], n["replaced"], n["removed"], n["failed"])
+	s := fmt.Sprintf("Apply: %d fetched, %d replaced, %d removed, %d failed", n[StatusFetched]+n[StatusAdopted], n[StatusReplaced], n[StatusRemoved], n[StatusFailed])
 	if r.Changed == 0 && r.Failed == 0 {
 		s += "; nothing to do, host is converged"
 	}
@@ -69,7 +68,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 	for i := range p.Items {
 		it := &p.Items[i]
 		if it.Action == ActionOK && !it.blobOnly {
-			res.Outcomes[i] = Outcome{Image: it.Image, Action: it.Action, Status: "ok"}
+			res.Outcomes[i] = Outcome{Image: it.Image, Action: it.Action, Status: StatusOK}
 			continue
 		}
 		wg.Add(1)
@@ -81,7 +80,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 			o := a.item(ctx, it)
 			o.Image, o.Action, o.Seconds = it.Image, it.Action, time.Since(t).Seconds()
 			if o.Err != nil {
-				o.Status, o.Error = "failed", o.Err.Error()
+				o.Status, o.Error = StatusFailed, o.Err.Error()
 			}
 			e.reporter().End(o)
 			res.Outcomes[i] = o
@@ -93,9 +92,9 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 	}
 	for _, o := range res.Outcomes {
 		switch o.Status {
-		case "failed":
+		case StatusFailed:
 			res.Failed++
-		case "ok":
+		case StatusOK:
 		default:
 			res.Changed++
 		}
@@ -115,9 +114,9 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 	if it.Action == ActionRemove {
 		return a.remove(it)
 	}
-	o := Outcome{Status: "fetched"}
+	o := Outcome{Status: StatusFetched}
 	if it.Action == ActionReplace {
-		o.Status = "replaced"
+		o.Status = StatusReplaced
 	}
 	if it.blobOnly {
 		_, _, o.Err = a.fetch(ctx, it, &o)
@@ -126,7 +125,7 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 	if adopted, err := a.adopt(ctx, it); err != nil || adopted {
 		o.Err = err
 		if adopted {
-			o.Status = "adopted"
+			o.Status = StatusAdopted
 		}
 		return o
 	}
@@ -188,7 +187,7 @@ func (a *applier) record(f func(*store.State)) error {
 }
 
 func (a *applier) remove(it *Item) Outcome {
-	o := Outcome{Status: "removed"}
+	o := Outcome{Status: StatusRemoved}
 	gone, err := store.RemoveInstalled(it.current.Install, it.current.File)
 	if err != nil {
 		o.Err = fmt.Errorf("image %s: %w", it.Image, err)

@@ -193,8 +193,9 @@ func TestApplyRemoves(t *testing.T) {
 func TestApplyForeignFile(t *testing.T) {
 	v, d := content(t, 20<<10, 6)
 	tests := []struct {
-		name, status string
-		file         []byte
+		name   string
+		status engine.Status
+		file   []byte
 	}{
 		{"same content", "adopted", v},
 		{"other content", "failed", []byte("precious data")},

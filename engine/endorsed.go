@@ -42,9 +42,7 @@ func (e *Engine) endorsements(ctx context.Context, p *Plan) (*Endorsements, erro
 		return nil, err
 	}
 	p.Warnings = append(p.Warnings, end.Warnings...)
-	for _, pr := range end.Problems {
-		p.Problems = append(p.Problems, pr.Error())
-	}
+	p.Problems = append(p.Problems, end.Problems...)
 	return end, nil
 }
 
@@ -59,9 +57,9 @@ func (e *Engine) endorsedImage(img *spec.Image, end *Endorsements, st *store.Sta
 	case !ok:
 		// No list in force at all: keep what is installed, fetch nothing.
 		held[img.Name] = true
-		p.Problems = append(p.Problems, fmt.Sprintf("image %s: no accepted image list for trust %q; nothing is fetched or removed", img.Name, img.Trust))
+		p.Problems.Add(&ImageError{Image: img.Name, Err: fmt.Errorf("no accepted image list for trust %q; nothing is fetched or removed: %w", img.Trust, ErrNoList)})
 		if installed {
-			p.Items = append(p.Items, heldItem(img.Name, cur, fmt.Sprintf("kept as installed: no accepted image list for trust %q", img.Trust)))
+			p.Items = append(p.Items, heldItem(img.Name, cur, ReasonNoList, fmt.Sprintf("kept as installed: no accepted image list for trust %q", img.Trust)))
 		}
 		return nil
 	case en.Revoked:
@@ -71,10 +69,10 @@ func (e *Engine) endorsedImage(img *spec.Image, end *Endorsements, st *store.Sta
 			p.Warnings = append(p.Warnings, fmt.Sprintf("image %s: %s; not installed", img.Name, en.Reason))
 		case en.Keep:
 			p.Warnings = append(p.Warnings, fmt.Sprintf("image %s: %s; kept (on_revoke = \"keep\") but untrusted", img.Name, en.Reason))
-			p.Items = append(p.Items, heldItem(img.Name, cur, "untrusted: "+en.Reason+"; kept (on_revoke = \"keep\")"))
+			p.Items = append(p.Items, heldItem(img.Name, cur, ReasonUntrustedKept, "untrusted: "+en.Reason+"; kept (on_revoke = \"keep\")"))
 		default:
 			c := cur
-			p.Items = append(p.Items, Item{Image: img.Name, Action: ActionRemove, Reason: en.Reason,
+			p.Items = append(p.Items, Item{Image: img.Name, Action: ActionRemove, Code: ReasonRevoked, Reason: en.Reason,
 				Digest: cur.Digest, Size: cur.File.Size, Install: cur.Install, current: &c})
 		}
 		return nil
@@ -85,8 +83,8 @@ func (e *Engine) endorsedImage(img *spec.Image, end *Endorsements, st *store.Sta
 }
 
 // heldItem shows an installed image that this run leaves as it is.
-func heldItem(name string, cur store.Record, reason string) Item {
+func heldItem(name string, cur store.Record, code ReasonCode, reason string) Item {
 	c := cur
-	return Item{Image: name, Action: ActionOK, Reason: reason, Digest: cur.Digest, Size: cur.File.Size,
+	return Item{Image: name, Action: ActionOK, Code: code, Reason: reason, Digest: cur.Digest, Size: cur.File.Size,
 		Install: cur.Install, current: &c}
 }

@@ -123,7 +123,7 @@ func (l *eventLog) End(engine.Outcome) {}
 func statuses(res *engine.Result) map[string]string {
 	m := map[string]string{}
 	for _, o := range res.Outcomes {
-		m[o.Image] = o.Status
+		m[o.Image] = string(o.Status)
 	}
 	return m
 }

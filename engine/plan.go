@@ -23,9 +23,9 @@ const (
 	ActionRemove
 )
 
-func (a Action) String() string {
-	return [...]string{"ok", "fetch", "replace", "remove"}[a]
-}
+var actionNames = [...]string{"ok", "fetch", "replace", "remove"}
+
+func (a Action) String() string { return actionNames[a] }
 
 func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
@@ -33,6 +33,7 @@ func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 type Item struct {
 	Image   string        `json:"image"`
 	Action  Action        `json:"action"`
+	Code    ReasonCode    `json:"code"`
 	Reason  string        `json:"reason"`
 	Digest  digest.Digest `json:"digest"`
 	Size    int64         `json:"size"`
@@ -54,7 +55,7 @@ type Item struct {
 type Plan struct {
 	Items    []Item   `json:"images"`
 	Warnings []string `json:"warnings,omitempty"`
-	Problems []string `json:"problems,omitempty"` // refused lists and the like: the run fails
+	Problems Problems `json:"problems,omitempty"` // refused lists and the like: the run fails
 }
 
 // Count of items with the action.
@@ -95,7 +96,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 	for name, r := range st.Images {
 		if !held[name] {
 			r := r
-			p.Items = append(p.Items, Item{Image: name, Action: ActionRemove, Reason: "no longer in the spec",
+			p.Items = append(p.Items, Item{Image: name, Action: ActionRemove, Code: ReasonNotInSpec, Reason: "no longer in the spec",
 				Digest: r.Digest, Size: r.File.Size, Install: r.Install, current: &r})
 		}
 	}
@@ -109,39 +110,39 @@ func (e *Engine) planImage(img *spec.Image, st *store.State) Item {
 	if r, ok := st.Images[img.Name]; ok {
 		it.current = &r
 	}
-	it.Action, it.Reason = e.decide(img, it.current, st)
+	it.Action, it.Code, it.Reason = e.decide(img, it.current, st)
 	if it.Action == ActionFetch || it.Action == ActionReplace {
 		it.Staged = e.staged(img.Digest)
 	}
 	return it
 }
 
-func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Action, string) {
+func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Action, ReasonCode, string) {
 	if cur == nil {
 		if _, err := os.Lstat(img.Install); err == nil {
 			if r, owned := st.Owns(img.Install); owned {
-				return ActionFetch, fmt.Sprintf("install path now belongs to image %q in the state", r.Name)
+				return ActionFetch, ReasonPathOwned, fmt.Sprintf("install path now belongs to image %q in the state", r.Name)
 			}
-			return ActionFetch, "install path holds a file prestaged did not install: adopted if it matches, else refused"
+			return ActionFetch, ReasonForeignFile, "install path holds a file prestaged did not install: adopted if it matches, else refused"
 		}
-		return ActionFetch, "not installed"
+		return ActionFetch, ReasonNotInstalled, "not installed"
 	}
 	switch {
 	case cur.Digest != img.Digest:
-		return ActionReplace, fmt.Sprintf("new digest (installed %s)", cur.Digest.Short())
+		return ActionReplace, ReasonNewDigest, fmt.Sprintf("new digest (installed %s)", cur.Digest.Short())
 	case cur.Install != img.Install:
-		return ActionReplace, fmt.Sprintf("install path moved from %s", cur.Install)
+		return ActionReplace, ReasonPathMoved, fmt.Sprintf("install path moved from %s", cur.Install)
 	}
 	got, err := store.Identify(img.Install)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return ActionFetch, "install path missing"
+		return ActionFetch, ReasonInstallMissing, "install path missing"
 	case err != nil:
-		return ActionReplace, fmt.Sprintf("cannot stat install path: %v", err)
+		return ActionReplace, ReasonStatFailed, fmt.Sprintf("cannot stat install path: %v", err)
 	case !got.MTime.Equal(cur.File.MTime) || got.Size != cur.File.Size || got.Inode != cur.File.Inode:
-		return ActionReplace, "installed file changed since verification (size, mtime or inode)"
+		return ActionReplace, ReasonChanged, "installed file changed since verification (size, mtime or inode)"
 	}
-	return ActionOK, "installed and unchanged since verification"
+	return ActionOK, ReasonUnchanged, "installed and unchanged since verification"
 }
 
 // staged is how many bytes of d the store already holds.

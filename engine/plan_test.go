@@ -2,6 +2,9 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -107,7 +110,42 @@ func TestPlanSummaryAndDescribe(t *testing.T) {
 	if !p.Changes() || (&engine.Plan{Items: p.Items[2:]}).Changes() {
 		t.Error("Changes: want true with a fetch, false with only ok")
 	}
-	if !strings.HasPrefix(engine.HumanBytes(3<<30), "3.0 GiB") || engine.HumanBytes(512) != "512 B" {
-		t.Errorf("HumanBytes: %s, %s", engine.HumanBytes(3<<30), engine.HumanBytes(512))
+	if !strings.HasPrefix(spec.FormatBytes(3<<30), "3.0 GiB") || spec.FormatBytes(512) != "512 B" {
+		t.Errorf("FormatBytes: %s, %s", spec.FormatBytes(3<<30), spec.FormatBytes(512))
+	}
+}
+
+// A plan is data: it round-trips through JSON, reason codes and problems
+// included, and problems stay errors until rendered.
+func TestPlanRoundTripsJSON(t *testing.T) {
+	v, d := content(t, 64<<10, 9)
+	h := newHost(t)
+	h.serve("m", v)
+	e := h.engine(h.img("a", v, d, "m"))
+	p, err := e.Plan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Problems.Add(&engine.ImageError{Image: "b", Err: fmt.Errorf("no list: %w", engine.ErrNoList)})
+	if !errors.Is(p.Problems[0], engine.ErrNoList) || p.Items[0].Code != engine.ReasonNotInstalled {
+		t.Fatalf("problem %v, code %q", p.Problems[0], p.Items[0].Code)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back engine.Plan
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := json.Marshal(&back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != string(b2) {
+		t.Errorf("plan JSON changed in a round trip:\n%s\n%s", b, b2)
+	}
+	if !strings.Contains(string(b), `"code":"not-installed"`) || !strings.Contains(string(b), `"problems":["image b: no list: no image list in force"]`) {
+		t.Errorf("plan JSON lacks the code or the problem:\n%s", b)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/prestaged/prestaged/spec"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,7 +52,7 @@ func (e *Engine) preflight(p *Plan) error {
 		avail := int64(fs.Bavail) * int64(fs.Bsize)
 		if n+reserve > avail {
 			return fmt.Errorf("%w on the filesystem of %s: need %s (+%s reserve), %s available; nothing was downloaded",
-				ErrNoSpace, where[dev], HumanBytes(n), HumanBytes(reserve), HumanBytes(avail))
+				ErrNoSpace, where[dev], spec.FormatBytes(n), spec.FormatBytes(reserve), spec.FormatBytes(avail))
 		}
 	}
 	return nil
@@ -69,18 +70,4 @@ func device(path string) (uint64, string, error) {
 			return 0, "", fmt.Errorf("free space of %s: %w", path, err)
 		}
 	}
-}
-
-// HumanBytes renders n in binary units ("1.5 GiB").
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -75,9 +75,9 @@ func (e *Engine) Verify(ctx context.Context) (*VerifyReport, error) {
 				c.Repair = "none: no image list in force vouches for it"
 			}
 		case !c.InstallOK:
-			it.Action, it.Reason, c.Repair = ActionReplace, "installed content does not match its digest", "reinstalled"
+			it.Action, it.Code, it.Reason, c.Repair = ActionReplace, ReasonContentCorrupt, "installed content does not match its digest", "reinstalled"
 		case c.Blob != "ok":
-			it.blobOnly, it.Reason, c.Repair = true, "blob "+c.Blob+": fetching it again, to serve it", "blob fetched again"
+			it.blobOnly, it.Code, it.Reason, c.Repair = true, ReasonBlobMissing, "blob "+c.Blob+": fetching it again, to serve it", "blob fetched again"
 		}
 		index[it.Image] = len(rep.Checked)
 		rep.Checked = append(rep.Checked, c)

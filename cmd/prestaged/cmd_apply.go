@@ -121,7 +121,7 @@ func renderResult(c *cobra.Command, out applyJSON) {
 		fmt.Fprintln(c.OutOrStdout(), line)
 	}
 	for _, o := range out.Result.Outcomes {
-		if o.Status == "failed" {
+		if o.Status == engine.StatusFailed {
 			fmt.Fprintf(w, "failed %s: %s\n", o.Image, o.Error)
 		}
 	}

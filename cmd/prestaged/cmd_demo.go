@@ -8,7 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/prestaged/prestaged/engine"
 	"github.com/prestaged/prestaged/spec"
 	"github.com/spf13/cobra"
 )
@@ -35,7 +34,7 @@ Everything it made is removed at the end.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			var err error
-			if o.Size, err = parseSize(size); err != nil {
+			if o.Size, err = spec.ParseSize(size); err != nil {
 				return err
 			}
 			if o.Bandwidth, err = spec.ParseRate(bw); err != nil || o.Bandwidth <= 0 {
@@ -80,7 +79,7 @@ func runDemoCmd(c *cobra.Command, o demoOptions, asJSON bool) error {
 	out := c.ErrOrStderr()
 	bound := float64(o.Size) / float64(o.Bandwidth.BytesPerSecond())
 	fmt.Fprintf(out, "demo: %d hosts, %s image, every link capped at %s: lower bound size/bandwidth = %.1f s\n",
-		o.Hosts, engine.HumanBytes(o.Size), o.Bandwidth, bound)
+		o.Hosts, spec.FormatBytes(o.Size), o.Bandwidth, bound)
 	tick := newDemoTicker(out, o, d)
 	var rows []demoRow
 	for _, s := range o.Strategies {
@@ -105,26 +104,4 @@ func renderDemo(w io.Writer, rows []demoRow) {
 		fmt.Fprintf(tw, "%s\t%.1f s\t%.2fx\t%.1f s\t%.1f s\t%d/%d\n", demoStrategies[r.Strategy], r.Seconds, r.Ratio, r.P50, r.P99, r.Verified, r.Hosts)
 	}
 	tw.Flush()
-}
-
-// parseSize reads "32MiB", "1GiB", "512KiB" or a number of bytes.
-func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mul    int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
-	for _, u := range units {
-		if n, ok := strings.CutSuffix(s, u.suffix); ok {
-			var v int64
-			if _, err := fmt.Sscan(n, &v); err != nil || v <= 0 {
-				return 0, fmt.Errorf("size %q: want e.g. 32MiB", s)
-			}
-			return v * u.mul, nil
-		}
-	}
-	var v int64
-	if _, err := fmt.Sscan(s, &v); err != nil || v <= 0 {
-		return 0, fmt.Errorf("size %q: want e.g. 32MiB", s)
-	}
-	return v, nil
 }

@@ -83,7 +83,7 @@ that identifier in LIST, which is rewritten in place. Sign the list afterwards.`
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "%s: image %s version %s, %s, sha512:%.12s sha256:%.12s\n",
-				args[0], im.ID, im.Version, humanBytes(im.Size), im.SHA512, im.SHA256)
+				args[0], im.ID, im.Version, spec.FormatBytes(im.Size), im.SHA512, im.SHA256)
 			return nil
 		},
 	}
@@ -280,7 +280,7 @@ func printReport(w io.Writer, r *trust.Report) error {
 	if l := r.List; l != nil {
 		p("\nImages (%d):\n", len(l.Images))
 		for _, im := range l.Images {
-			p("  %-38s  %9s  sha512:%.12s  v%s  %s\n", im.ID, humanBytes(im.Size), im.SHA512, im.Version, im.Title)
+			p("  %-38s  %9s  sha512:%.12s  v%s  %s\n", im.ID, spec.FormatBytes(im.Size), im.SHA512, im.Version, im.Title)
 		}
 	}
 	switch {

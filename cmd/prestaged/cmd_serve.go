@@ -246,7 +246,7 @@ func startWatchdog(ctx context.Context, log *slog.Logger, st *store.Store) func(
 
 func statusLine(srv *peer.Server, images int) string {
 	st := srv.Status()
-	return fmt.Sprintf("STATUS=serving %d images to %d children; %s sent", images, st.Children, humanBytes(st.BytesServed))
+	return fmt.Sprintf("STATUS=serving %d images to %d children; %s sent", images, st.Children, spec.FormatBytes(st.BytesServed))
 }
 
 // sdNotify sends state lines to systemd; outside systemd it does nothing.
@@ -266,19 +266,6 @@ func monotonicUsec() int64 {
 		return 0
 	}
 	return ts.Nano() / 1000
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func serveLogger(w io.Writer, asJSON bool) *slog.Logger {

@@ -2,20 +2,20 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/spec"
 	"github.com/spf13/cobra"
 )
 
 // statusJSON is the stable --json object of `status`.
 type statusJSON struct {
-	Spec     string        `json:"spec"`
-	Store    string        `json:"store"`
-	Images   []engine.Item `json:"images"`
-	Warnings []string      `json:"warnings,omitempty"`
-	Problems []string      `json:"problems,omitempty"`
+	Spec     string          `json:"spec"`
+	Store    string          `json:"store"`
+	Images   []engine.Item   `json:"images"`
+	Warnings []string        `json:"warnings,omitempty"`
+	Problems engine.Problems `json:"problems,omitempty"`
 }
 
 func newStatusCmd() *cobra.Command {
@@ -38,11 +38,11 @@ func newStatusCmd() *cobra.Command {
 			for _, it := range p.Items {
 				state := map[engine.Action]string{engine.ActionOK: "installed", engine.ActionFetch: "missing",
 					engine.ActionReplace: "outdated", engine.ActionRemove: "to remove"}[it.Action]
-				if it.Action == engine.ActionOK && strings.HasPrefix(it.Reason, "untrusted") {
+				if it.Action == engine.ActionOK && it.Code == engine.ReasonUntrustedKept {
 					state = "untrusted"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Image, state, engine.HumanBytes(it.Size),
-					engine.HumanBytes(it.Staged), it.Digest.Short(), it.Install)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Image, state, spec.FormatBytes(it.Size),
+					spec.FormatBytes(it.Staged), it.Digest.Short(), it.Install)
 			}
 			tw.Flush()
 			for _, w := range p.Warnings {

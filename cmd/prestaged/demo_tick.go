@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/prestaged/prestaged/digest"
-	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/spec"
 )
 
 // newDemoTicker returns the live progress of a demo strategy: one line
@@ -34,7 +34,7 @@ func newDemoTicker(w io.Writer, o demoOptions, d digest.Digest) func(string, []*
 		}
 		line := fmt.Sprintf("%-32s %5.1f s  %2d/%d hosts done  %s of %s landed",
 			demoStrategies[strategy], time.Since(start).Seconds(), done, len(hosts),
-			engine.HumanBytes(landed), engine.HumanBytes(o.Size*int64(len(hosts))))
+			spec.FormatBytes(landed), spec.FormatBytes(o.Size*int64(len(hosts))))
 		finished = done == len(hosts)
 		switch {
 		case live:

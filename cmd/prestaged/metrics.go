@@ -29,7 +29,7 @@ func writeMetrics(path string, res *engine.Result, p *engine.Plan, runErr error)
 	success := runErr == nil && res != nil && res.Failed == 0 && (p == nil || len(p.Problems) == 0)
 	if res != nil {
 		for _, o := range res.Outcomes {
-			images.WithLabelValues(o.Status).Inc()
+			images.WithLabelValues(string(o.Status)).Inc()
 			for src, n := range o.Bytes {
 				bytes.WithLabelValues(src).Add(float64(n))
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/spec"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
@@ -67,7 +68,7 @@ func (l *logLines) Begin(image string, size, resumed int64, progress func() int6
 				n := progress()
 				rate := float64(n-from) / time.Since(start).Seconds()
 				l.printf("image=%s event=progress bytes=%d size=%d rate=%s/s eta=%s", image, n, size,
-					engine.HumanBytes(int64(rate)), eta(size-n, rate))
+					spec.FormatBytes(int64(rate)), eta(size-n, rate))
 			}
 		}
 	}()
