@@ -22,9 +22,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
+
+	"github.com/prestaged/prestaged/spec"
 )
 
 type config struct {
@@ -62,38 +62,16 @@ func parseFlags() (config, error) {
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temp dir")
 	flag.Parse()
 	var err error
-	if cfg.size, err = parseSize(size); err != nil {
+	if cfg.size, err = spec.ParseSize(size); err != nil {
 		return cfg, err
 	}
-	if cfg.noopSize, err = parseSize(noopSize); err != nil {
+	if cfg.noopSize, err = spec.ParseSize(noopSize); err != nil {
 		return cfg, err
 	}
 	if cfg.rounds < 1 || cfg.noopImages < 1 {
 		return cfg, fmt.Errorf("-rounds and -noop-images must be at least 1")
 	}
 	return cfg, nil
-}
-
-// parseSize reads "2GiB", "64MiB", "512KiB" or a byte count.
-func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
-	for _, u := range units {
-		if n, ok := strings.CutSuffix(s, u.suffix); ok {
-			v, err := strconv.ParseInt(strings.TrimSpace(n), 10, 64)
-			if err != nil || v <= 0 {
-				return 0, fmt.Errorf("size %q: want a positive number with GiB, MiB, KiB or B", s)
-			}
-			return v * u.mult, nil
-		}
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("size %q: want a positive number with GiB, MiB, KiB or B", s)
-	}
-	return v, nil
 }
 
 func run(ctx context.Context, cfg config) error {

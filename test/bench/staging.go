@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/prestaged/prestaged/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // stagingResult is the best of each contender over the rounds.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/spec"
 	"golang.org/x/sys/unix"
 )
 
@@ -129,21 +130,11 @@ func timed(ctx context.Context, name string, args ...string) (time.Duration, int
 
 func mibps(n int64, d time.Duration) float64 { return float64(n) / (1 << 20) / d.Seconds() }
 
-func human(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%d KiB", n>>10)
-}
-
 func verdict(ok bool) string {
 	if ok {
 		return "meets target"
 	}
 	return "MISSES target"
 }
+
+func human(n int64) string { return spec.FormatBytes(n) }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -169,31 +168,7 @@ func (c *Config) bound() time.Duration {
 	return time.Duration(float64(c.Size*8) / float64(c.Bandwidth) * float64(time.Second))
 }
 
-var sizeUnits = map[string]int64{
-	"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
-	"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "KB": 1e3, "MB": 1e6, "GB": 1e9,
-}
-
-// parseSize reads "256MiB", "1GiB", "32M" (binary) or "500MB" (decimal).
-func parseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	if i < 0 {
-		i = len(t)
-	}
-	mult, ok := sizeUnits[strings.TrimSpace(t[i:])]
-	n, err := strconv.ParseFloat(t[:i], 64)
-	if i == 0 || !ok || err != nil {
-		return 0, fmt.Errorf("size %q: want a number and KiB, MiB or GiB, such as 256MiB", s)
-	}
-	v := n * float64(mult)
-	if v < 1 || v > math.MaxInt64/4 {
-		return 0, fmt.Errorf("size %q: out of range", s)
-	}
-	return int64(v), nil
-}
-
-// formatSize is the inverse of parseSize for the table.
+// formatSize is the inverse of spec.ParseSize for the table.
 func formatSize(n int64) string {
 	for _, u := range []struct {
 		name string

@@ -93,7 +93,7 @@ func (f flags) config() (Config, []Strategy, error) {
 			return cfg, nil, err
 		}
 	}
-	if cfg.Size, err = parseSize(f.size); err != nil {
+	if cfg.Size, err = spec.ParseSize(f.size); err != nil {
 		return cfg, nil, err
 	}
 	if cfg.Bandwidth, err = spec.ParseRate(f.bandwidth); err != nil {

@@ -71,17 +71,8 @@ func wantSources(s Strategy, i int) []string {
 	return []string{"mirror.m"}
 }
 
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int64{"256MiB": 256 << 20, "1GiB": 1 << 30, "32M": 32 << 20, "500MB": 500e6, "4096": 4096, "1.5KiB": 1536} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "MiB", "12 furlongs", "-1MiB", "0"} {
-		if _, err := parseSize(in); err == nil {
-			t.Errorf("parseSize(%q): no error", in)
-		}
-	}
+// The size parser itself is tested in spec (TestParseSize).
+func TestFormatSize(t *testing.T) {
 	if got := formatSize(256 << 20); got != "256MiB" {
 		t.Errorf("formatSize: %s", got)
 	}
