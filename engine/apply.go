@@ -80,6 +80,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 			o := a.item(ctx, it)
 			o.Image, o.Action, o.Seconds = it.Image, it.Action, time.Since(t).Seconds()
 			if o.Err != nil {
+				o.Err = &ImageError{Image: it.Image, Err: o.Err} // named once, here
 				o.Status, o.Error = StatusFailed, o.Err.Error()
 			}
 			e.reporter().End(o)
@@ -146,7 +147,7 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 func (a *applier) refetch(ctx context.Context, it *Item, o *Outcome, cause error) error {
 	a.e.reporter().Event(it.Image, fmt.Sprintf("the store's blob failed verification (%v); removed, fetching again", cause))
 	if err := a.e.Store.RemoveBlob(it.Digest); err != nil {
-		return fmt.Errorf("image %s: %w", it.Image, err)
+		return err
 	}
 	blob, pre, err := a.fetchNew(ctx, it, o)
 	if err != nil {
@@ -167,7 +168,7 @@ func (a *applier) install(ctx context.Context, it *Item, blob store.Blob, pre *s
 		id, err = store.Install(ctx, blob, it.Install)
 	}
 	if err != nil {
-		return fmt.Errorf("image %s: %w", it.Image, err)
+		return err
 	}
 	rec := store.Record{Name: it.Image, Digest: it.Digest, Install: it.Install, File: id,
 		Installed: a.e.now().UTC(), Trust: it.img.Trust, ID: it.img.ID}
@@ -190,7 +191,7 @@ func (a *applier) remove(it *Item) Outcome {
 	o := Outcome{Status: StatusRemoved}
 	gone, err := store.RemoveInstalled(it.current.Install, it.current.File)
 	if err != nil {
-		o.Err = fmt.Errorf("image %s: %w", it.Image, err)
+		o.Err = err
 		return o
 	}
 	if !gone {

@@ -36,8 +36,8 @@ func (a *applier) fetchNew(ctx context.Context, it *Item, o *Outcome) (store.Blo
 	for {
 		srcs := slices.DeleteFunc(slices.Clone(all), func(n fetchers.Named) bool { return excluded[n.Name] })
 		if len(srcs) == 0 {
-			return store.Blob{}, nil, fmt.Errorf("image %s: every source sent bytes that failed verification (%s): %w",
-				it.Image, strings.Join(o.BadSources, ", "), store.ErrDigestMismatch)
+			return store.Blob{}, nil, fmt.Errorf("every source sent bytes that failed verification (%s): %w",
+				strings.Join(o.BadSources, ", "), store.ErrDigestMismatch)
 		}
 		blob, pre, rej, err := a.attempt(ctx, it, srcs, o, false)
 		if rej == nil {
@@ -64,7 +64,7 @@ func (a *applier) isolate(ctx context.Context, it *Item, srcs []fetchers.Named, 
 	sums, err := rej.sums(ctx)
 	rej.discard()
 	if err != nil {
-		return store.Blob{}, nil, fmt.Errorf("image %s: reading the bytes that failed verification: %w", it.Image, err)
+		return store.Blob{}, nil, fmt.Errorf("reading the bytes that failed verification: %w", err)
 	}
 	a.e.reporter().Event(it.Image, fmt.Sprintf("bytes from %s failed verification together; fetching from each source alone to find which",
 		strings.Join(rej.led.writers(), ", ")))
@@ -89,8 +89,8 @@ func (a *applier) isolate(ctx context.Context, it *Item, srcs []fetchers.Named, 
 			return store.Blob{}, nil, ctx.Err()
 		}
 	}
-	return store.Blob{}, nil, fmt.Errorf("image %s: no source alone delivered bytes that verify (sources blamed: %s): %w",
-		it.Image, orNone(o.BadSources), errors.Join(append(errs, store.ErrDigestMismatch)...))
+	return store.Blob{}, nil, fmt.Errorf("no source alone delivered bytes that verify (sources blamed: %s): %w",
+		orNone(o.BadSources), errors.Join(append(errs, store.ErrDigestMismatch)...))
 }
 
 func (a *applier) blame(it *Item, o *Outcome, source, why string) {
@@ -114,12 +114,12 @@ func orNone(s []string) string {
 func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, o *Outcome, alone bool) (store.Blob, *store.Prepared, *rejected, error) {
 	stg, err := a.e.Store.Stage(ctx, it.Digest, it.Size)
 	if err != nil {
-		return store.Blob{}, nil, nil, fmt.Errorf("image %s: %w", it.Image, err)
+		return store.Blob{}, nil, nil, err
 	}
 	if alone && stg.Resumed() > 0 {
 		stg.Discard()
 		if stg, err = a.e.Store.Stage(ctx, it.Digest, it.Size); err != nil {
-			return store.Blob{}, nil, nil, fmt.Errorf("image %s: %w", it.Image, err)
+			return store.Blob{}, nil, nil, err
 		}
 	}
 	var pre *store.Prepared
@@ -152,11 +152,11 @@ func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, 
 	blob, err := stg.Commit()
 	if errors.Is(err, store.ErrDigestMismatch) {
 		pre.Abort()
-		return store.Blob{}, nil, &rejected{stg: stg, led: led}, fmt.Errorf("image %s: %w", it.Image, err)
+		return store.Blob{}, nil, &rejected{stg: stg, led: led}, err
 	}
 	if err != nil {
 		pre.Abort()
-		return store.Blob{}, nil, nil, fmt.Errorf("image %s: %w", it.Image, err)
+		return store.Blob{}, nil, nil, err
 	}
 	if a.e.Committed != nil {
 		a.e.Committed(it.img, blob, led.writers())
@@ -186,7 +186,7 @@ func (a *applier) sources(it *Item) ([]fetchers.Named, error) {
 		out = append(out, named...)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("image %s: %w", it.Image, errNoSource)
+		return nil, errNoSource
 	}
 	return out, nil
 }
@@ -198,22 +198,22 @@ func (a *applier) adopt(ctx context.Context, it *Item) (bool, error) {
 		return false, nil
 	}
 	if r, owned := a.st.Owns(it.Install); owned && r.Name != it.Image {
-		return false, fmt.Errorf("image %s: install path %s is where image %q is installed", it.Image, it.Install, r.Name)
+		return false, fmt.Errorf("install path %s is where image %q is installed", it.Install, r.Name)
 	}
 	if it.current != nil {
 		return false, nil // replacing our own file at the same path
 	}
 	f, err := store.OpenRegular(it.Install)
 	if err != nil {
-		return false, fmt.Errorf("image %s: %w", it.Image, err)
+		return false, err
 	}
 	defer f.Close()
 	got, n, err := digest.Of(it.Digest.Algo(), ctxFile{ctx, f})
 	if err != nil {
-		return false, fmt.Errorf("image %s: hashing %s: %w", it.Image, it.Install, err)
+		return false, fmt.Errorf("hashing %s: %w", it.Install, err)
 	}
 	if got != it.Digest || n != it.Size {
-		return false, fmt.Errorf("image %s: %s: %w; move it away or change install", it.Image, it.Install, store.ErrForeignFile)
+		return false, fmt.Errorf("%s: %w; move it away or change install", it.Install, store.ErrForeignFile)
 	}
 	id, err := store.Identify(it.Install)
 	if err != nil {

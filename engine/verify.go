@@ -63,7 +63,7 @@ func (e *Engine) Verify(ctx context.Context) (*VerifyReport, error) {
 		}
 		c, err := e.check(ctx, it)
 		if err != nil {
-			return nil, err
+			return nil, &ImageError{Image: it.Image, Err: err}
 		}
 		switch {
 		case it.Action != ActionOK:
@@ -104,7 +104,7 @@ func (e *Engine) check(ctx context.Context, it *Item) (Checked, error) {
 		if !good {
 			c.Blob = "corrupt (removed)"
 			if err := os.Remove(b.Path); err != nil {
-				return c, fmt.Errorf("image %s: removing corrupt blob: %w", it.Image, err)
+				return c, fmt.Errorf("removing corrupt blob: %w", err)
 			}
 		}
 	}

@@ -67,7 +67,7 @@ type NoSourcesError struct {
 
 func (e *NoSourcesError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "image %s: %v", e.Image, ErrNoSources)
+	b.WriteString(ErrNoSources.Error())
 	for i, f := range e.Failures {
 		sep := "; "
 		if i == 0 {
@@ -137,7 +137,7 @@ func (f fallback) Fetch(ctx context.Context, req Request, dst Dst) error {
 // interrupted is ctx's error, with what the sources tried so far said.
 func interrupted(ctx context.Context, all *NoSourcesError) error {
 	if len(all.Failures) == 0 {
-		return fmt.Errorf("image %s: %w", all.Image, context.Cause(ctx))
+		return context.Cause(ctx)
 	}
-	return fmt.Errorf("image %s: %w (after %v)", all.Image, context.Cause(ctx), all.Failures)
+	return fmt.Errorf("%w (after %v)", context.Cause(ctx), all.Failures)
 }

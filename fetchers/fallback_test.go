@@ -108,7 +108,7 @@ func TestFallbackErrorNamesEverySource(t *testing.T) {
 	if diff := cmp.Diff(want, *nse, cmpopts.EquateErrors()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	const msg = "image slc6: no source could deliver the image: parents (at byte 0): connection refused; mirror.central (at byte 0): status 503"
+	const msg = "no source could deliver the image: parents (at byte 0): connection refused; mirror.central (at byte 0): status 503"
 	if err.Error() != msg {
 		t.Errorf("message\n%s\nwant\n%s", err, msg)
 	}

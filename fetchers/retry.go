@@ -100,10 +100,10 @@ func (r retryFetcher) Fetch(ctx context.Context, req Request, dst Dst) error {
 		return nil
 	case !stop:
 		// ctx ended while waiting: say so, and what we were waiting after.
-		return fmt.Errorf("image %s: retry interrupted: %w (last error: %v)", req.Image, err, last)
+		return fmt.Errorf("retry interrupted: %w (last error: %v)", err, last)
 	case IsPermanent(err) || ctx.Err() != nil:
 		return err
 	default:
-		return fmt.Errorf("image %s: gave up after %d attempts without progress: %w", req.Image, failed, err)
+		return fmt.Errorf("gave up after %d attempts without progress: %w", failed, err)
 	}
 }

@@ -120,11 +120,7 @@ func renderResult(c *cobra.Command, out applyJSON) {
 		}
 		fmt.Fprintln(c.OutOrStdout(), line)
 	}
-	for _, o := range out.Result.Outcomes {
-		if o.Status == engine.StatusFailed {
-			fmt.Fprintf(w, "failed %s: %s\n", o.Image, o.Error)
-		}
-	}
+	// A failed image's error is on its event=end line already: once is enough.
 	fmt.Fprintln(c.OutOrStdout(), out.Summary)
 }
 

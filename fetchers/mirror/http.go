@@ -37,13 +37,14 @@ func (m *Mirror) fetchHTTP(ctx context.Context, req fetchers.Request, segs []str
 	return nil
 }
 
-// fail prefixes err with the image, the mirror and where it read. When ctx
+// fail prefixes err with the mirror and where it read (the engine names
+// the image). When ctx
 // is done, the cancellation is the cause, whatever error it provoked.
 func (m *Mirror) fail(ctx context.Context, req fetchers.Request, where string, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		return fmt.Errorf("image %s: mirror %s: %s: %w (%v)", req.Image, m.name, where, cerr, err)
+		return fmt.Errorf("mirror %s: %s: %w (%v)", m.name, where, cerr, err)
 	}
-	return fmt.Errorf("image %s: mirror %s: %s: %w", req.Image, m.name, where, err)
+	return fmt.Errorf("mirror %s: %s: %w", m.name, where, err)
 }
 
 // checkResponse classes the status and checks the announced length against

@@ -84,10 +84,10 @@ func (m *Mirror) String() string { return m.base.String() }
 func (m *Mirror) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
 	rel, err := cleanPath(req.Path)
 	if err != nil {
-		return fetchers.Permanentf("image %s: mirror %s: %w", req.Image, m.name, err)
+		return fetchers.Permanentf("mirror %s: %w", m.name, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("image %s: mirror %s: %w", req.Image, m.name, err)
+		return fmt.Errorf("mirror %s: %w", m.name, err)
 	}
 	if dst.Offset() >= req.Size {
 		return m.alreadyDone(req, dst)
@@ -100,8 +100,8 @@ func (m *Mirror) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.D
 
 func (m *Mirror) alreadyDone(req fetchers.Request, dst fetchers.Dst) error {
 	if off := dst.Offset(); off > req.Size {
-		return fetchers.Permanentf("image %s: mirror %s: dst already holds %d bytes, more than the size %d: %w",
-			req.Image, m.name, off, req.Size, fetchers.ErrTooLong)
+		return fetchers.Permanentf("mirror %s: dst already holds %d bytes, more than the size %d: %w",
+			m.name, off, req.Size, fetchers.ErrTooLong)
 	}
 	return nil
 }

@@ -18,12 +18,12 @@ import (
 func (m *Mirror) ReadAt(ctx context.Context, req fetchers.Request, p []byte, off int64) error {
 	segs, err := cleanPath(req.Path)
 	if err != nil {
-		return fetchers.Permanentf("image %s: mirror %s: %w", req.Image, m.name, err)
+		return fetchers.Permanentf("mirror %s: %w", m.name, err)
 	}
 	end := off + int64(len(p))
 	if off < 0 || end > req.Size || len(p) == 0 {
-		return fetchers.Permanentf("image %s: mirror %s: range %d-%d is not within the image's %d bytes",
-			req.Image, m.name, off, end, req.Size)
+		return fetchers.Permanentf("mirror %s: range %d-%d is not within the image's %d bytes",
+			m.name, off, end, req.Size)
 	}
 	if m.dir != "" {
 		return m.readFileAt(ctx, req, segs, p, off)
