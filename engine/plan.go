@@ -119,6 +119,9 @@ func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Ac
 			if r, owned := st.Owns(img.Install); owned {
 				return ActionFetch, fmt.Sprintf("install path now belongs to image %q in the state", r.Name)
 			}
+			if _, err := store.LstatRegular(img.Install); errors.Is(err, store.ErrNotRegular) {
+				return ActionFetch, fmt.Sprintf("install path is not a regular file, refused: %v", err)
+			}
 			return ActionFetch, "install path holds a file prestaged did not install: adopted if it matches, else refused"
 		}
 		return ActionFetch, "not installed"
@@ -133,6 +136,8 @@ func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Ac
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return ActionFetch, "install path missing"
+	case errors.Is(err, store.ErrNotRegular):
+		return ActionReplace, fmt.Sprintf("install path is no longer the file prestaged installed, refused: %v", err)
 	case err != nil:
 		return ActionReplace, fmt.Sprintf("cannot stat install path: %v", err)
 	case !got.MTime.Equal(cur.File.MTime) || got.Size != cur.File.Size || got.Inode != cur.File.Inode:
