@@ -232,3 +232,34 @@ func TestServeNonRegular(t *testing.T) {
 		})
 	}
 }
+
+// TestSIGTERMStuckApply: an apply stuck in a call the context does not
+// reach (a FIFO at the install path, where an open would block) still ends
+// within seconds of SIGTERM, and the next apply takes the lock. Once
+// nothing blocks there, apply has ended before the signal.
+func TestSIGTERMStuckApply(t *testing.T) {
+	s := newSite(t)
+	image := img{name: "vm", content: randomBytes(256<<10, 75)}
+	s.publish(image)
+	spec := s.spec("", true, image)
+	plantAt(t, s.path("images", "vm.img"), "fifo")
+	cmd, wait := start(t, "apply", "--no-progress", spec)
+	time.Sleep(time.Second)
+	cmd.Process.Signal(syscall.SIGTERM) // an error: it has exited already
+	done := make(chan result, 1)
+	go func() { done <- wait() }()
+	select {
+	case r := <-done:
+		if r.code == 0 {
+			t.Errorf("apply exited 0: %s", r)
+		}
+	case <-time.After(bound):
+		t.Fatalf("apply still running %s after SIGTERM", bound)
+	}
+	if err := os.Remove(s.path("images", "vm.img")); err != nil {
+		t.Fatal(err)
+	}
+	if r := runWithin(t, "apply", "--detailed-exitcodes", "--no-progress", spec); r.code != 2 {
+		t.Errorf("the next apply, the FIFO removed: want exit 2, got %s", r)
+	}
+}
