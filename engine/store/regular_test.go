@@ -217,3 +217,26 @@ func TestStateAndLockRefuseNonRegular(t *testing.T) {
 		})
 	}
 }
+
+// TestIdentifyFile: what an open file is identified as is what Identify
+// says of its path, and a FIFO opened anyway is refused.
+func TestIdentifyFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	mustDo(t, os.WriteFile(p, []byte("x"), 0o644))
+	f := mustOpen(t, p)
+	got, err := store.IdentifyFile(f)
+	if want, _ := store.Identify(p); err != nil || got != want {
+		t.Errorf("IdentifyFile = %+v, %v; Identify says %+v", got, err, want)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	mustDo(t, unix.Mkfifo(fifo, 0o644))
+	g, err := os.OpenFile(fifo, os.O_RDWR, 0) // O_RDWR: does not wait for a writer
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, err := store.IdentifyFile(g); !errors.Is(err, store.ErrNotRegular) {
+		t.Errorf("IdentifyFile of a FIFO: %v, want %v", err, store.ErrNotRegular)
+	}
+}
