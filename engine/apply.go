@@ -123,6 +123,10 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 		_, _, o.Err = a.fetch(ctx, it, &o)
 		return o
 	}
+	if _, err := store.LstatRegular(it.Install); errors.Is(err, store.ErrNotRegular) {
+		o.Err = fmt.Errorf("%w; move it away or change install", err) // before fetching what cannot be installed
+		return o
+	}
 	if adopted, err := a.adopt(ctx, it); err != nil || adopted {
 		o.Err = err
 		if adopted {

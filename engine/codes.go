@@ -13,8 +13,9 @@ type ReasonCode string
 
 const (
 	ReasonNotInstalled   ReasonCode = "not-installed"
-	ReasonPathOwned      ReasonCode = "install-path-owned"   // the path is another image's
-	ReasonForeignFile    ReasonCode = "install-path-foreign" // adopted if it matches, else refused
+	ReasonPathOwned      ReasonCode = "install-path-owned"       // the path is another image's
+	ReasonForeignFile    ReasonCode = "install-path-foreign"     // adopted if it matches, else refused
+	ReasonNotRegular     ReasonCode = "install-path-not-regular" // a symlink, FIFO, device or directory: refused
 	ReasonNewDigest      ReasonCode = "new-digest"
 	ReasonPathMoved      ReasonCode = "install-path-moved"
 	ReasonInstallMissing ReasonCode = "install-missing"

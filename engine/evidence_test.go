@@ -174,3 +174,36 @@ func TestBlameEveryBadSource(t *testing.T) {
 		t.Fatalf("outcome %+v", o)
 	}
 }
+
+// An install path moved onto a file prestaged did not install: a different
+// file is refused and kept, the image's content is adopted and the old copy
+// removed.
+func TestMovedInstallPathOntoForeignFile(t *testing.T) {
+	v, d := content(t, 64<<10, 25)
+	for _, tc := range []struct {
+		name   string
+		there  []byte
+		status engine.Status
+	}{{"other content", []byte("precious"), engine.StatusFailed}, {"the image", v, engine.StatusAdopted}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHost(t)
+			h.serve("m", v)
+			im := h.img("a", v, d, "m")
+			h.apply(h.engine(im))
+			old := im.Install
+			moved := *im
+			moved.Install = h.installPath("b")
+			os.WriteFile(moved.Install, tc.there, 0o644)
+			_, res := h.apply(h.engine(&moved))
+			o := res.Outcomes[0]
+			got, _ := os.ReadFile(moved.Install)
+			if o.Status != tc.status || !bytes.Equal(got, tc.there) {
+				t.Fatalf("status %s (%v); the file at the new path is intact: %t", o.Status, o.Err, bytes.Equal(got, tc.there))
+			}
+			_, err := os.Stat(old)
+			if oldThere := err == nil; oldThere != (tc.status == engine.StatusFailed) {
+				t.Errorf("old install path still there: %t, want %t", oldThere, tc.status == engine.StatusFailed)
+			}
+		})
+	}
+}

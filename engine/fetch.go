@@ -192,20 +192,19 @@ func (a *applier) sources(it *Item) ([]fetchers.Named, error) {
 }
 
 // adopt takes over a file already at the install path that prestaged did not
-// install, when its content is the image; a different file is refused.
+// install, when its content is the image (and then removes the copy it
+// installed at the image's old path, if any); a different file is refused,
+// never renamed over.
 func (a *applier) adopt(ctx context.Context, it *Item) (bool, error) {
 	if it.current != nil && it.current.Install == it.Install || !fileExists(it.Install) {
-		return false, nil
+		return false, nil // nothing there, or our own file being replaced
 	}
 	if r, owned := a.st.Owns(it.Install); owned && r.Name != it.Image {
 		return false, fmt.Errorf("install path %s is where image %q is installed", it.Install, r.Name)
 	}
-	if it.current != nil {
-		return false, nil // replacing our own file at the same path
-	}
 	f, err := store.OpenRegular(it.Install)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("%w; move it away or change install", err)
 	}
 	defer f.Close()
 	got, n, err := digest.Of(it.Digest.Algo(), ctxFile{ctx, f})
@@ -215,9 +214,14 @@ func (a *applier) adopt(ctx context.Context, it *Item) (bool, error) {
 	if got != it.Digest || n != it.Size {
 		return false, fmt.Errorf("%s: %w; move it away or change install", it.Install, store.ErrForeignFile)
 	}
-	id, err := store.Identify(it.Install)
+	id, err := store.IdentifyFile(f) // the file hashed is the file recorded
 	if err != nil {
 		return false, err
+	}
+	if cur := it.current; cur != nil {
+		if _, err := store.RemoveInstalled(cur.Install, cur.File); err != nil {
+			a.e.reporter().Event(it.Image, "old install path: "+err.Error())
+		}
 	}
 	rec := store.Record{Name: it.Image, Digest: it.Digest, Install: it.Install, File: id, Installed: a.e.now().UTC(),
 		Trust: it.img.Trust, ID: it.img.ID}

@@ -123,6 +123,9 @@ func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Ac
 			if r, owned := st.Owns(img.Install); owned {
 				return ActionFetch, ReasonPathOwned, fmt.Sprintf("install path now belongs to image %q in the state", r.Name)
 			}
+			if _, err := store.LstatRegular(img.Install); errors.Is(err, store.ErrNotRegular) {
+				return ActionFetch, ReasonNotRegular, fmt.Sprintf("install path is not a regular file, refused: %v", err)
+			}
 			return ActionFetch, ReasonForeignFile, "install path holds a file prestaged did not install: adopted if it matches, else refused"
 		}
 		return ActionFetch, ReasonNotInstalled, "not installed"
@@ -137,6 +140,8 @@ func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Ac
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return ActionFetch, ReasonInstallMissing, "install path missing"
+	case errors.Is(err, store.ErrNotRegular):
+		return ActionReplace, ReasonNotRegular, fmt.Sprintf("install path is no longer the file prestaged installed, refused: %v", err)
 	case err != nil:
 		return ActionReplace, ReasonStatFailed, fmt.Sprintf("cannot stat install path: %v", err)
 	case !got.MTime.Equal(cur.File.MTime) || got.Size != cur.File.Size || got.Inode != cur.File.Inode:

@@ -110,7 +110,7 @@ func (e *Engine) check(ctx context.Context, it *Item) (Checked, error) {
 	}
 	if it.Action != ActionFetch {
 		good, err := FileHas(ctx, it.Install, it.Digest)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, store.ErrNotRegular) {
 			return c, err
 		}
 		c.InstallOK = good

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -55,8 +57,36 @@ func addApplyFlags(c *cobra.Command, f *applyFlags) {
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "plain log lines even on a terminal")
 }
 
+// stopGrace is how long apply and verify may take to stop after SIGINT or
+// SIGTERM before the process exits anyway: a call stuck where the context
+// does not reach must not keep the store lock until systemd's SIGKILL.
+const stopGrace = 5 * time.Second
+
+// exitWhenStuck exits the process stopGrace after ctx ends (the signal)
+// unless the returned stop is called first.
+func exitWhenStuck(ctx context.Context) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(stopGrace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			fmt.Fprintf(os.Stderr, "prestaged: still running %s after the signal; exiting (the store lock goes with the process)\n", stopGrace)
+			os.Exit(1)
+		}
+	}()
+	return func() { close(done) }
+}
+
 // runApply is apply, or verify when verify is set.
 func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
+	defer exitWhenStuck(c.Context())()
 	s, _, err := loadSpec(path, c.ErrOrStderr(), false) // diagnostics to stderr, also with --json
 	if err != nil {
 		return err

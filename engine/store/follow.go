@@ -53,15 +53,15 @@ type Holding struct {
 
 // Have reports how much of d the store holds right now.
 func (s *Store) Have(d digest.Digest) (Holding, error) {
-	if fi, err := os.Stat(s.BlobPath(d)); err == nil {
+	if fi, err := LstatRegular(s.BlobPath(d)); err == nil {
 		return Holding{Presence: Complete, Bytes: fi.Size()}, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return Holding{}, fmt.Errorf("store: %s: %w", d.Short(), err)
 	}
-	f, err := os.Open(s.StagingPath(d))
+	f, err := OpenRegular(s.StagingPath(d))
 	if errors.Is(err, os.ErrNotExist) {
 		// The staging file may have just been renamed into place.
-		if fi, err := os.Stat(s.BlobPath(d)); err == nil {
+		if fi, err := LstatRegular(s.BlobPath(d)); err == nil {
 			return Holding{Presence: Complete, Bytes: fi.Size()}, nil
 		}
 		return Holding{Presence: Absent}, nil
@@ -80,16 +80,32 @@ func (s *Store) Have(d digest.Digest) (Holding, error) {
 // prefix is the complete-prefix length of the staging file f of d: the
 // progress record when bytes land out of order, else the file's size.
 func (s *Store) prefix(d digest.Digest, f *os.File) (int64, error) {
-	if b, err := os.ReadFile(s.ProgressPath(d)); err == nil {
-		if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-			return n, nil
-		}
+	if n, ok, err := s.readProgress(d); err != nil {
+		return 0, fmt.Errorf("store: %s: %w", d.Short(), err)
+	} else if ok {
+		return n, nil
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		return 0, fmt.Errorf("store: %s: %w", d.Short(), err)
 	}
 	return fi.Size(), nil
+}
+
+// readProgress reads the progress record of d: ok is false when there is
+// none or it does not parse (the file's size is the prefix then). A
+// progress path that is not a regular file is an error: it was not
+// prestaged that put it there.
+func (s *Store) readProgress(d digest.Digest) (n int64, ok bool, err error) {
+	b, err := readRegular(s.ProgressPath(d))
+	if errors.Is(err, ErrNotRegular) {
+		return 0, false, err
+	}
+	if err != nil {
+		return 0, false, nil
+	}
+	n, err = strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil, nil
 }
 
 // writerHolds reports whether a writer holds the flock of the file f is open
@@ -143,7 +159,7 @@ func (s *Store) Follow(ctx context.Context, d digest.Digest, size, off int64, op
 		return nil, fmt.Errorf("store: %s: offset %d outside [0, %d]", d.Short(), off, size)
 	}
 	fl := &Follower{ctx: ctx, s: s, d: d, size: size, pos: off}
-	f, err := os.Open(s.BlobPath(d))
+	f, err := OpenRegular(s.BlobPath(d))
 	if err == nil {
 		return fl, fl.setBlob(f)
 	}
@@ -153,7 +169,7 @@ func (s *Store) Follow(ctx context.Context, d digest.Digest, size, off int64, op
 	if opts.CompleteOnly {
 		return nil, fmt.Errorf("store: %s: %w", d.Short(), ErrIncomplete)
 	}
-	f, err = os.Open(s.StagingPath(d))
+	f, err = OpenRegular(s.StagingPath(d))
 	if err == nil {
 		fl.f = f
 		return fl, nil
@@ -162,8 +178,10 @@ func (s *Store) Follow(ctx context.Context, d digest.Digest, size, off int64, op
 		return nil, fmt.Errorf("store: %s: %w", d.Short(), err)
 	}
 	// Renamed between the two opens?
-	if f, err := os.Open(s.BlobPath(d)); err == nil {
+	if f, err := OpenRegular(s.BlobPath(d)); err == nil {
 		return fl, fl.setBlob(f)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("store: %s: %w", d.Short(), err)
 	}
 	return nil, fmt.Errorf("store: %s: %w", d.Short(), ErrAbsent)
 }
@@ -262,7 +280,7 @@ func (fl *Follower) refresh() error {
 // vanished file means complete (renamed) or failed (removed); a file nobody
 // writes for abandonGrace means the fetch was abandoned.
 func (fl *Follower) checkStaging() (bool, error) {
-	g, err := os.Open(fl.s.StagingPath(fl.d))
+	g, err := OpenRegular(fl.s.StagingPath(fl.d))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return false, fmt.Errorf("store: %s: %w", fl.d.Short(), err)
 	}
@@ -290,10 +308,15 @@ func (fl *Follower) checkStaging() (bool, error) {
 // reopen follows the content after the staging file was renamed, removed or
 // replaced: to the blob, or to a new staging file (a restarted fetch).
 func (fl *Follower) reopen() error {
-	if f, err := os.Open(fl.s.BlobPath(fl.d)); err == nil {
+	if f, err := OpenRegular(fl.s.BlobPath(fl.d)); err == nil {
 		return fl.setBlob(f)
+	} else if errors.Is(err, ErrNotRegular) {
+		return fmt.Errorf("store: %s: %w", fl.d.Short(), err)
 	}
-	f, err := os.Open(fl.s.StagingPath(fl.d))
+	f, err := OpenRegular(fl.s.StagingPath(fl.d))
+	if errors.Is(err, ErrNotRegular) {
+		return fmt.Errorf("store: %s: %w", fl.d.Short(), err)
+	}
 	if err != nil {
 		return fmt.Errorf("store: %s: staging file removed at %d of %d bytes: %w",
 			fl.d.Short(), fl.avail, fl.size, ErrFetchAbandoned)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,11 +37,13 @@ type Blob struct {
 }
 
 // Blob returns the blob for d, if the store has it. Its bytes were verified
-// when it was committed, perhaps by an earlier run: Install checks them again.
+// when it was committed, perhaps by an earlier run: Install checks them
+// again. Anything but a regular file at the blob path is not a blob (Stage
+// refuses it).
 func (s *Store) Blob(d digest.Digest) (Blob, bool) {
 	p := s.BlobPath(d)
-	fi, err := os.Stat(p)
-	if err != nil || !fi.Mode().IsRegular() {
+	fi, err := LstatRegular(p)
+	if err != nil {
 		return Blob{}, false
 	}
 	return Blob{Digest: d, Path: p, Size: fi.Size()}, true
@@ -53,17 +56,35 @@ type FileID struct {
 	Inode uint64    `json:"inode"`
 }
 
-// Identify stats path.
+// Identify stats path, which must be a regular file (ErrNotRegular): a
+// symlink is not followed.
 func Identify(path string) (FileID, error) {
-	fi, err := os.Stat(path)
+	fi, err := LstatRegular(path)
 	if err != nil {
 		return FileID{}, err
 	}
+	return fileID(fi), nil
+}
+
+// IdentifyFile is Identify of an open file: what was read is what is
+// recorded, whatever is at its path by now.
+func IdentifyFile(f *os.File) (FileID, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return FileID{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return FileID{}, &fs.PathError{Op: "fstat", Path: f.Name(), Err: ErrNotRegular}
+	}
+	return fileID(fi), nil
+}
+
+func fileID(fi fs.FileInfo) FileID {
 	id := FileID{Size: fi.Size(), MTime: fi.ModTime().UTC()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		id.Inode = st.Ino
 	}
-	return id, nil
+	return id
 }
 
 // Install makes a private copy of b appear at path atomically: the copy is
@@ -84,6 +105,9 @@ func Install(ctx context.Context, b Blob, path string) (FileID, error) {
 // installTemp creates the temporary copy beside path, removing those a
 // killed run left.
 func installTemp(path string) (*os.File, error) {
+	if err := replaceable(path); err != nil {
+		return nil, err
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("install %s: %w", path, err)
@@ -118,6 +142,9 @@ func finishInstall(ctx context.Context, b Blob, path string, tmp *os.File, todo 
 	if err := tmp.Close(); err != nil {
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
 	}
+	if err := replaceable(path); err != nil {
+		return FileID{}, err
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
 	}
@@ -150,6 +177,17 @@ func (s *Store) RemoveBlob(d digest.Digest) error {
 	return syncDir(s.blobDir(d.Algo()))
 }
 
+// replaceable refuses an install path that holds anything but a regular
+// file: prestaged installs only regular files, so a symlink, FIFO, device,
+// socket or directory there is someone else's and is not renamed over.
+func replaceable(path string) error {
+	_, err := LstatRegular(path)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fmt.Errorf("install %s: %w; move it away or change install", path, err)
+}
+
 // removeStaleCopies removes temporary copies a killed run left beside an
 // install path: up to a whole image each. The names are prestaged's own and
 // the caller holds the store lock, so none is being written.
@@ -165,7 +203,7 @@ func removeStaleCopies(dir, base string) {
 // bytes already, and fsyncs it. A whole blob is cloned where the
 // filesystem can.
 func copyBlob(ctx context.Context, b Blob, dst *os.File, todo spans) error {
-	src, err := os.Open(b.Path)
+	src, err := OpenRegular(b.Path)
 	if err != nil {
 		return err
 	}
@@ -226,7 +264,7 @@ func copyAt(src, dst *os.File, off, n int64) (int64, error) {
 }
 
 // copyBuffered is copyRange through a buffer. src was just opened: from 0
-// it is read in order, which a FIFO allows too.
+// it is read in order.
 func copyBuffered(ctx context.Context, src, dst *os.File, from, to int64) error {
 	r := io.LimitReader(src, to)
 	if from > 0 {
@@ -254,8 +292,8 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 // someone else since is left alone.
 func RemoveInstalled(path string, want FileID) (bool, error) {
 	got, err := Identify(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrNotRegular) {
+		return false, nil // not ours any more
 	}
 	if err != nil {
 		return false, fmt.Errorf("remove %s: %w", path, err)

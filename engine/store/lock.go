@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -16,7 +18,14 @@ var ErrLocked = errors.New("another prestaged apply holds the store lock")
 // The returned function releases it. The lock is an flock, so a killed
 // process never leaves it held.
 func (s *Store) Lock(ctx context.Context, wait time.Duration) (func(), error) {
-	l := flock.New(s.lockPath())
+	// A FIFO at the lock path would block the open; a symlink would lock
+	// (and create) its target.
+	f, err := OpenRegularFile(s.lockPath(), os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", s.lockPath(), err)
+	}
+	f.Close()
+	l := flock.New(s.lockPath(), flock.SetFlag(os.O_RDONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK))
 	ok, err := l.TryLock()
 	if err == nil && !ok && wait > 0 {
 		cctx, cancel := context.WithTimeout(ctx, wait)

@@ -42,8 +42,12 @@ type Prepared struct {
 // filesystem clones files (reflinks make the install free), or the install
 // directory cannot be written (Install reports that).
 func (w *Staging) Prepare(path string) *Prepared {
-	src, err := os.Open(w.f.Name()) // survives the rename into blobs/
+	src, err := OpenRegular(w.f.Name()) // survives the rename into blobs/
 	if err != nil {
+		return nil
+	}
+	if !sameFile(src, w.f) { // swapped since Stage opened it
+		src.Close()
 		return nil
 	}
 	tmp, err := installTemp(path)

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"syscall"
@@ -31,6 +32,9 @@ func OpenRegularFile(path string, flag int, perm fs.FileMode) (*os.File, error) 
 	if errors.Is(err, unix.ENXIO) {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("a socket or FIFO: %w", ErrNotRegular)}
 	}
+	if errors.Is(err, unix.EISDIR) {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("a directory: %w", ErrNotRegular)}
+	}
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -50,6 +54,17 @@ func OpenRegularFile(path string, flag int, perm fs.FileMode) (*os.File, error) 
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// readRegular is os.ReadFile through OpenRegular, for the store's small
+// records (state.json, progress records).
+func readRegular(path string) ([]byte, error) {
+	f, err := OpenRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // LstatRegular is os.Lstat that also refuses anything but a regular file.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -59,7 +60,12 @@ type Staging struct {
 // still yields a digest of the whole file.
 func (s *Store) Stage(ctx context.Context, d digest.Digest, size int64) (*Staging, error) {
 	p := s.StagingPath(d)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	// What Commit would rename over: something else there was put by
+	// hand, and an operator should see it rather than have it replaced.
+	if _, err := LstatRegular(s.BlobPath(d)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("staging %s: %w", d.Short(), err)
+	}
+	f, err := OpenRegularFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("staging %s: %w", d.Short(), err)
 	}
@@ -86,10 +92,10 @@ func (w *Staging) resume(ctx context.Context) error {
 		return fmt.Errorf("staging %s: %w", w.d.Short(), err)
 	}
 	prefix := fi.Size()
-	if b, err := os.ReadFile(w.s.ProgressPath(w.d)); err == nil {
-		if n, err := strconv.ParseInt(string(b), 10, 64); err == nil && n < prefix {
-			prefix = n
-		}
+	if n, ok, err := w.s.readProgress(w.d); err != nil {
+		return fmt.Errorf("staging %s: %w", w.d.Short(), err)
+	} else if ok && n < prefix {
+		prefix = n
 	}
 	if prefix > w.size {
 		prefix = 0 // longer than the image: not ours to trust

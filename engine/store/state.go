@@ -38,7 +38,7 @@ type stateFile struct {
 // LoadState reads state.json; a missing file is an empty state.
 func (s *Store) LoadState() (*State, error) {
 	st := &State{Images: map[string]Record{}}
-	b, err := os.ReadFile(s.statePath())
+	b, err := readRegular(s.statePath())
 	if errors.Is(err, os.ErrNotExist) {
 		return st, nil
 	}
