@@ -16,7 +16,7 @@ func TestStallTimeout(t *testing.T) {
 	content := fetcherstest.Content(1000, 5)
 	type result struct {
 		Stalled, Slow, Cancelled, Perm bool
-		Offset                   int64
+		Offset                         int64
 	}
 	tests := []struct {
 		name    string
