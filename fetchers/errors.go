@@ -13,8 +13,13 @@ var (
 	ErrTooLong = errors.New("source sent more bytes than the image size")
 	// ErrTooShort: the source ended before the image's size. Retryable.
 	ErrTooShort = errors.New("source ended before the image size")
-	// ErrStalled: no byte arrived for the stall timeout. Retryable.
+	// ErrStalled: no byte arrived for the stall timeout, or fewer than
+	// StallFloor bytes did. Retryable.
 	ErrStalled = errors.New("transfer stalled")
+	// ErrTooSlow is wrapped, besides ErrStalled, when bytes were still
+	// arriving but below StallFloor: WithRetry leaves such a source for the
+	// next one instead of trying it again.
+	ErrTooSlow = errors.New("source slower than the stall floor")
 	// ErrNoSources: every source was tried and failed.
 	ErrNoSources = errors.New("no source could deliver the image")
 )

@@ -2,6 +2,7 @@ package fetchers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,8 +50,10 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // WithRetry returns a Fetcher that retries f's retryable errors with
 // exponential backoff. Every attempt resumes from dst.Offset(): bytes an
 // earlier attempt wrote are never fetched again. Permanent errors and a done
-// ctx end the retries at once; so does MaxAttempts failures in a row without
-// progress, and the last error is returned, wrapped, keeping its class.
+// ctx end the retries at once; so does a stall below the floor (ErrTooSlow:
+// the source answers, too slowly, and would again), and so do MaxAttempts
+// failures in a row without progress; the last error is returned, wrapped,
+// keeping its class.
 func WithRetry(f Fetcher, p RetryPolicy) Fetcher {
 	return retryFetcher{f: f, p: p.withDefaults()}
 }
@@ -82,7 +85,7 @@ func (r retryFetcher) Fetch(ctx context.Context, req Request, dst Dst) error {
 			b.Reset()
 		}
 		failed++
-		if IsPermanent(err) || ctx.Err() != nil || failed >= r.p.MaxAttempts {
+		if IsPermanent(err) || errors.Is(err, ErrTooSlow) || ctx.Err() != nil || failed >= r.p.MaxAttempts {
 			stop = true
 			return struct{}{}, backoff.Permanent(err)
 		}
@@ -101,7 +104,7 @@ func (r retryFetcher) Fetch(ctx context.Context, req Request, dst Dst) error {
 	case !stop:
 		// ctx ended while waiting: say so, and what we were waiting after.
 		return fmt.Errorf("retry interrupted: %w (last error: %v)", err, last)
-	case IsPermanent(err) || ctx.Err() != nil:
+	case IsPermanent(err) || errors.Is(err, ErrTooSlow) || ctx.Err() != nil:
 		return err
 	default:
 		return fmt.Errorf("gave up after %d attempts without progress: %w", failed, err)

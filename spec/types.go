@@ -28,8 +28,9 @@ type Spec struct {
 	Filename string // the file it was read from
 	Store    string // absolute path of the store directory
 
-	// StallTimeout is how long a transfer may go without a byte before it is
-	// aborted and retried or handed to the next source (`stall_timeout`).
+	// StallTimeout is how long a transfer may go without a byte, or without
+	// 64 KiB (fetchers.StallFloor), before it is aborted and retried or
+	// handed to the next source (`stall_timeout`).
 	StallTimeout time.Duration
 	// Parallel bounds how many images are fetched at once (`parallel`).
 	Parallel int

@@ -20,7 +20,9 @@ func parentSources(s *spec.Spec, _ *spec.Image, _ spec.Source) ([]fetchers.Named
 	out := make([]fetchers.Named, 0, len(s.Peer.Parents))
 	for _, p := range s.Peer.Parents {
 		// A parent that has not started yet is polled often: each level of the
-		// tree would otherwise add a whole Retry-After second to the rollout.
+		// tree would otherwise add a whole second to the rollout. serve sends
+		// no Retry-After then; another parent's is honoured within the stall
+		// budget.
 		f := peer.NewParents([]string{p}, peer.Options{StallTimeout: s.StallTimeout, CompleteOnly: !s.Peer.Pipelined,
 			PollInterval: 100 * time.Millisecond})
 		out = append(out, fetchers.Named{Name: "parent " + p, Fetcher: f})

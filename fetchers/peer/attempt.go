@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/prestaged/prestaged/fetchers"
@@ -33,7 +32,7 @@ func (p *Parents) fromParent(ctx context.Context, parent string, req fetchers.Re
 			a.close(true)
 			return fmt.Errorf("parent %s does not serve %s: %w", parent, req.Digest.Short(), fetchers.ErrNotFound)
 		case http.StatusServiceUnavailable:
-			wait, err := p.notYet(parent, a.resp, &pr)
+			wait, err := p.notYet(parent, req, a.resp, &pr)
 			a.close(true)
 			if err != nil {
 				return err
@@ -48,19 +47,19 @@ func (p *Parents) fromParent(ctx context.Context, parent string, req fetchers.Re
 	}
 }
 
-// attempt is one request to a parent, cancelled by a watchdog when no byte
-// arrives for the stall timeout.
+// attempt is one request to a parent, cancelled by a watchdog when it
+// stalls: no answer, or a body slower than fetchers.StallFloor per stall
+// timeout.
 type attempt struct {
-	resp    *http.Response
-	cancel  context.CancelFunc
-	dog     *time.Timer
-	stalled atomic.Bool
+	resp   *http.Response
+	cancel context.CancelFunc
+	dog    *fetchers.Watchdog
 }
 
 func (p *Parents) get(ctx context.Context, parent string, req fetchers.Request, off int64) (*attempt, error) {
 	actx, cancel := context.WithCancel(ctx)
 	a := &attempt{cancel: cancel}
-	a.dog = time.AfterFunc(p.opts.StallTimeout, func() { a.stalled.Store(true); cancel() })
+	a.dog = fetchers.NewWatchdog(p.opts.StallTimeout, req.Size-off, cancel)
 	hreq, err := http.NewRequestWithContext(actx, http.MethodGet, p.blobURL(parent, req.Digest), nil)
 	if err != nil {
 		a.close(false)
@@ -72,7 +71,7 @@ func (p *Parents) get(ctx context.Context, parent string, req fetchers.Request, 
 	a.resp, err = p.opts.Client.Do(hreq)
 	if err != nil {
 		a.close(false)
-		if a.stalled.Load() {
+		if a.dog.Err() != nil {
 			return nil, fmt.Errorf("parent %s: no answer for %s: %w", parent, p.opts.StallTimeout, fetchers.ErrStalled)
 		}
 		return nil, fmt.Errorf("parent %s: %w", parent, err)
@@ -115,19 +114,19 @@ func (p *Parents) copyBody(parent string, req fetchers.Request, dst fetchers.Dst
 	for off < req.Size {
 		n, err := a.resp.Body.Read(buf[:min(int64(len(buf)), req.Size-off)])
 		if n > 0 {
-			a.dog.Reset(p.opts.StallTimeout)
+			a.dog.Progress(n)
 			m, werr := dst.Write(buf[:n])
 			off += int64(m)
 			if werr != nil {
-				return dstError{fmt.Errorf("image %s: staging bytes from parent %s: %w", req.Image, parent, werr)}
+				return dstError{fmt.Errorf("staging bytes from parent %s: %w", parent, werr)}
 			}
 		}
 		switch {
 		case err == nil || off >= req.Size:
 		case errors.Is(err, io.EOF):
 			return fmt.Errorf("parent %s: stream ended at byte %d of %d: %w", parent, off, req.Size, fetchers.ErrTooShort)
-		case err != nil && a.stalled.Load():
-			return fmt.Errorf("parent %s: no byte for %s at byte %d: %w", parent, p.opts.StallTimeout, off, fetchers.ErrStalled)
+		case err != nil && a.dog.Err() != nil:
+			return fmt.Errorf("parent %s: at byte %d: %w", parent, off, a.dog.Err())
 		case err != nil:
 			return fmt.Errorf("parent %s: stream cut at byte %d: %w", parent, off, err)
 		}
@@ -162,44 +161,75 @@ func checkStart(resp *http.Response, off, size int64) error {
 	return nil
 }
 
-// progress is what a parent answering "not yet" held, and since when.
+// progress is what a parent answering "not yet" held when it last showed
+// progress, and since when.
 type progress struct {
 	have  int64
 	since time.Time
 }
 
 // notYet handles a 503: busy parents are left at once; a parent still
-// receiving the image is waited on while what it holds grows, and, for a
-// store-and-forward child, while the parent says it is fetching.
-func (p *Parents) notYet(parent string, resp *http.Response, pr *progress) (time.Duration, error) {
+// receiving the image is waited on while what it holds grows by at least
+// fetchers.StallFloor per stall timeout (the floor a body must keep), and,
+// for a store-and-forward child, while the parent says it is fetching. A
+// parent claiming more than the image holds is lying and left. It returns
+// how long to wait before the next poll: the poll interval, or longer when
+// the parent's Retry-After asks so, but never past the stall budget.
+func (p *Parents) notYet(parent string, req fetchers.Request, resp *http.Response, pr *progress) (time.Duration, error) {
 	h := resp.Header.Get(HeaderHave)
 	if h == "" {
 		return 0, fmt.Errorf("parent %s: %w", parent, ErrBusy)
 	}
 	have, _ := strconv.ParseInt(h, 10, 64)
-	now := time.Now()
-	if pr.have < 0 {
-		p.event(parent, "does not hold the image yet (%d bytes); waiting", have)
+	if have > req.Size {
+		return 0, fmt.Errorf("parent %s claims to hold %d bytes of %s, a %d-byte image: %w",
+			parent, have, req.Image, req.Size, fetchers.ErrTooLong)
 	}
-	if have > pr.have || p.opts.CompleteOnly && resp.Header.Get(HeaderFetching) == "1" {
+	now := time.Now()
+	need := max(min(fetchers.StallFloor, req.Size-pr.have), 1)
+	switch {
+	case pr.have < 0:
+		p.event(parent, "does not hold the image yet (%d bytes); waiting", have)
+		pr.have, pr.since = have, now
+	case have-pr.have >= need || p.opts.CompleteOnly && resp.Header.Get(HeaderFetching) == "1":
 		pr.have, pr.since = max(have, pr.have), now
 	}
-	if now.Sub(pr.since) >= p.opts.StallTimeout {
-		return 0, fmt.Errorf("parent %s: holds %d bytes, no progress for %s: %w", parent, have, p.opts.StallTimeout, fetchers.ErrStalled)
+	budget := p.opts.StallTimeout - now.Sub(pr.since)
+	if budget <= 0 {
+		return 0, fmt.Errorf("parent %s: holds %d bytes, no progress of %d bytes for %s: %w",
+			parent, have, need, p.opts.StallTimeout, fetchers.ErrStalled)
 	}
-	if p.opts.PollInterval > 0 {
-		return p.opts.PollInterval, nil
+	wait := p.opts.PollInterval
+	if wait <= 0 {
+		wait = time.Second
 	}
-	return retryAfter(resp), nil
+	if ra, ok := retryAfter(resp, now); ok && ra > wait {
+		if ra > budget {
+			return 0, fmt.Errorf("parent %s: holds %d bytes, asks to be polled again in %s, past the stall budget (%s left of %s): %w",
+				parent, have, ra, budget.Round(time.Millisecond), p.opts.StallTimeout, fetchers.ErrStalled)
+		}
+		wait = ra
+	}
+	return min(wait, budget), nil
 }
 
-// retryAfter reads Retry-After seconds, 1 s when absent, at most 10 s.
-func retryAfter(resp *http.Response) time.Duration {
-	n, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
-	if err != nil || n < 1 {
-		return time.Second
+// retryAfter reads Retry-After, in seconds or as an HTTP date.
+func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return 0, false
 	}
-	return time.Duration(min(n, 10)) * time.Second
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(min(n, 1<<31)) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -29,11 +29,13 @@ const DefaultStallTimeout = 30 * time.Second
 
 // Options configure a Parents fetcher.
 type Options struct {
-	// StallTimeout: a parent that sends no byte, or whose "not yet" answer
-	// shows no progress, for this long is abandoned for the next parent.
+	// StallTimeout: a parent that sends fewer than fetchers.StallFloor
+	// bytes, or whose "not yet" answers show less growth than that, in this
+	// long is abandoned for the next parent.
 	StallTimeout time.Duration
-	// PollInterval overrides the parent's Retry-After between "not yet"
-	// answers (tests use a short one).
+	// PollInterval is the wait between "not yet" answers, 1 s when zero. A
+	// parent's longer Retry-After is honoured while it fits in what is left
+	// of StallTimeout; one that does not is a stall.
 	PollInterval time.Duration
 	// CompleteOnly fetches only from parents holding the complete blob
 	// (store-and-forward); a parent still fetching is waited on.
@@ -143,10 +145,10 @@ func (p *Parents) event(parent, format string, a ...any) {
 func (p *Parents) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
 	p.trim(req.Digest, dst.Offset())
 	if len(p.parents) == 0 {
-		return fetchers.Permanentf("image %s: no parents configured: %w", req.Image, fetchers.ErrNotFound)
+		return fetchers.Permanentf("no parents configured: %w", fetchers.ErrNotFound)
 	}
 	var msgs []string
-	notFound, stalled := 0, false
+	notFound, lied, stalled := 0, 0, false
 	for _, parent := range p.parents {
 		if dst.Offset() >= req.Size {
 			return nil
@@ -156,7 +158,7 @@ func (p *Parents) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 			return nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("image %s from parent %s: %w", req.Image, parent, ctx.Err())
+			return fmt.Errorf("parent %s: %w", parent, ctx.Err())
 		}
 		if errors.As(err, new(dstError)) {
 			return err
@@ -166,6 +168,8 @@ func (p *Parents) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 		switch {
 		case errors.Is(err, fetchers.ErrNotFound):
 			notFound++
+		case errors.Is(err, fetchers.ErrTooLong):
+			lied++
 		case errors.Is(err, fetchers.ErrStalled):
 			stalled = true
 		}
@@ -173,11 +177,13 @@ func (p *Parents) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 	why := strings.Join(msgs, "; ")
 	switch {
 	case notFound == len(p.parents):
-		return fetchers.Permanentf("image %s: %s: %w", req.Image, why, fetchers.ErrNotFound)
+		return fetchers.Permanentf("%s: %w", why, fetchers.ErrNotFound)
+	case lied > 0 && notFound+lied == len(p.parents):
+		return fetchers.Permanentf("%s: %w", why, fetchers.ErrTooLong)
 	case stalled:
-		return fmt.Errorf("image %s: %s: %w", req.Image, why, fetchers.ErrStalled)
+		return fmt.Errorf("%s: %w", why, fetchers.ErrStalled)
 	}
-	return fmt.Errorf("image %s: %s: %w", req.Image, why, ErrUnavailable)
+	return fmt.Errorf("%s: %w", why, ErrUnavailable)
 }
 
 // blobURL is where parent serves d.

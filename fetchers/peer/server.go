@@ -202,6 +202,8 @@ func (s *Server) admit(limit int64) bool {
 }
 
 // notYet answers 503 with the bytes held, so a waiting child sees progress.
+// It sends no Retry-After: children honour one, and a whole second per
+// level of the tree would slow a rollout whose children poll more often.
 func (s *Server) notYet(w http.ResponseWriter, d digest.Digest) {
 	have, _, err := s.content.Have(d)
 	if err != nil {
@@ -211,7 +213,6 @@ func (s *Server) notYet(w http.ResponseWriter, d digest.Digest) {
 	if fr, ok := s.content.(FetchReporter); ok && fr.Fetching(d) {
 		w.Header().Set(HeaderFetching, "1")
 	}
-	w.Header().Set("Retry-After", "1")
 	s.reply(w, http.StatusServiceUnavailable, "not here yet")
 }
 

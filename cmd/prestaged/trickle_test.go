@@ -1,0 +1,84 @@
+package main_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestTrickleMirrorLeft: a mirror sending a byte every half second, first in
+// sources, holds the image for no more than a few stall timeouts (2 s); the
+// good mirror after it delivers the rest, resuming, and apply installs it.
+func TestTrickleMirrorLeft(t *testing.T) {
+	s := newSite(t)
+	image := img{name: "vm", content: randomBytes(4<<20, 28)}
+	s.publish(image)
+	var requests atomic.Int32
+	trickle := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Length", strconv.Itoa(len(image.content)))
+		for _, b := range image.content {
+			if _, err := w.Write([]byte{b}); err != nil {
+				return
+			}
+			http.NewResponseController(w).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}))
+	defer trickle.Close()
+	spec := fmt.Sprintf(`store = %q
+stall_timeout = "2s"
+
+mirror "trickle" {
+  url = %q
+}
+
+mirror "good" {
+  url = "mirror/"
+}
+
+image "vm" {
+  sha256  = %q
+  size    = %d
+  path    = "vm.img"
+  install = "images/vm.img"
+  sources = ["mirror.trickle", "mirror.good"]
+}
+`, s.path("store"), trickle.URL+"/", image.digest(), image.length())
+	path := s.path("spec.hcl")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd, wait := start(t, "apply", "--detailed-exitcodes", path)
+	done := make(chan result, 1)
+	go func() { done <- wait() }()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(30 * time.Second): // does not hang
+		cmd.Process.Kill()
+		t.Fatalf("apply still running after 30 s with a trickling mirror first:\n%s", <-done)
+	}
+	if r.code != 2 || !bytes.Equal(s.installed("vm"), image.content) {
+		t.Fatalf("want exit 2 and the image installed, got %s", r)
+	}
+	if n := requests.Load(); n != 1 || !strings.Contains(r.stderr, "slower than the stall floor") {
+		t.Errorf("trickling mirror asked %d times (want 1, not retried), log should say it was too slow:\n%s", n, r.stderr)
+	}
+	if m := regexp.MustCompile(`source mirror.good: starting at byte (\d+)`).FindStringSubmatch(r.stderr); m == nil || m[1] == "0" {
+		t.Errorf("the good mirror did not resume where the trickle stopped:\n%s", r.stderr)
+	}
+}
