@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/internal/safe"
 )
 
 // Outcome is what Apply did to one image.
@@ -77,7 +78,11 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			t := time.Now()
-			o := a.item(ctx, it)
+			o, perr := a.safeItem(ctx, it)
+			if perr != nil {
+				a.panicked(perr)
+				return
+			}
 			o.Image, o.Action, o.Seconds = it.Image, it.Action, time.Since(t).Seconds()
 			if o.Err != nil {
 				o.Err = &ImageError{Image: it.Image, Err: o.Err} // named once, here
@@ -88,6 +93,10 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 		}()
 	}
 	wg.Wait()
+	if a.panic != nil {
+		// A bug, not an image's failure: the run fails, and gc stays away.
+		return nil, fmt.Errorf("apply: an image worker crashed: %w", a.panic)
+	}
 	if err := a.gc(p); err != nil {
 		e.reporter().Event("", "garbage collection: "+err.Error())
 	}
@@ -106,9 +115,24 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 
 // applier holds the state shared by the image workers of one Apply.
 type applier struct {
-	e  *Engine
-	mu sync.Mutex
-	st *store.State
+	e     *Engine
+	mu    sync.Mutex
+	st    *store.State
+	panic error // the first worker panic, recovered
+}
+
+// safeItem is item with a panic recovered into perr.
+func (a *applier) safeItem(ctx context.Context, it *Item) (o Outcome, perr error) {
+	defer safe.Recover(&perr)
+	return a.item(ctx, it), nil
+}
+
+func (a *applier) panicked(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.panic == nil {
+		a.panic = err
+	}
 }
 
 func (a *applier) item(ctx context.Context, it *Item) Outcome {

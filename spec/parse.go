@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -32,20 +34,28 @@ type rawSpec struct {
 // Parse reads and validates the spec file at filename (HCL native syntax, or
 // HCL's JSON syntax when the name ends in ".json"). On errors the Spec is
 // nil and diags holds every problem found, each with a source range; warnings
-// may accompany a valid Spec. Render prints diags with source snippets.
+// may accompany a valid Spec. Render prints diags with source snippets. A
+// file beyond the bounds in limits.go is refused before it is parsed.
 func Parse(filename string) (*Spec, hcl.Diagnostics) {
-	// A fresh parser per call: hclparse caches files by name, and a
-	// long-running `serve` must see a spec that changed on disk.
-	p := hclparse.NewParser()
-	var f *hcl.File
-	var diags hcl.Diagnostics
-	if strings.HasSuffix(filename, ".json") {
-		f, diags = p.ParseJSONFile(filename)
-	} else {
-		f, diags = p.ParseHCLFile(filename)
+	src, err := readLimited(filename)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Failed to read file",
+			Detail:   fmt.Sprintf("The configuration file %q could not be read: %s.", filename, err),
+		}}
 	}
-	remember(p.Files())
-	return decode(f, diags, filename)
+	return ParseBytes(src, filename)
+}
+
+// readLimited reads filename, at most one byte more than MaxSpecSize.
+func readLimited(filename string) ([]byte, error) {
+	f, err := os.Open(filename)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxSpecSize+1))
 }
 
 // ParseBytes is Parse for a spec already in memory; filename names it in
@@ -53,6 +63,11 @@ func Parse(filename string) (*Spec, hcl.Diagnostics) {
 // filename ending in ".json" selects HCL's JSON syntax, for configuration
 // management that prefers to emit JSON.
 func ParseBytes(src []byte, filename string) (*Spec, hcl.Diagnostics) {
+	if diags := checkLimits(src, filename); diags.HasErrors() {
+		return nil, diags
+	}
+	// A fresh parser per call: hclparse caches files by name, and a
+	// long-running `serve` must see a spec that changed on disk.
 	p := hclparse.NewParser()
 	var f *hcl.File
 	var diags hcl.Diagnostics

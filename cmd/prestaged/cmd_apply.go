@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/internal/safe"
 	"github.com/spf13/cobra"
 )
 
@@ -66,7 +67,7 @@ const stopGrace = 5 * time.Second
 // unless the returned stop is called first.
 func exitWhenStuck(ctx context.Context) (stop func()) {
 	done := make(chan struct{})
-	go func() {
+	safe.Go(func() {
 		select {
 		case <-done:
 			return
@@ -80,7 +81,7 @@ func exitWhenStuck(ctx context.Context) (stop func()) {
 			fmt.Fprintf(os.Stderr, "prestaged: still running %s after the signal; exiting (the store lock goes with the process)\n", stopGrace)
 			os.Exit(1)
 		}
-	}()
+	})
 	return func() { close(done) }
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers/peer"
+	"github.com/prestaged/prestaged/internal/safe"
 	"github.com/prestaged/prestaged/spec"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -81,7 +82,7 @@ func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) er
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	safe.Go(func() { errc <- hs.Serve(ln) })
 	log.Info("serving", "listen", where, "images", images, "store", st.Root())
 	sdNotify(log, daemon.SdNotifyReady, statusLine(srv, images))
 	stop := startWatchdog(ctx, log, st)
@@ -225,7 +226,7 @@ func startWatchdog(ctx context.Context, log *slog.Logger, st *store.Store) func(
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	go func() {
+	safe.Go(func() {
 		t := time.NewTicker(interval / 2)
 		defer t.Stop()
 		for {
@@ -240,7 +241,7 @@ func startWatchdog(ctx context.Context, log *slog.Logger, st *store.Store) func(
 				sdNotify(log, daemon.SdNotifyWatchdog)
 			}
 		}
-	}()
+	})
 	return cancel
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prestaged/prestaged/internal/safe"
 	"golang.org/x/time/rate"
 )
 
@@ -83,9 +84,9 @@ func (t *throttledResponse) Write(p []byte) (int, error) { return t.w.Write(p) }
 // serveOn runs h on ln until ctx is done.
 func serveOn(ctx context.Context, ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	go func() {
+	safe.Go(func() { srv.Serve(ln) })
+	safe.Go(func() {
 		<-ctx.Done()
 		srv.Close()
-	}()
+	})
 }

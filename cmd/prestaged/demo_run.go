@@ -16,6 +16,7 @@ import (
 	"github.com/prestaged/prestaged/engine"
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers/peer"
+	"github.com/prestaged/prestaged/internal/safe"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -94,7 +95,7 @@ func runStrategy(ctx context.Context, o demoOptions, strategy, root, mirrorDir s
 	}
 	start := time.Now()
 	stopTick := make(chan struct{})
-	go func() {
+	safe.Go(func() {
 		t := time.NewTicker(500 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -105,7 +106,7 @@ func runStrategy(ctx context.Context, o demoOptions, strategy, root, mirrorDir s
 				tick(strategy, hosts)
 			}
 		}
-	}()
+	})
 	errs := applyAll(ctx, hosts, start)
 	close(stopTick)
 	tick(strategy, hosts)
@@ -163,7 +164,7 @@ func applyAll(ctx context.Context, hosts []*demoHost, start time.Time) []error {
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		wg.Add(1)
-		go func() {
+		safe.Go(func() {
 			defer wg.Done()
 			e := &engine.Engine{Spec: h.spec, Store: h.st, Sources: newSources(h.spec)}
 			p, err := e.Plan(ctx)
@@ -176,7 +177,7 @@ func applyAll(ctx context.Context, hosts []*demoHost, start time.Time) []error {
 			h.at = time.Since(start)
 			h.done.Store(true)
 			errs[i] = err
-		}()
+		})
 	}
 	wg.Wait()
 	return errs

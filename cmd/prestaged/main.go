@@ -12,10 +12,12 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/prestaged/prestaged/internal/safe"
 	"github.com/spf13/cobra"
 )
 
 func main() {
+	defer safe.Crash() // a panic exits 1: the runtime's 2 would read as "changes applied"
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	verb := "prestaged"
 	if len(os.Args) > 1 {

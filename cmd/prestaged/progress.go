@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/internal/safe"
 	"github.com/prestaged/prestaged/spec"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
@@ -56,7 +57,7 @@ func (l *logLines) Begin(image string, size, resumed int64, progress func() int6
 	l.mu.Lock()
 	l.done[image] = stop
 	l.mu.Unlock()
-	go func() {
+	safe.Go(func() {
 		t := time.NewTicker(l.ivl)
 		defer t.Stop()
 		start, from := time.Now(), progress()
@@ -71,7 +72,7 @@ func (l *logLines) Begin(image string, size, resumed int64, progress func() int6
 					spec.FormatBytes(int64(rate)), eta(size-n, rate))
 			}
 		}
-	}()
+	})
 }
 
 func eta(left int64, rate float64) string {
@@ -130,7 +131,7 @@ func (b *bars) Begin(image string, size, resumed int64, progress func() int64) {
 	b.mu.Lock()
 	b.act[image] = stop
 	b.mu.Unlock()
-	go func() {
+	safe.Go(func() {
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		last := time.Now()
@@ -145,7 +146,7 @@ func (b *bars) Begin(image string, size, resumed int64, progress func() int64) {
 				last = now
 			}
 		}
-	}()
+	})
 }
 
 func (b *bars) Event(image, msg string) { b.log.Event(image, msg) }

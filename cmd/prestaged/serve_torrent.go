@@ -22,6 +22,7 @@ import (
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers/torrent"
+	"github.com/prestaged/prestaged/internal/safe"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -114,7 +115,7 @@ func startTorrentSeeder(ctx context.Context, s *spec.Spec, st *store.Store, log 
 	if err := ts.configure(s); err != nil {
 		return nil, err
 	}
-	go ts.loop(ctx)
+	safe.Go(func() { ts.loop(ctx) })
 	return ts, nil
 }
 
@@ -319,7 +320,7 @@ func (ts *torrentSeeder) metainfo(ctx context.Context, d digest.Digest, img seed
 	if !busy {
 		m = &making{done: make(chan struct{})}
 		ts.making[d] = m
-		go ts.make(d, img, blobPath, m)
+		safe.Go(func() { ts.make(d, img, blobPath, m) })
 	}
 	ts.mu.Unlock()
 	select {

@@ -16,6 +16,7 @@ import (
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/trust"
 	"github.com/prestaged/prestaged/fetchers/peer"
+	"github.com/prestaged/prestaged/internal/safe"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -68,7 +69,7 @@ func serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64
 	served, next := publish(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
-	go watchLists(ctx, s, listsDir, next, publish)
+	safe.Go(func() { watchLists(ctx, s, listsDir, next, publish) })
 	return served
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prestaged/prestaged/internal/safe"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,7 +64,7 @@ func (w *Staging) Prepare(path string) *Prepared {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Prepared{path: path, w: w, tmp: tmp, cancel: cancel, done: make(chan struct{})}
-	go p.follow(ctx, w, src)
+	safe.Go(func() { p.follow(ctx, w, src) })
 	return p
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 
 	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/internal/safe"
 )
 
 var _ fetchers.Fetcher = (*Fetcher)(nil)
@@ -165,7 +166,7 @@ func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fe
 	defer beats.Stop()
 	beating := make(chan struct{})
 	defer close(beating)
-	go func() {
+	safe.Go(func() {
 		for {
 			select {
 			case <-beats.C:
@@ -174,7 +175,7 @@ func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fe
 				return
 			}
 		}
-	}()
+	})
 	var last error
 	mi, err := backoff.Retry(ctx, func() (*metainfo.MetaInfo, error) {
 		mi, err := f.metainfo(ctx, req)
@@ -251,7 +252,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 		pieceTime, pace, first = feed.pieceTime, feed.fedPace, feed.awaitsFirst
 		octx, cancel := context.WithCancel(ctx)
 		fed := make(chan struct{})
-		go func() { feed.run(octx); close(fed) }()
+		safe.Go(func() { feed.run(octx); close(fed) })
 		defer func() {
 			cancel()
 			<-fed
@@ -375,7 +376,7 @@ func (r *peerRefresher) refresh() {
 		return
 	}
 	r.asked.Add(1)
-	go func() {
+	safe.Go(func() {
 		defer r.asked.Done()
 		defer r.asking.Store(false)
 		n, err := r.askTracker()
@@ -384,7 +385,7 @@ func (r *peerRefresher) refresh() {
 			return
 		}
 		r.s.logf("torrent: %s: no peer yet; tracker %s listed %d", r.what, r.s.cfg.Tracker, n)
-	}()
+	})
 }
 
 // stop ends an announce under way and waits for it.

@@ -14,6 +14,7 @@ import (
 	"github.com/anacrolix/torrent/metainfo"
 
 	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/internal/safe"
 )
 
 // Origin reads len(p) bytes of the image at off from outside the swarm:
@@ -262,7 +263,7 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 			continue
 		}
 		o.busy[p] = true
-		go func() { o.results <- o.read(ctx, p) }()
+		safe.Go(func() { o.results <- o.read(ctx, p) })
 		if len(o.busy) >= originParallel {
 			return
 		}

@@ -1,0 +1,68 @@
+package main_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// #28 case 8: no crash reads as success. A panic in an image worker, or in
+// a goroutine it starts, exits 1 (not the runtime's 2, which
+// --detailed-exitcodes would report as "changes applied"). The binary is
+// built with the prestaged_panictest tag, which makes mirrors panic when
+// PRESTAGED_PANIC says so.
+func TestPanicExitsOne(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "prestaged-panictest")
+	build := exec.Command("go", "build", "-tags", "prestaged_panictest", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building with -tags prestaged_panictest: %v\n%s", err, out)
+	}
+	s := newSite(t)
+	image := img{name: "vm", content: randomBytes(64<<10, 91)}
+	s.publish(image)
+	spec := s.spec("", false, image)
+	for _, mode := range []string{"worker", "goroutine"} {
+		for _, args := range [][]string{{"apply"}, {"apply", "--detailed-exitcodes"}} {
+			t.Run(mode+" "+strings.Join(args, " "), func(t *testing.T) {
+				cmd := exec.Command(bin, append(args, "--no-progress", spec)...)
+				cmd.Env = append(os.Environ(), "PRESTAGED_PANIC="+mode)
+				out, err := cmd.CombinedOutput()
+				if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "forced panic") {
+					t.Errorf("exit %d (%v), want 1 and the panic on stderr:\n%s", code, err, out)
+				}
+			})
+		}
+	}
+	if s.installed("vm") != nil {
+		t.Error("a crashed apply installed the image")
+	}
+	mustApply(t, spec, 2) // the store is fine for the next run
+}
+
+// A spec nested 300,000 deep is refused with a diagnostic, exit 1, at once
+// and without exhausting memory (it overflowed the stack after 7 s and
+// 1.2 GB, exit 2).
+func TestDeepSpecRefused(t *testing.T) {
+	s := newSite(t)
+	spec := s.path("spec.hcl")
+	src := "store = \"" + s.path("store") + "\"\nx = " + strings.Repeat("[", 300_000) + strings.Repeat("]", 300_000) + "\n"
+	if err := os.WriteFile(spec, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"validate"}, {"apply", "--detailed-exitcodes"}, {"plan", "--detailed-exitcodes"}} {
+		start := time.Now()
+		cmd := exec.Command(prestaged, append(args, spec)...)
+		out, _ := cmd.CombinedOutput()
+		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB
+		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "Spec nested too deeply") || !strings.Contains(string(out), "spec.hcl line 2") {
+			t.Errorf("%v: exit %d, want 1 and a diagnostic at spec.hcl line 2:\n%.2000s", args, code, out)
+		}
+		if d := time.Since(start); d > 10*time.Second || rss > 512<<10 {
+			t.Errorf("%v took %s and %d MiB: the spec was not refused before parsing", args, d, rss>>10)
+		}
+	}
+}
