@@ -42,8 +42,15 @@ test:
 # A count, not a duration: with -fuzztime 10s, Go's fuzz coordinator can fail
 # a starved run with "context deadline exceeded" at the deadline, no input
 # found (go.dev/issue/75804, fixed in Go 1.27). 50000 runs take about 10 s.
+# Each target for a bounded count (about 10 s each on 2 cores): the trust
+# parsers, the spec loader, the peer server's request handling, the
+# Content-Range parser and state.json.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 50000x ./engine/trust
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 50000x ./engine/trust
+	$(GO) test -run '^$$' -fuzz '^FuzzParseBytes$$' -fuzztime 20000x ./spec
+	$(GO) test -run '^$$' -fuzz '^FuzzServeRequest$$' -fuzztime 20000x ./fetchers/peer
+	$(GO) test -run '^$$' -fuzz '^FuzzParseContentRange$$' -fuzztime 100000x ./fetchers
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadState$$' -fuzztime 3000x ./engine/store
 
 # The testbed on a kernel that allows namespaces only "reno bbr", as fresh
 # machines may; the machine's own setting is restored whatever happens.

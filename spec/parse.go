@@ -62,15 +62,20 @@ func readLimited(filename string) ([]byte, error) {
 // diagnostics and its directory anchors relative paths. As with Parse, a
 // filename ending in ".json" selects HCL's JSON syntax, for configuration
 // management that prefers to emit JSON.
-func ParseBytes(src []byte, filename string) (*Spec, hcl.Diagnostics) {
+func ParseBytes(src []byte, filename string) (s *Spec, diags hcl.Diagnostics) {
 	if diags := checkLimits(src, filename); diags.HasErrors() {
 		return nil, diags
 	}
+	defer func() {
+		if r := recover(); r != nil { // a parser bug must not crash a host
+			s, diags = nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Spec could not be parsed",
+				Detail: fmt.Sprintf("The HCL parser failed on %s (%v); please report it with the file.", filename, r)}}
+		}
+	}()
 	// A fresh parser per call: hclparse caches files by name, and a
 	// long-running `serve` must see a spec that changed on disk.
 	p := hclparse.NewParser()
 	var f *hcl.File
-	var diags hcl.Diagnostics
 	if strings.HasSuffix(filename, ".json") {
 		f, diags = p.ParseJSON(src, filename)
 	} else {

@@ -49,7 +49,10 @@ func (s *Store) LoadState() (*State, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("state %s: %w", s.statePath(), err)
 	}
-	for _, r := range f.Images {
+	for i, r := range f.Images {
+		if r.Name == "" || r.Digest.IsZero() || r.Install == "" {
+			return nil, fmt.Errorf("state %s: record %d lacks its name, digest or install path; move the file away to start afresh", s.statePath(), i+1)
+		}
 		st.Images[r.Name] = r
 	}
 	return st, nil

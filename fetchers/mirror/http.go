@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/prestaged/prestaged/fetchers"
 )
@@ -94,7 +93,7 @@ func checkLength(got, size int64) error {
 
 // checkContentRange checks a 206's "bytes <first>-<last>/<total>".
 func checkContentRange(h string, off, size int64) error {
-	first, last, total, err := parseContentRange(h)
+	first, last, total, err := fetchers.ParseContentRange(h)
 	switch {
 	case err != nil:
 		return fetchers.Permanent(err)
@@ -106,31 +105,4 @@ func checkContentRange(h string, off, size int64) error {
 		return checkLength(total, size)
 	}
 	return nil
-}
-
-// parseContentRange parses "bytes <first>-<last>/<total>"; total is -1 for "*".
-func parseContentRange(h string) (first, last, total int64, err error) {
-	bad := fmt.Errorf("bad Content-Range %q", h)
-	spec, ok := strings.CutPrefix(h, "bytes ")
-	if !ok {
-		return 0, 0, 0, bad
-	}
-	rng, tot, ok := strings.Cut(spec, "/")
-	a, b, ok2 := strings.Cut(rng, "-")
-	if !ok || !ok2 {
-		return 0, 0, 0, bad
-	}
-	if first, err = strconv.ParseInt(a, 10, 64); err != nil {
-		return 0, 0, 0, bad
-	}
-	if last, err = strconv.ParseInt(b, 10, 64); err != nil || last < first {
-		return 0, 0, 0, bad
-	}
-	total = -1
-	if tot != "*" {
-		if total, err = strconv.ParseInt(tot, 10, 64); err != nil || total <= last {
-			return 0, 0, 0, bad
-		}
-	}
-	return first, last, total, nil
 }

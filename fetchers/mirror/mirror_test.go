@@ -145,9 +145,9 @@ func TestParseContentRange(t *testing.T) {
 		{"", result{}},
 	}
 	for _, tc := range tests {
-		f, l, tot, err := parseContentRange(tc.in)
+		f, l, tot, err := fetchers.ParseContentRange(tc.in)
 		if diff := cmp.Diff(tc.want, result{f, l, tot, err == nil}); diff != "" {
-			t.Errorf("parseContentRange(%q) (-want +got):\n%s", tc.in, diff)
+			t.Errorf("ParseContentRange(%q) (-want +got):\n%s", tc.in, diff)
 		}
 	}
 }

@@ -62,7 +62,7 @@ func checkRange(resp *http.Response, off, end, size int64) error {
 		return fmt.Errorf("unexpected status %q", resp.Status)
 	}
 	h := resp.Header.Get("Content-Range")
-	first, last, total, err := parseContentRange(h)
+	first, last, total, err := fetchers.ParseContentRange(h)
 	switch {
 	case err != nil:
 		return fetchers.Permanent(err)

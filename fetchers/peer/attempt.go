@@ -148,9 +148,9 @@ func checkStart(resp *http.Response, off, size int64) error {
 		return nil
 	}
 	cr := resp.Header.Get("Content-Range")
-	var s, e, total int64
-	if _, err := fmt.Sscanf(cr, "bytes %d-%d/%d", &s, &e, &total); err != nil {
-		return fmt.Errorf("bad Content-Range %q", cr)
+	s, e, total, err := fetchers.ParseContentRange(cr)
+	if err != nil {
+		return err
 	}
 	if total != size || e >= size {
 		return fmt.Errorf("Content-Range %q for a %d-byte image: %w", cr, size, fetchers.ErrTooLong)
