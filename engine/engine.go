@@ -4,7 +4,7 @@
 // real state, and a second Apply on a converged host does nothing.
 //
 // engine imports spec, fetchers, digest and its own sub-packages; it never
-// chooses concrete fetchers: cmd hands it a Sources function.
+// chooses concrete fetchers: it is handed Sources (package sources).
 package engine
 
 import (
@@ -17,10 +17,34 @@ import (
 	"github.com/prestaged/prestaged/spec"
 )
 
-// Sources builds the named fetchers for one of an image's sources, already
-// wrapped with retry and stall detection. It may return several (one per
-// parent) or none (a source that does not apply to this host).
-type Sources func(img *spec.Image, src spec.Source) ([]fetchers.Named, error)
+// Sources gives, for one of an image's sources, the named fetchers that
+// source stands for: several (one per parent) or none (a source that does
+// not apply to this host).
+type Sources interface {
+	// Names are the fetchers' names, in order, for Plan: no side effects
+	// (no socket opened, no client started).
+	Names(img *spec.Image, src spec.Source) ([]string, error)
+	// Fetchers builds them for Apply, already wrapped with retry and stall
+	// detection as their kind needs.
+	Fetchers(img *spec.Image, src spec.Source) ([]fetchers.Named, error)
+}
+
+// SourcesFunc is Sources from a function that builds fetchers without side
+// effects (fakes in tests): Names builds them and keeps the names.
+type SourcesFunc func(img *spec.Image, src spec.Source) ([]fetchers.Named, error)
+
+func (f SourcesFunc) Fetchers(img *spec.Image, src spec.Source) ([]fetchers.Named, error) {
+	return f(img, src)
+}
+
+func (f SourcesFunc) Names(img *spec.Image, src spec.Source) ([]string, error) {
+	named, err := f(img, src)
+	names := make([]string, len(named))
+	for i, n := range named {
+		names[i] = n.Name
+	}
+	return names, err
+}
 
 // Reporter receives what Apply does, for progress displays and logs. Its
 // methods are called from several goroutines.

@@ -178,7 +178,7 @@ func describeEvent(ev fetchers.Event) string {
 func (a *applier) sources(it *Item) ([]fetchers.Named, error) {
 	var out []fetchers.Named
 	for _, src := range it.img.Sources {
-		named, err := a.e.Sources(it.img, src)
+		named, err := a.e.Sources.Fetchers(it.img, src)
 		if err != nil {
 			a.e.reporter().Event(it.Image, fmt.Sprintf("source %s unusable: %v", src, err))
 			continue

@@ -75,7 +75,7 @@ func (h *host) serve(name string, b []byte, faults ...fetcherstest.Fault) *fetch
 
 func (h *host) engine(images ...*spec.Image) *engine.Engine {
 	s := &spec.Spec{Store: h.store.Root(), StallTimeout: spec.DefaultStallTimeout, Parallel: 2, Images: images}
-	return &engine.Engine{Spec: s, Store: h.store, Sources: h.sourcesFunc, Reporter: (*eventLog)(h)}
+	return &engine.Engine{Spec: s, Store: h.store, Sources: engine.SourcesFunc(h.sourcesFunc), Reporter: (*eventLog)(h)}
 }
 
 func (h *host) sourcesFunc(_ *spec.Image, src spec.Source) ([]fetchers.Named, error) {

@@ -162,14 +162,12 @@ func (e *Engine) staged(d digest.Digest) int64 {
 func (e *Engine) sourceNames(img *spec.Image) []string {
 	var out []string
 	for _, src := range img.Sources {
-		named, err := e.Sources(img, src)
+		names, err := e.Sources.Names(img, src)
 		if err != nil {
 			out = append(out, src.String()+" (unusable: "+err.Error()+")")
 			continue
 		}
-		for _, n := range named {
-			out = append(out, n.Name)
-		}
+		out = append(out, names...)
 	}
 	return out
 }

@@ -38,6 +38,7 @@ var rules = []rule{
 	{"fetchers/...", []string{"fetchers", "digest", "internal/safe"}},
 	{"engine", []string{"spec", "fetchers", "digest", "engine/...", "internal/ranges", "internal/safe"}},
 	{"engine/...", []string{"spec", "digest", "internal/ranges", "internal/safe"}},
+	{"sources", []string{"spec", "fetchers", "fetchers/...", "digest", "engine/store", "internal/safe"}},
 	{"cmd/...", []string{"*"}},
 	{"packaging/...", []string{"digest"}},
 	{"internal/tools", nil},

@@ -93,11 +93,11 @@ func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
 		return err
 	}
 	rep := newReporter(c.ErrOrStderr(), !f.noProgress && !f.asJSON)
-	e, err := newEngine(s, rep)
+	e, closeSources, err := newEngine(s, rep)
 	if err != nil {
 		return err
 	}
-	defer runClosers() // the swarm, when a torrent source started one
+	defer closeSources() // the swarm, when a torrent source started one
 	unlock, err := e.Store.Lock(c.Context(), f.wait)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prestaged/prestaged/engine"
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/sources"
 	"github.com/prestaged/prestaged/spec"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -41,14 +42,16 @@ func loadSpec(path string, w io.Writer, asJSON bool) (*spec.Spec, []spec.Problem
 
 func countErrors(diags interface{ Errs() []error }) int { return len(diags.Errs()) }
 
-// newEngine opens the store and wires the sources for s.
-func newEngine(s *spec.Spec, rep engine.Reporter) (*engine.Engine, error) {
+// newEngine opens the store and wires the sources for s; close stops what
+// the sources started (the swarm).
+func newEngine(s *spec.Spec, rep engine.Reporter) (e *engine.Engine, close func() error, err error) {
 	st, err := store.Open(s.Store)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &engine.Engine{Spec: s, Store: st, Sources: newSources(s), Reporter: rep, Trust: newTrust(s, st),
-		Committed: keepSwarmMetainfo(st)}, nil
+	srcs := sources.New(s, st)
+	return &engine.Engine{Spec: s, Store: st, Sources: srcs, Reporter: rep, Trust: newTrust(s, st),
+		Committed: srcs.Committed}, srcs.Close, nil
 }
 
 // planSpec loads the spec (diagnostics to stderr, also with --json) and
@@ -58,10 +61,11 @@ func planSpec(c *cobra.Command, path string) (*spec.Spec, *engine.Plan, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := newEngine(s, nil)
+	e, closeSources, err := newEngine(s, nil)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer closeSources()
 	p, err := e.Plan(c.Context())
 	return s, p, err
 }

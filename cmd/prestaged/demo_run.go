@@ -17,6 +17,7 @@ import (
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers/peer"
 	"github.com/prestaged/prestaged/internal/safe"
+	"github.com/prestaged/prestaged/sources"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -166,7 +167,9 @@ func applyAll(ctx context.Context, hosts []*demoHost, start time.Time) []error {
 		wg.Add(1)
 		safe.Go(func() {
 			defer wg.Done()
-			e := &engine.Engine{Spec: h.spec, Store: h.st, Sources: newSources(h.spec)}
+			srcs := sources.New(h.spec, h.st)
+			defer srcs.Close()
+			e := &engine.Engine{Spec: h.spec, Store: h.st, Sources: srcs}
 			p, err := e.Plan(ctx)
 			if err == nil {
 				var res *engine.Result

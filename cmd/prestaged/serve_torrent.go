@@ -9,20 +9,18 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"os"
 	"path"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
-	"github.com/google/renameio/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers/torrent"
 	"github.com/prestaged/prestaged/internal/safe"
+	"github.com/prestaged/prestaged/sources"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -86,14 +84,10 @@ func (img seedImage) accepts(mi *metainfo.MetaInfo) bool {
 	case img.infoHash != "":
 		return torrent.InfoHash(mi) == img.infoHash
 	case img.torrentURL != "":
-		return mi.Comment == keptFrom(img.torrentURL)
+		return mi.Comment == sources.KeptFrom(img.torrentURL)
 	}
 	return info.Name == img.name && info.PieceLength == torrent.DefaultPieceLength
 }
-
-// keptFrom is the comment of cached metainfo that came from a torrent_url,
-// so a later serve knows it is that torrent and not one derived by name.
-func keptFrom(torrentURL string) string { return "prestaged: from " + torrentURL }
 
 // infoHash is the info-hash d is seeded as, "" when it is not seeded.
 func (ts *torrentSeeder) infoHash(d digest.Digest) string {
@@ -180,7 +174,7 @@ func (ts *torrentSeeder) refreshLocked() {
 func (ts *torrentSeeder) startSwarm(s *spec.Spec) error {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	cfg := swarmConfig(s, s.Torrent.Listen)
+	cfg := sources.SwarmConfig(s, s.Torrent.Listen)
 	if ts.swarm != nil {
 		if cfg.Listen != ts.cfg.Listen || cfg.Tracker != ts.cfg.Tracker {
 			ts.log.Warn("torrent listen or tracker changed; restart prestaged serve to use them",
@@ -349,38 +343,13 @@ func (ts *torrentSeeder) make(d digest.Digest, img seedImage, blobPath string, m
 	close(m.done)
 }
 
-// metainfoCachePath is where a store keeps the metainfo of blob d, for
-// serve to seed it and hand it to children without hashing the blob again.
-func metainfoCachePath(st *store.Store, d digest.Digest) string {
-	return filepath.Join(st.Root(), "torrents", string(d.Algo()), d.Hex()+".torrent")
-}
-
-// loadCachedMetainfo returns the cached metainfo of d if it is img's.
+// loadCachedMetainfo returns the metainfo the store keeps for d if it is img's.
 func loadCachedMetainfo(st *store.Store, d digest.Digest, img seedImage) (*metainfo.MetaInfo, bool) {
-	mi, err := metainfo.LoadFromFile(metainfoCachePath(st, d))
+	mi, err := sources.KeptMetainfo(st, d)
 	if err != nil {
 		return nil, false
 	}
 	return mi, img.accepts(mi)
-}
-
-// cacheMetainfo keeps mi's info as the metainfo of blob d, with the
-// torrent_url it came from ("" when derived or found in the swarm).
-// Trackers of a published .torrent are not kept: they are not this farm's.
-func cacheMetainfo(st *store.Store, d digest.Digest, mi *metainfo.MetaInfo, torrentURL string) (*metainfo.MetaInfo, error) {
-	kept := &metainfo.MetaInfo{InfoBytes: mi.InfoBytes, CreatedBy: torrent.CreatedBy}
-	if torrentURL != "" {
-		kept.Comment = keptFrom(torrentURL)
-	}
-	var buf bytes.Buffer
-	if err := kept.Write(&buf); err != nil {
-		return kept, err
-	}
-	p := metainfoCachePath(st, d)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return kept, err
-	}
-	return kept, renameio.WriteFile(p, buf.Bytes(), 0o644)
 }
 
 // loadOrMake reads the cached metainfo of d (kept by an apply that fetched
@@ -407,9 +376,9 @@ func (ts *torrentSeeder) loadOrMake(ctx context.Context, d digest.Digest, img se
 	if err != nil {
 		return nil, err
 	}
-	kept, err := cacheMetainfo(ts.st, d, mi, img.torrentURL)
+	kept, err := sources.KeepMetainfo(ts.st, d, mi, img.torrentURL)
 	if err != nil {
-		ts.log.Warn("torrent: cannot cache metainfo; a restart will get it again", "path", metainfoCachePath(ts.st, d), "err", err)
+		ts.log.Warn("torrent: cannot cache metainfo; a restart will get it again", "path", ts.st.TorrentPath(d), "err", err)
 	}
 	ts.log.Info("torrent: metainfo ready", "image", img.name, "digest", d.String(), "infohash", torrent.InfoHash(kept),
 		"from", cmp.Or(img.torrentURL, "the blob"), "seconds", time.Since(start).Seconds())
@@ -419,7 +388,7 @@ func (ts *torrentSeeder) loadOrMake(ctx context.Context, d digest.Digest, img se
 // namedMetainfo fetches img's torrent_url and checks that its pieces are
 // the blob's: serve seeds that torrent, never one it would have to invent.
 func namedMetainfo(ctx context.Context, img seedImage, blobPath string) (*metainfo.MetaInfo, error) {
-	mi, err := loadMetainfo(ctx, img.torrentURL)
+	mi, err := sources.LoadMetainfo(ctx, img.torrentURL)
 	if err != nil {
 		return nil, fmt.Errorf("torrent_url %s: %w", img.torrentURL, err)
 	}

@@ -1,6 +1,7 @@
-package main
+package sources
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,20 +12,18 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
 
+	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers"
 	"github.com/prestaged/prestaged/fetchers/mirror"
 	"github.com/prestaged/prestaged/fetchers/torrent"
 	"github.com/prestaged/prestaged/spec"
 )
-
-func init() { sourceMakers[spec.SourceTorrent] = torrentSource }
 
 // metainfoTimeout bounds one request for a .torrent (torrent_url or a
 // parent's /v1/torrents): metainfo is small, a slow answer is a dead host.
@@ -33,61 +32,33 @@ const metainfoTimeout = 5 * time.Second
 // maxMetainfo caps a .torrent read: 4 MiB pieces of a 1 TB image take 5 MB.
 const maxMetainfo = 16 << 20
 
-// closers run when apply or verify ends (runClosers): process-wide
-// resources that sources open lazily, such as the swarm.
-var (
-	closersMu sync.Mutex
-	closers   []func() error
-)
-
-func atExit(f func() error) {
-	closersMu.Lock()
-	defer closersMu.Unlock()
-	closers = append(closers, f)
-}
-
-// runClosers runs and forgets every closer, last registered first.
-func runClosers() error {
-	closersMu.Lock()
-	cs := closers
-	closers = nil
-	closersMu.Unlock()
-	var errs []error
-	for i := len(cs) - 1; i >= 0; i-- {
-		errs = append(errs, cs[i]())
+// swarm is the one Swarm of the Set, started by the first torrent fetcher.
+// It listens on an ephemeral port of torrent.listen's host: `serve` owns
+// torrent.listen itself.
+func (x *Set) startSwarm() (*torrent.Swarm, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return nil, errClosed
 	}
-	return errors.Join(errs...)
-}
-
-// applySwarm is the one Swarm of an apply or verify process, started when
-// the first image asks for the torrent source. It listens on an ephemeral
-// port of torrent.listen's host: `serve` owns torrent.listen itself.
-var applySwarm struct {
-	once sync.Once
-	s    *torrent.Swarm
-	err  error
-}
-
-func processSwarm(s *spec.Spec) (*torrent.Swarm, error) {
-	applySwarm.once.Do(func() {
+	if !x.started {
+		x.started = true
+		s := x.spec
 		host, _, err := net.SplitHostPort(s.Torrent.Listen)
 		if err != nil {
-			applySwarm.err = fmt.Errorf("torrent: listen %q: %w", s.Torrent.Listen, err)
-			return
+			x.swarmErr = fmt.Errorf("torrent: listen %q: %w", s.Torrent.Listen, err)
+		} else {
+			cfg := SwarmConfig(s, net.JoinHostPort(host, "0"))
+			cfg.Events = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			x.swarm, x.swarmErr = torrent.New(cfg)
 		}
-		cfg := swarmConfig(s, net.JoinHostPort(host, "0"))
-		cfg.Events = slog.New(slog.NewTextHandler(os.Stderr, nil))
-		applySwarm.s, applySwarm.err = torrent.New(cfg)
-		if applySwarm.err == nil {
-			atExit(applySwarm.s.Close)
-		}
-	})
-	return applySwarm.s, applySwarm.err
+	}
+	return x.swarm, x.swarmErr
 }
 
-// swarmConfig is the Swarm configuration a spec asks for, listening on
+// SwarmConfig is the Swarm configuration a spec asks for, listening on
 // listen. Uploads share peer.upload_limit.
-func swarmConfig(s *spec.Spec, listen string) torrent.Config {
+func SwarmConfig(s *spec.Spec, listen string) torrent.Config {
 	cfg := torrent.Config{Listen: listen, Tracker: s.Torrent.Tracker, StallTimeout: s.StallTimeout}
 	if s.Peer != nil {
 		cfg.UploadLimit = s.Peer.UploadLimit.BytesPerSecond()
@@ -95,14 +66,22 @@ func swarmConfig(s *spec.Spec, listen string) torrent.Config {
 	return cfg
 }
 
+func torrentNames(x *Set, _ *spec.Image, _ spec.Source) ([]string, error) {
+	if x.spec.Torrent == nil {
+		return nil, errors.New("the spec has no torrent block")
+	}
+	return []string{TorrentSourceName}, nil
+}
+
 // torrentSource is the swarm source of img. It has its own stall detection
 // and no retry: a swarm that stalls hands over to the next source, which
 // resumes from the pieces already landed in order.
-func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Named, error) {
-	if s.Torrent == nil {
-		return nil, errors.New("the spec has no torrent block")
+func torrentSource(x *Set, img *spec.Image, src spec.Source) ([]fetchers.Named, error) {
+	if _, err := torrentNames(x, img, src); err != nil {
+		return nil, err
 	}
-	sw, err := processSwarm(s)
+	s := x.spec
+	sw, err := x.startSwarm()
 	if err != nil {
 		return nil, err
 	}
@@ -123,44 +102,65 @@ func torrentSource(s *spec.Spec, img *spec.Image, _ spec.Source) ([]fetchers.Nam
 		f = f.WithOrigin(o)
 	}
 	record := fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
-		swarmMetainfo.Delete(req.Digest)
+		x.metainfo.Delete(req.Digest)
 		whole := dst.Offset() == 0
 		err := f.Fetch(ctx, req, dst)
 		if mi := used.Swap(nil); err == nil && whole && mi != nil {
-			swarmMetainfo.Store(req.Digest, mi)
+			x.metainfo.Store(req.Digest, mi)
 		}
 		return err
 	})
-	return []fetchers.Named{{Name: torrentSourceName, Fetcher: fetchers.WithStallTimeout(record, s.StallTimeout)}}, nil
+	return []fetchers.Named{{Name: TorrentSourceName, Fetcher: fetchers.WithStallTimeout(record, s.StallTimeout)}}, nil
 }
 
-// torrentSourceName names the swarm source in logs and bytes_by_source.
-const torrentSourceName = "torrent"
+// TorrentSourceName names the swarm source in logs and bytes_by_source.
+const TorrentSourceName = "torrent"
 
-// swarmMetainfo holds, by digest, the metainfo of images this process
-// fetched whole from the swarm: every piece passed its SHA-1, so the
-// metainfo describes the staged bytes. Once the engine has verified the
-// digest too (keepSwarmMetainfo), it is cached for serve, which then seeds
-// the new blob at once instead of hashing it all again.
-var swarmMetainfo sync.Map // digest.Digest -> *metainfo.MetaInfo
-
-// keepSwarmMetainfo is the engine's Committed hook: it caches the metainfo
-// of a blob fetched from the swarm. A fetch that resumed, or that another
-// source finished, leaves nothing: pieces it did not check could differ
-// from what the metainfo says. Nor does a swarm fetch whose bytes failed
-// the digest: the engine then fetches from the other sources, and the blob
-// it commits is not what that metainfo describes.
-func keepSwarmMetainfo(st *store.Store) func(*spec.Image, store.Blob, []string) {
-	return func(img *spec.Image, b store.Blob, sources []string) {
-		v, ok := swarmMetainfo.LoadAndDelete(b.Digest)
-		if !ok || !slices.Equal(sources, []string{torrentSourceName}) {
-			return
-		}
-		if _, err := cacheMetainfo(st, b.Digest, v.(*metainfo.MetaInfo), img.TorrentURL); err != nil {
-			fmt.Fprintf(os.Stderr, "prestaged: image %s: cannot keep its metainfo for serve (serve derives it): %v\n", img.Name, err)
-		}
+// Committed is the engine's hook once a fetched blob is verified: the
+// metainfo of an image fetched whole from the swarm (every piece passed its
+// SHA-1, and now the digest too) is kept in the store for serve, which then
+// seeds the new blob at once instead of hashing it all again. A fetch that
+// resumed, or that another source finished, leaves nothing: pieces it did
+// not check could differ from what the metainfo says. Nor does a swarm
+// fetch whose bytes failed the digest: the blob committed is another
+// source's.
+func (x *Set) Committed(img *spec.Image, b store.Blob, sources []string) {
+	v, ok := x.metainfo.LoadAndDelete(b.Digest)
+	if !ok || !slices.Equal(sources, []string{TorrentSourceName}) {
+		return
+	}
+	if _, err := KeepMetainfo(x.store, b.Digest, v.(*metainfo.MetaInfo), img.TorrentURL); err != nil {
+		fmt.Fprintf(os.Stderr, "prestaged: image %s: cannot keep its metainfo for serve (serve derives it): %v\n", img.Name, err)
 	}
 }
+
+// KeepMetainfo keeps mi's info in the store as the metainfo of blob d,
+// with the torrent_url it came from ("" when derived or found in the
+// swarm), and returns what it kept. Trackers of a published .torrent are
+// not kept: they are not this farm's.
+func KeepMetainfo(st *store.Store, d digest.Digest, mi *metainfo.MetaInfo, torrentURL string) (*metainfo.MetaInfo, error) {
+	kept := &metainfo.MetaInfo{InfoBytes: mi.InfoBytes, CreatedBy: torrent.CreatedBy}
+	if torrentURL != "" {
+		kept.Comment = KeptFrom(torrentURL)
+	}
+	var buf bytes.Buffer
+	if err := kept.Write(&buf); err != nil {
+		return kept, err
+	}
+	return kept, st.KeepTorrent(d, buf.Bytes())
+}
+
+// KeptMetainfo is the metainfo the store keeps for d.
+func KeptMetainfo(st *store.Store, d digest.Digest) (*metainfo.MetaInfo, error) {
+	b, err := st.Torrent(d)
+	if err != nil {
+		return nil, err
+	}
+	return metainfo.Load(bytes.NewReader(b))
+}
+
+// KeptFrom is the comment of kept metainfo that came from torrentURL.
+func KeptFrom(torrentURL string) string { return "prestaged: from " + torrentURL }
 
 // imageOrigin is where the swarm takes the pieces no peer holds: the
 // image's mirrors, in the order its sources name them, each piece read by
@@ -175,7 +175,7 @@ func imageOrigin(s *spec.Spec, img *spec.Image) (torrent.Origin, error) {
 		if src.Kind != spec.SourceMirror {
 			continue
 		}
-		m, err := specMirror(s, src.Name)
+		m, err := SpecMirror(s, src.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -246,7 +246,7 @@ func torrentPeers(s *spec.Spec) torrent.PeersFunc {
 func imageMetainfo(s *spec.Spec, img *spec.Image, sw *torrent.Swarm, peers torrent.PeersFunc) torrent.MetainfoFunc {
 	return func(ctx context.Context, req fetchers.Request) (*metainfo.MetaInfo, error) {
 		if img.TorrentURL != "" {
-			mi, err := loadMetainfo(ctx, img.TorrentURL)
+			mi, err := LoadMetainfo(ctx, img.TorrentURL)
 			if err != nil {
 				return nil, fmt.Errorf("torrent_url %s: %w", img.TorrentURL, err)
 			}
@@ -256,7 +256,7 @@ func imageMetainfo(s *spec.Spec, img *spec.Image, sw *torrent.Swarm, peers torre
 		if s.Peer != nil {
 			for _, p := range s.Peer.Parents {
 				u := "http://" + p + "/v1/torrents/" + req.Digest.Path()
-				mi, err := loadMetainfo(ctx, u)
+				mi, err := LoadMetainfo(ctx, u)
 				if err == nil {
 					return mi, checkInfoHash(mi, img)
 				}
@@ -287,8 +287,8 @@ func checkInfoHash(mi *metainfo.MetaInfo, img *spec.Image) error {
 	return nil
 }
 
-// loadMetainfo reads a .torrent from an http, https or file URL.
-func loadMetainfo(ctx context.Context, rawURL string) (*metainfo.MetaInfo, error) {
+// LoadMetainfo reads a .torrent from an http, https or file URL.
+func LoadMetainfo(ctx context.Context, rawURL string) (*metainfo.MetaInfo, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fetchers.Permanent(err)

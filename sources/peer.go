@@ -1,0 +1,44 @@
+package sources
+
+import (
+	"errors"
+	"time"
+
+	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/fetchers/peer"
+	"github.com/prestaged/prestaged/spec"
+)
+
+var errNoParents = errors.New("this host has no parents (it is a root of the tree)")
+
+func parentNames(x *Set, _ *spec.Image, _ spec.Source) ([]string, error) {
+	if x.spec.Peer == nil || len(x.spec.Peer.Parents) == 0 {
+		return nil, errNoParents
+	}
+	out := make([]string, len(x.spec.Peer.Parents))
+	for i, p := range x.spec.Peer.Parents {
+		out[i] = "parent " + p
+	}
+	return out, nil
+}
+
+// parentSources makes one source per parent, nearest first, so the engine
+// counts bytes per parent and can name one that sent bad bytes.
+func parentSources(x *Set, img *spec.Image, src spec.Source) ([]fetchers.Named, error) {
+	names, err := parentNames(x, img, src)
+	if err != nil {
+		return nil, err
+	}
+	s := x.spec
+	out := make([]fetchers.Named, 0, len(names))
+	for i, p := range s.Peer.Parents {
+		// A parent that has not started yet is polled often: each level of the
+		// tree would otherwise add a whole second to the rollout. serve sends
+		// no Retry-After then; another parent's is honoured within the stall
+		// budget.
+		f := peer.NewParents([]string{p}, peer.Options{StallTimeout: s.StallTimeout, CompleteOnly: !s.Peer.Pipelined,
+			PollInterval: 100 * time.Millisecond})
+		out = append(out, fetchers.Named{Name: names[i], Fetcher: f})
+	}
+	return out, nil
+}
