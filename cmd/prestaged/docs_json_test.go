@@ -226,3 +226,24 @@ func sortedKeys(m map[string]bool) []string {
 	slices.Sort(ks)
 	return ks
 }
+
+// TestReadmeForOperators: README.md stays short enough to read, and links
+// every file of docs/, where everything else is.
+func TestReadmeForOperators(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(readme), "\n"); n > 250 {
+		t.Errorf("README.md has %d lines, want at most 250: move details to docs/", n)
+	}
+	docs, err := filepath.Glob("../../docs/*.md")
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("docs/*.md: %v, %d files", err, len(docs))
+	}
+	for _, d := range docs {
+		if link := "(docs/" + filepath.Base(d) + ")"; !strings.Contains(string(readme), link) {
+			t.Errorf("README.md does not link %s", link)
+		}
+	}
+}
