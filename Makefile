@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED ?= 0
 
-# Debian packages the tests drive as real peers (see DESIGN.md "Testing").
+# Debian packages the tests drive as real peers (see docs/design.md, "Testing").
 DEB_PACKAGES := nginx openssl aria2 transmission-daemon transmission-cli opentracker \
 	mktorrent rpm iproute2 curl libtemplate-perl puppet-agent systemd time procps dpkg
 # Commands that prove each package is present (same order is not required).

@@ -1,4 +1,4 @@
-// Package internal_test enforces DESIGN.md's "Layout and import direction"
+// Package internal_test enforces docs/design.md's "Import direction"
 // on the whole module, from `go list -json ./...`, so the direction is
 // checked by a test rather than remembered.
 package internal_test
@@ -27,7 +27,7 @@ type rule struct {
 	allow   []string // patterns it may import; "*" allows any product package
 }
 
-// rules follow DESIGN.md: cmd -> engine -> {spec, fetchers}; engine/* ->
+// rules follow docs/design.md: cmd -> engine -> {spec, fetchers}; engine/* ->
 // spec; fetchers/* -> fetchers; spec, fetchers and the rest import only the
 // leaf digest; engine never picks a concrete fetcher. Earlier rules win.
 var rules = []rule{
@@ -165,11 +165,11 @@ func TestImportDirection(t *testing.T) {
 		}
 	}
 	if v := violations(pkgs); len(v) > 0 {
-		t.Errorf("imports against DESIGN.md's direction:\n  %s", strings.Join(v, "\n  "))
+		t.Errorf("imports against docs/design.md's direction:\n  %s", strings.Join(v, "\n  "))
 	}
 }
 
-// TestRules proves the rules catch what DESIGN.md forbids, on a made-up
+// TestRules proves the rules catch what docs/design.md forbids, on a made-up
 // module, so a rule loosened by mistake shows up here.
 func TestRules(t *testing.T) {
 	p := func(path string, imports ...string) listedPackage {

@@ -76,7 +76,7 @@ func TestValidateReportsEveryMistake(t *testing.T) {
 }
 
 // TestJSONObjects: every verb's --json prints one object with the fields
-// README.md documents (more may be added, none renamed).
+// docs/json.md documents (more may be added, none renamed).
 func TestJSONObjects(t *testing.T) {
 	s := newSite(t)
 	demo := img{name: "demo", content: randomBytes(100<<10, 6)}

@@ -86,7 +86,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 func addJSONFlag(c *cobra.Command, p *bool) {
-	c.Flags().BoolVar(p, "json", false, "print one JSON object (schema in README.md) instead of text")
+	c.Flags().BoolVar(p, "json", false, "print one JSON object (schema in docs/json.md) instead of text")
 }
 
 func addWaitFlag(c *cobra.Command, p *time.Duration) {

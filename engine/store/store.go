@@ -1,6 +1,6 @@
 // Package store owns prestaged's on-disk content store: staging files that
 // are hashed while written, verified blobs, atomic installs, state.json and
-// the reconciler lock. Layout (see DESIGN.md):
+// the reconciler lock. Layout (see docs/store.md):
 //
 //	<store>/lock                        flock: one reconciler at a time
 //	<store>/blobs/<algo>/<hex>          verified content, mode 0444, served to peers

@@ -1,7 +1,7 @@
-// Package peer implements prestaged's peer protocol (DESIGN.md, "Peer
-// protocol"): the HTTP server a host runs with `prestaged serve` to feed its
-// children, and the parent fetcher (source "parents") a child uses to fetch
-// from its parents, resuming with Range from one parent to the next.
+// Package peer implements prestaged's peer protocol (docs/protocol.md): the
+// HTTP server a host runs with `prestaged serve` to feed its children, and
+// the parent fetcher (source "parents") a child uses to fetch from its
+// parents, resuming with Range from one parent to the next.
 //
 // A parent serves complete blobs and also blobs it is still fetching: it
 // streams bytes as they land (cut-through) and aborts the response, so the
