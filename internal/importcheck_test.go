@@ -39,6 +39,7 @@ var rules = []rule{
 	{"engine", []string{"spec", "fetchers", "digest", "engine/...", "internal/ranges", "internal/safe"}},
 	{"engine/...", []string{"spec", "digest", "internal/ranges", "internal/safe"}},
 	{"sources", []string{"spec", "fetchers", "fetchers/...", "digest", "engine/store", "internal/safe"}},
+	{"node", []string{"spec", "digest", "engine/...", "fetchers", "fetchers/...", "sources", "internal/safe"}},
 	{"cmd/...", []string{"*"}},
 	{"packaging/...", []string{"digest"}},
 	{"internal/tools", nil},

@@ -2,27 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"os/signal"
-	"strconv"
-	"syscall"
 	"time"
 
-	"github.com/coreos/go-systemd/v22/activation"
-	"github.com/coreos/go-systemd/v22/daemon"
-	"github.com/prestaged/prestaged/digest"
-	"github.com/prestaged/prestaged/engine/store"
-	"github.com/prestaged/prestaged/fetchers/peer"
-	"github.com/prestaged/prestaged/internal/safe"
+	"github.com/prestaged/prestaged/node"
 	"github.com/prestaged/prestaged/spec"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 )
 
 func init() { extraCmds = append(extraCmds, newServeCmd) }
@@ -54,224 +40,18 @@ reloads the spec on SIGHUP, stops gracefully on SIGTERM, and speaks systemd
 }
 
 func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) error {
-	s, _, err := loadSpec(path, errw, false)
-	if err != nil {
-		return err
+	log := slog.New(slog.NewTextHandler(errw, nil))
+	if f.json {
+		log = slog.New(slog.NewJSONHandler(errw, nil))
 	}
-	st, err := store.Open(s.Store)
-	if err != nil {
-		return err
-	}
-	log := serveLogger(errw, f.json)
-	ts, err := startTorrentSeeder(ctx, s, st, log)
-	if err != nil {
-		return err
-	}
-	defer ts.Close()
-	srv := peer.NewServer(storeContent{st}, peer.WithLogger(log), peer.WithInfoHash(ts.infoHash))
-	srv.Register(ts.collectors()...)
-	images := configureServer(srv, ts, s)
-	ln, where, err := serveListener(f.listen, s)
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{
-		Handler:           serveHandler(srv, ts),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	safe.Go(func() { errc <- hs.Serve(ln) })
-	log.Info("serving", "listen", where, "images", images, "store", st.Root())
-	sdNotify(log, daemon.SdNotifyReady, statusLine(srv, images))
-	stop := startWatchdog(ctx, log, st)
-	defer stop()
-	return serveLoop(ctx, serveState{path: path, srv: srv, hs: hs, log: log, errw: errw, images: images, spec: s, torrent: ts}, errc, f.shutdown)
-}
-
-// serveState is what the signal loop needs.
-type serveState struct {
-	path   string
-	srv    *peer.Server
-	hs     *http.Server
-	log    *slog.Logger
-	errw   io.Writer
-	images int
-	spec   *spec.Spec
-	// torrent seeds the spec's images when it has a torrent block.
-	torrent *torrentSeeder
-}
-
-// serveLoop reloads on SIGHUP, refreshes the systemd status, and shuts
-// down when ctx (SIGINT/SIGTERM in main) is done.
-func serveLoop(ctx context.Context, ss serveState, errc <-chan error, grace time.Duration) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	tick := time.NewTicker(10 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-hup:
-			ss.reload()
-		case <-tick.C:
-			sdNotify(ss.log, statusLine(ss.srv, ss.images))
-		case err := <-errc:
-			return fmt.Errorf("serve: %w", err)
-		case <-ctx.Done():
-			return shutdown(ss, grace)
-		}
-	}
-}
-
-// reload re-reads the spec: a spec that does not validate changes nothing.
-// The store and listen address are kept; they need a restart.
-func (ss *serveState) reload() {
-	sdNotify(ss.log, "RELOADING=1", "MONOTONIC_USEC="+strconv.FormatInt(monotonicUsec(), 10))
-	s, _, err := loadSpec(ss.path, ss.errw, false)
-	if err != nil {
-		ss.log.Error("reload failed; still serving the previous spec", "spec", ss.path, "err", err)
-		sdNotify(ss.log, daemon.SdNotifyReady, "STATUS=reload of "+ss.path+" failed; serving the previous spec")
-		return
-	}
-	if s.Store != ss.spec.Store {
-		ss.log.Warn("the store moved; restart prestaged serve to serve it", "old", ss.spec.Store, "new", s.Store)
-	}
-	if err := ss.torrent.configure(s); err != nil {
-		ss.log.Error("reload: torrent", "err", err)
-	}
-	ss.images, ss.spec = configureServer(ss.srv, ss.torrent, s), s
-	ss.log.Info("reloaded", "spec", ss.path, "images", ss.images)
-	sdNotify(ss.log, daemon.SdNotifyReady, statusLine(ss.srv, ss.images))
-}
-
-// shutdown stops accepting children and lets those downloading finish for
-// up to grace; the rest are cut off and resume from another source.
-func shutdown(ss serveState, grace time.Duration) error {
-	sdNotify(ss.log, daemon.SdNotifyStopping, "STATUS=stopping")
-	ss.log.Info("stopping", "children", ss.srv.Status().Children, "grace", grace)
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	err := ss.hs.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		ss.log.Warn("children still downloading after the grace period; cutting them off")
-		return ss.hs.Close()
-	}
-	return err
-}
-
-// configureServer serves the spec's pinned images, and its endorsed images
-// as the lists this host accepted give them (serve_trust.go), with the
-// spec's limits; ts seeds the endorsed images too. It returns how many
-// images are served.
-func configureServer(srv *peer.Server, ts *torrentSeeder, s *spec.Spec) int {
-	pinned := map[digest.Digest]int64{}
-	for _, img := range s.Images {
-		if !img.Digest.IsZero() {
-			pinned[img.Digest] = img.Size
-		}
-	}
-	served := serveAllowed(srv, s, pinned, ts.setEndorsed)
-	var limit int64
-	var children int
-	if s.Peer != nil {
-		limit, children = s.Peer.UploadLimit.BytesPerSecond(), s.Peer.MaxChildren
-	}
-	srv.SetUploadLimit(limit)
-	srv.SetMaxChildren(children)
-	srv.SetStallTimeout(s.StallTimeout) // a child that stops reading this long loses its slot
-	return served
-}
-
-// serveListener is the socket systemd passed (LISTEN_FDS), else a TCP
-// listener on --listen, the spec's peer.listen, or the default port.
-func serveListener(flag string, s *spec.Spec) (net.Listener, string, error) {
-	if os.Getenv("LISTEN_FDS") != "" {
-		lns, err := activation.Listeners()
-		if err != nil {
-			return nil, "", fmt.Errorf("serve: socket activation: %w", err)
-		}
-		for i, ln := range lns {
-			if ln != nil {
-				for _, other := range lns[i+1:] {
-					if other != nil {
-						other.Close()
-					}
-				}
-				return ln, ln.Addr().String() + " (socket activation)", nil
-			}
-		}
-		return nil, "", fmt.Errorf("serve: LISTEN_FDS is set but systemd passed no listening stream socket")
-	}
-	addr := flag
-	if addr == "" && s.Peer != nil {
-		addr = s.Peer.Listen
-	}
-	if addr == "" {
-		addr = spec.DefaultListen
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, "", fmt.Errorf("serve: %w (is another prestaged serve running?)", err)
-	}
-	return ln, ln.Addr().String(), nil
-}
-
-// startWatchdog pings systemd at half WATCHDOG_USEC while the store is
-// reachable: a hung disk stops the pings and systemd restarts the server.
-func startWatchdog(ctx context.Context, log *slog.Logger, st *store.Store) func() {
-	interval, err := daemon.SdWatchdogEnabled(false)
-	if err != nil || interval <= 0 {
-		return func() {}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	safe.Go(func() {
-		t := time.NewTicker(interval / 2)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := os.Stat(st.Root()); err != nil {
-					log.Error("store unreachable; not pinging the watchdog", "err", err)
-					continue
-				}
-				sdNotify(log, daemon.SdNotifyWatchdog)
-			}
-		}
+	return node.Run(ctx, node.Config{
+		SpecPath: path,
+		Load: func(p string) (*spec.Spec, error) {
+			s, _, err := loadSpec(p, errw, false)
+			return s, err
+		},
+		Listen:          f.listen,
+		ShutdownTimeout: f.shutdown,
+		Log:             log,
 	})
-	return cancel
-}
-
-func statusLine(srv *peer.Server, images int) string {
-	st := srv.Status()
-	return fmt.Sprintf("STATUS=serving %d images to %d children; %s sent", images, st.Children, spec.FormatBytes(st.BytesServed))
-}
-
-// sdNotify sends state lines to systemd; outside systemd it does nothing.
-func sdNotify(log *slog.Logger, lines ...string) {
-	state := ""
-	for _, l := range lines {
-		state += l + "\n"
-	}
-	if _, err := daemon.SdNotify(false, state); err != nil {
-		log.Warn("systemd notification failed", "err", err)
-	}
-}
-
-func monotonicUsec() int64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
-		return 0
-	}
-	return ts.Nano() / 1000
-}
-
-func serveLogger(w io.Writer, asJSON bool) *slog.Logger {
-	if asJSON {
-		return slog.New(slog.NewJSONHandler(w, nil))
-	}
-	return slog.New(slog.NewTextHandler(w, nil))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers/peer"
 	"github.com/prestaged/prestaged/internal/safe"
+	"github.com/prestaged/prestaged/node"
 	"github.com/prestaged/prestaged/sources"
 	"github.com/prestaged/prestaged/spec"
 )
@@ -152,7 +153,7 @@ func demoHosts(ctx context.Context, o demoOptions, strategy, dir, mirrorURL stri
 		}
 		s.Images = []*spec.Image{img}
 		h.spec = s
-		srv := peer.NewServer(storeContent{h.st}, peer.WithAllowed(map[digest.Digest]int64{d: o.Size}),
+		srv := peer.NewServer(node.Content(h.st), peer.WithAllowed(map[digest.Digest]int64{d: o.Size}),
 			peer.WithUploadLimit(o.Bandwidth.BytesPerSecond()))
 		serveOn(ctx, h.ln, srv)
 	}

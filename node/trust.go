@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"context"
@@ -32,9 +32,9 @@ import (
 // its next source, so a short delay costs little.
 const listsPoll = 2 * time.Second
 
-// endorsedServing is the one watcher of a serve process; configureServer
+// listWatcher is a node's watcher of the remembered lists; configure
 // replaces it on every (re)configuration.
-var endorsedServing struct {
+type listWatcher struct {
 	mu   sync.Mutex
 	stop context.CancelFunc
 }
@@ -42,8 +42,7 @@ var endorsedServing struct {
 // serveAllowed sets what srv serves, the pinned digests and those of the
 // endorsed images, tells endorsed (the torrent seeder) the endorsed images,
 // and (re)starts the watcher. It returns how many digests are served.
-func serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64, endorsed func(map[digest.Digest]seedImage)) int {
-	w := &endorsedServing
+func (w *listWatcher) serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64, endorsed func(map[digest.Digest]seedImage)) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stop != nil {
@@ -69,13 +68,13 @@ func serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[digest.Digest]int64
 	served, next := publish(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
-	safe.Go(func() { watchLists(ctx, s, listsDir, next, publish) })
+	safe.Go(func() { w.watch(ctx, s, listsDir, next, publish) })
 	return served
 }
 
-// watchLists publishes the served set again when a remembered list changes
+// watch publishes the served set again when a remembered list changes
 // or the earliest one in use expires, until ctx is cancelled.
-func watchLists(ctx context.Context, s *spec.Spec, listsDir string, next time.Time, publish func(time.Time) (int, time.Time)) {
+func (w *listWatcher) watch(ctx context.Context, s *spec.Spec, listsDir string, next time.Time, publish func(time.Time) (int, time.Time)) {
 	seen := listsStamp(s, listsDir)
 	t := time.NewTicker(listsPoll)
 	defer t.Stop()
@@ -88,7 +87,6 @@ func watchLists(ctx context.Context, s *spec.Spec, listsDir string, next time.Ti
 			if stamp == seen && (next.IsZero() || now.Before(next)) {
 				continue
 			}
-			w := &endorsedServing
 			w.mu.Lock()
 			if ctx.Err() == nil { // not replaced by a reload meanwhile
 				var served int

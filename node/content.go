@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"context"
@@ -41,3 +41,6 @@ func (c storeContent) Fetching(d digest.Digest) bool {
 	h, err := c.st.Have(d)
 	return err == nil && h.Presence == store.Partial && h.Writing
 }
+
+// Content is the store as a peer server's content.
+func Content(st *store.Store) peer.Content { return storeContent{st} }
