@@ -40,6 +40,7 @@ var rules = []rule{
 	{"engine/...", []string{"spec", "digest", "internal/ranges", "internal/safe"}},
 	{"sources", []string{"spec", "fetchers", "fetchers/...", "digest", "engine/store", "internal/safe"}},
 	{"node", []string{"spec", "digest", "engine/...", "fetchers", "fetchers/...", "sources", "internal/safe"}},
+	{"demo", []string{"spec", "digest", "engine", "engine/...", "fetchers", "fetchers/...", "sources", "node", "internal/safe"}},
 	{"cmd/...", []string{"*"}},
 	{"packaging/...", []string{"digest"}},
 	{"internal/tools", nil},

@@ -2,12 +2,9 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
+	"github.com/prestaged/prestaged/demo"
 	"github.com/prestaged/prestaged/spec"
 	"github.com/spf13/cobra"
 )
@@ -16,7 +13,7 @@ func init() { extraCmds = append(extraCmds, newDemoCmd) }
 
 func newDemoCmd() *cobra.Command {
 	var (
-		o          demoOptions
+		o          demo.Options
 		size, bw   string
 		strategies string
 		asJSON     bool
@@ -54,54 +51,15 @@ Everything it made is removed at the end.`,
 	return c
 }
 
-func runDemoCmd(c *cobra.Command, o demoOptions, asJSON bool) error {
-	for _, s := range o.Strategies {
-		if _, ok := demoStrategies[s]; !ok {
-			return fmt.Errorf("unknown strategy %q (want mirror, saf-tree, tree or chain)", s)
-		}
-	}
-	if o.Hosts < 2 || o.Fanout < 1 || o.Size <= 0 {
-		return fmt.Errorf("need --hosts >= 2, --fanout >= 1 and a positive --size")
-	}
-	root, err := os.MkdirTemp(o.Dir, "prestaged-demo-")
+func runDemoCmd(c *cobra.Command, o demo.Options, asJSON bool) error {
+	o.Progress, o.Live = c.ErrOrStderr(), isTerminal(c.ErrOrStderr())
+	rep, err := demo.Run(c.Context(), o)
 	if err != nil {
 		return err
-	}
-	defer os.RemoveAll(root)
-	mirrorDir := filepath.Join(root, "mirror")
-	if err := os.MkdirAll(mirrorDir, 0o755); err != nil {
-		return err
-	}
-	d, err := makeImage(filepath.Join(mirrorDir, "demo.img"), o.Size)
-	if err != nil {
-		return err
-	}
-	out := c.ErrOrStderr()
-	bound := float64(o.Size) / float64(o.Bandwidth.BytesPerSecond())
-	fmt.Fprintf(out, "demo: %d hosts, %s image, every link capped at %s: lower bound size/bandwidth = %.1f s\n",
-		o.Hosts, spec.FormatBytes(o.Size), o.Bandwidth, bound)
-	tick := newDemoTicker(out, o, d)
-	var rows []demoRow
-	for _, s := range o.Strategies {
-		row, err := runStrategy(c.Context(), o, s, root, mirrorDir, d, tick)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, row)
 	}
 	if asJSON {
-		return writeJSON(c.OutOrStdout(), map[string]any{"hosts": o.Hosts, "size": o.Size, "bandwidth": o.Bandwidth.String(),
-			"bound_seconds": bound, "strategies": rows})
+		return writeJSON(c.OutOrStdout(), rep)
 	}
-	renderDemo(c.OutOrStdout(), rows)
+	rep.Render(c.OutOrStdout())
 	return nil
-}
-
-func renderDemo(w io.Writer, rows []demoRow) {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STRATEGY\tTIME\tRATIO TO BOUND\tP50\tP99\tVERIFIED")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.1f s\t%.2fx\t%.1f s\t%.1f s\t%d/%d\n", demoStrategies[r.Strategy], r.Seconds, r.Ratio, r.P50, r.P99, r.Verified, r.Hosts)
-	}
-	tw.Flush()
 }

@@ -1,8 +1,9 @@
-package main
+package demo
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -22,18 +23,20 @@ import (
 	"github.com/prestaged/prestaged/spec"
 )
 
-// demoOptions shape one demo run.
-type demoOptions struct {
+// Options shape one demo run.
+type Options struct {
 	Hosts      int
 	Size       int64
 	Bandwidth  spec.Rate
 	Fanout     int
 	Strategies []string
-	Dir        string // parent of the run's temporary directory
+	Dir        string    // parent of the run's temporary directory
+	Progress   io.Writer // live lines while a strategy runs; nil: none
+	Live       bool      // Progress is a terminal: redraw one line in place
 }
 
-// demoRow is one strategy's result: a row of the table and of --json.
-type demoRow struct {
+// Row is one strategy's result: a row of the table and of --json.
+type Row struct {
 	Strategy string  `json:"strategy"`
 	Hosts    int     `json:"hosts"`
 	Seconds  float64 `json:"seconds"`
@@ -43,15 +46,15 @@ type demoRow struct {
 	Verified int     `json:"verified_hosts"`
 }
 
-var demoStrategies = map[string]string{
+var Strategies = map[string]string{
 	"mirror":   "mirror only",
 	"saf-tree": "store-and-forward binary tree",
 	"tree":     "pipelined binary tree",
 	"chain":    "pipelined chain",
 }
 
-// demoHost is one simulated host: its own store, peer server and spec.
-type demoHost struct {
+// host is one simulated host: its own store, peer server and spec.
+type host struct {
 	addr string
 	ln   net.Listener
 	st   *store.Store
@@ -82,18 +85,18 @@ func makeImage(path string, size int64) (digest.Digest, error) {
 }
 
 // runStrategy distributes the image to fresh hosts with one strategy.
-func runStrategy(ctx context.Context, o demoOptions, strategy, root, mirrorDir string, d digest.Digest, tick func(string, []*demoHost)) (demoRow, error) {
+func runStrategy(ctx context.Context, o Options, strategy, root, mirrorDir string, d digest.Digest, tick func(string, []*host)) (Row, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bps := o.Bandwidth.BytesPerSecond()
 	mln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return demoRow{}, err
+		return Row{}, err
 	}
 	serveOn(ctx, mln, &mirrorServer{dir: mirrorDir, link: newLink(bps)})
 	hosts, err := demoHosts(ctx, o, strategy, filepath.Join(root, strategy), "http://"+mln.Addr().String()+"/", d)
 	if err != nil {
-		return demoRow{}, err
+		return Row{}, err
 	}
 	start := time.Now()
 	stopTick := make(chan struct{})
@@ -113,13 +116,13 @@ func runStrategy(ctx context.Context, o demoOptions, strategy, root, mirrorDir s
 	close(stopTick)
 	tick(strategy, hosts)
 	if err := firstErr(errs); err != nil {
-		return demoRow{}, fmt.Errorf("demo %s: %w", strategy, err)
+		return Row{}, fmt.Errorf("demo %s: %w", strategy, err)
 	}
 	return summarize(strategy, o, hosts, d)
 }
 
-func demoHosts(ctx context.Context, o demoOptions, strategy, dir, mirrorURL string, d digest.Digest) ([]*demoHost, error) {
-	hosts := make([]*demoHost, o.Hosts)
+func demoHosts(ctx context.Context, o Options, strategy, dir, mirrorURL string, d digest.Digest) ([]*host, error) {
+	hosts := make([]*host, o.Hosts)
 	addrs := make([]string, o.Hosts)
 	for i := range hosts {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -130,7 +133,7 @@ func demoHosts(ctx context.Context, o demoOptions, strategy, dir, mirrorURL stri
 		if err != nil {
 			return nil, err
 		}
-		hosts[i] = &demoHost{addr: ln.Addr().String(), ln: ln, st: st}
+		hosts[i] = &host{addr: ln.Addr().String(), ln: ln, st: st}
 		addrs[i] = hosts[i].addr
 	}
 	fanout := o.Fanout
@@ -161,7 +164,7 @@ func demoHosts(ctx context.Context, o demoOptions, strategy, dir, mirrorURL stri
 }
 
 // applyAll starts every host's apply at once and records when each ends.
-func applyAll(ctx context.Context, hosts []*demoHost, start time.Time) []error {
+func applyAll(ctx context.Context, hosts []*host, start time.Time) []error {
 	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
@@ -197,9 +200,9 @@ func firstErr(errs []error) error {
 }
 
 // summarize checks every host's copy and computes the row.
-func summarize(strategy string, o demoOptions, hosts []*demoHost, d digest.Digest) (demoRow, error) {
+func summarize(strategy string, o Options, hosts []*host, d digest.Digest) (Row, error) {
 	times := make([]float64, 0, len(hosts))
-	row := demoRow{Strategy: strategy, Hosts: len(hosts)}
+	row := Row{Strategy: strategy, Hosts: len(hosts)}
 	for _, h := range hosts {
 		ok, err := engine.FileHas(context.Background(), h.spec.Images[0].Install, d)
 		if err != nil || !ok {

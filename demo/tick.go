@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"fmt"
@@ -9,14 +9,14 @@ import (
 	"github.com/prestaged/prestaged/spec"
 )
 
-// newDemoTicker returns the live progress of a demo strategy: one line
+// newTicker returns the live progress of a demo strategy: one line
 // redrawn in place on a terminal, a line every few seconds elsewhere.
-func newDemoTicker(w io.Writer, o demoOptions, d digest.Digest) func(string, []*demoHost) {
-	live := isTerminal(w)
+func newTicker(w io.Writer, o Options, d digest.Digest) func(string, []*host) {
+	live := o.Live
 	var last time.Time
 	var start time.Time
 	cur, finished := "", false
-	return func(strategy string, hosts []*demoHost) {
+	return func(strategy string, hosts []*host) {
 		if strategy != cur {
 			cur, start, finished = strategy, time.Now(), false
 		}
@@ -33,7 +33,7 @@ func newDemoTicker(w io.Writer, o demoOptions, d digest.Digest) func(string, []*
 			}
 		}
 		line := fmt.Sprintf("%-32s %5.1f s  %2d/%d hosts done  %s of %s landed",
-			demoStrategies[strategy], time.Since(start).Seconds(), done, len(hosts),
+			Strategies[strategy], time.Since(start).Seconds(), done, len(hosts),
 			spec.FormatBytes(landed), spec.FormatBytes(o.Size*int64(len(hosts))))
 		finished = done == len(hosts)
 		switch {
