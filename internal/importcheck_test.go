@@ -41,6 +41,7 @@ var rules = []rule{
 	{"sources", []string{"spec", "fetchers", "fetchers/...", "digest", "engine/store", "internal/safe"}},
 	{"node", []string{"spec", "digest", "engine/...", "fetchers", "fetchers/...", "sources", "internal/safe"}},
 	{"demo", []string{"spec", "digest", "engine", "engine/...", "fetchers", "fetchers/...", "sources", "node", "internal/safe"}},
+	{"report", []string{"engine", "spec", "digest", "internal/safe"}},
 	{"cmd/...", []string{"*"}},
 	{"packaging/...", []string{"digest"}},
 	{"internal/tools", nil},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prestaged/prestaged/engine"
 	"github.com/prestaged/prestaged/internal/safe"
+	"github.com/prestaged/prestaged/report"
 	"github.com/spf13/cobra"
 )
 
@@ -92,7 +93,7 @@ func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
 	if err != nil {
 		return err
 	}
-	rep := newReporter(c.ErrOrStderr(), !f.noProgress && !f.asJSON)
+	rep := report.New(c.ErrOrStderr(), !f.noProgress && !f.asJSON && isTerminal(c.ErrOrStderr()))
 	e, closeSources, err := newEngine(s, rep)
 	if err != nil {
 		return err
@@ -116,7 +117,7 @@ func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
 	}
 	rep.Close()
 	if f.metricsFile != "" {
-		if merr := writeMetrics(f.metricsFile, out.Result, out.Plan, err); merr != nil {
+		if merr := report.WriteMetrics(f.metricsFile, out.Result, out.Plan, err); merr != nil {
 			fmt.Fprintln(c.ErrOrStderr(), "prestaged: metrics:", merr)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/prestaged/prestaged/engine/trust"
@@ -71,7 +70,7 @@ sha256 (what prestaged addresses blobs by), and add or replace the image with
 that identifier in LIST, which is rewritten in place. Sign the list afterwards.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			l, err := readList(args[0])
+			l, err := trust.ReadListFile(args[0])
 			if err != nil {
 				return err
 			}
@@ -79,7 +78,7 @@ that identifier in LIST, which is rewritten in place. Sign the list afterwards.`
 			if err != nil {
 				return err
 			}
-			if err := writeList(args[0], l); err != nil {
+			if err := trust.WriteListFile(args[0], l); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "%s: image %s version %s, %s, sha512:%.12s sha256:%.12s\n",
@@ -127,27 +126,8 @@ LIST is rewritten with the new version and dates, so the next sign raises it aga
 }
 
 func runListSign(c *cobra.Command, path, certPath, keyPath string, days int) error {
-	l, err := readList(path)
+	l, signed, err := trust.SignFile(path, certPath, keyPath, time.Duration(days)*24*time.Hour, time.Now())
 	if err != nil {
-		return err
-	}
-	certPEM, err := os.ReadFile(certPath)
-	if err != nil {
-		return fmt.Errorf("list sign: %w", err)
-	}
-	keyPEM, err := os.ReadFile(keyPath)
-	if err != nil {
-		return fmt.Errorf("list sign: %w", err)
-	}
-	cert, key, err := trust.LoadSigner(certPEM, keyPEM)
-	if err != nil {
-		return fmt.Errorf("list sign: %w", err)
-	}
-	signed, err := trust.Sign(l, cert, key, time.Duration(days)*24*time.Hour, time.Now())
-	if err != nil {
-		return err
-	}
-	if err := writeList(path, l); err != nil {
 		return err
 	}
 	if _, err := c.OutOrStdout().Write(signed); err != nil {
@@ -155,29 +135,6 @@ func runListSign(c *cobra.Command, path, certPath, keyPath string, days int) err
 	}
 	fmt.Fprintf(c.ErrOrStderr(), "%s: signed hv:version %s by %s, expires %s\n",
 		path, l.Version, l.Endorser.DN, l.Expires.Format(time.RFC3339))
-	return nil
-}
-
-func readList(path string) (*trust.List, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read list: %w", err)
-	}
-	l, err := trust.ParseList(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w (give the unsigned JSON list, not the signed one)", path, err)
-	}
-	return l, nil
-}
-
-func writeList(path string, l *trust.List) error {
-	b, err := l.MarshalIndent()
-	if err != nil {
-		return err
-	}
-	if err := renameio.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("write list: %w", err)
-	}
 	return nil
 }
 
@@ -215,7 +172,7 @@ block's crl attribute). Exits 1 when a check failed.`,
 			pol.ListURL = args[0]
 			r := trust.Inspect(raw, pol, time.Now())
 			if asJSON {
-				err = writeJSON(c.OutOrStdout(), listVerifyJSON{File: args[0], Accepted: accepted(r),
+				err = writeJSON(c.OutOrStdout(), listVerifyJSON{File: args[0], Accepted: r.Accepted(),
 					Format: string(r.Format), Signer: r.SignerDN, Issuer: r.IssuerDN, Checks: r.Checks, List: r.List})
 			} else {
 				err = printReport(c.OutOrStdout(), r)
@@ -223,7 +180,7 @@ block's crl attribute). Exits 1 when a check failed.`,
 			if err != nil {
 				return err
 			}
-			if !accepted(r) {
+			if !r.Accepted() {
 				return &exitError{code: 1}
 			}
 			return nil
@@ -245,15 +202,6 @@ func readFileOrStdin(c *cobra.Command, path string) ([]byte, error) {
 		return io.ReadAll(c.InOrStdin())
 	}
 	return os.ReadFile(path)
-}
-
-func accepted(r *trust.Report) bool {
-	for _, ch := range r.Checks {
-		if !ch.OK && !ch.Skipped {
-			return false
-		}
-	}
-	return true
 }
 
 func printReport(w io.Writer, r *trust.Report) error {

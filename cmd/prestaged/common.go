@@ -50,7 +50,7 @@ func newEngine(s *spec.Spec, rep engine.Reporter) (e *engine.Engine, close func(
 		return nil, nil, err
 	}
 	srcs := sources.New(s, st)
-	return &engine.Engine{Spec: s, Store: st, Sources: testSources(srcs), Reporter: rep, Trust: newTrust(s, st),
+	return &engine.Engine{Spec: s, Store: st, Sources: testSources(srcs), Reporter: rep, Trust: engine.ListTrust(s, st),
 		Committed: srcs.Committed}, srcs.Close, nil
 }
 

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bufio"
@@ -11,11 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// writeMetrics writes this run's metrics for node_exporter's textfile
+// WriteMetrics writes this run's metrics for node_exporter's textfile
 // collector; prometheus.WriteToTextfile renames a temp file into place.
 // The last-success time survives a failed run: it is read back from the
 // previous file.
-func writeMetrics(path string, res *engine.Result, p *engine.Plan, runErr error) error {
+func WriteMetrics(path string, res *engine.Result, p *engine.Plan, runErr error) error {
 	reg := prometheus.NewRegistry()
 	images := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_apply_images", Help: "Images by outcome of the last apply."}, []string{"status"})
 	bytes := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_apply_bytes", Help: "Bytes fetched by the last apply, by source."}, []string{"source"})

@@ -1,19 +1,19 @@
-package main
+package engine
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/prestaged/prestaged/engine"
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/engine/trust"
 	"github.com/prestaged/prestaged/spec"
 )
 
-// newTrust wires the image-list resolver for endorsed images, or nil when
-// the spec has no trust blocks.
-func newTrust(s *spec.Spec, st *store.Store) engine.TrustResolver {
+// ListTrust is the resolver of endorsed images from the image lists of the
+// spec's trust blocks, remembering accepted lists in st; nil when the spec
+// has no trust blocks.
+func ListTrust(s *spec.Spec, st *store.Store) TrustResolver {
 	if len(s.Trusts) == 0 {
 		return nil
 	}
@@ -26,8 +26,8 @@ type trustResolver struct{ listsDir string }
 // each endorsed image, what it is or why it is revoked. A refused list is a
 // problem of the run but revokes nothing: the last accepted list stays in
 // force until it expires.
-func (r trustResolver) Resolve(ctx context.Context, s *spec.Spec) (*engine.Endorsements, error) {
-	end := &engine.Endorsements{Images: map[string]engine.Endorsed{}}
+func (r trustResolver) Resolve(ctx context.Context, s *spec.Spec) (*Endorsements, error) {
+	end := &Endorsements{Images: map[string]Endorsed{}}
 	now := time.Now()
 	for _, t := range s.Trusts {
 		if t.CRL == spec.CRLOff {
@@ -69,19 +69,19 @@ func (r trustResolver) expiredAt(name string, now time.Time) time.Time {
 // endorsed resolves one image against its accepted list. With no list in
 // force it reports nothing (the engine then keeps what is installed), except
 // when the last accepted list expired: that revokes.
-func endorsed(img *spec.Image, t *spec.Trust, acc *trust.Accepted, expired time.Time) (engine.Endorsed, bool) {
+func endorsed(img *spec.Image, t *spec.Trust, acc *trust.Accepted, expired time.Time) (Endorsed, bool) {
 	keep := t.OnRevoke == spec.OnRevokeKeep
 	if acc == nil {
 		if !expired.IsZero() {
 			reason := fmt.Sprintf("image list expired (trust %s, dc:date:expires %s)", t.Name, expired.UTC().Format(time.RFC3339))
-			return engine.Endorsed{Revoked: true, Reason: reason, Keep: keep}, true
+			return Endorsed{Revoked: true, Reason: reason, Keep: keep}, true
 		}
-		return engine.Endorsed{}, false
+		return Endorsed{}, false
 	}
 	im, ok := acc.Images[img.ID]
 	if !ok {
 		reason := fmt.Sprintf("revoked by endorser: %s is not (or no longer) in the image list of trust %s (hv:version %s)", img.ID, t.Name, acc.Version)
-		return engine.Endorsed{Revoked: true, Reason: reason, Keep: keep}, true
+		return Endorsed{Revoked: true, Reason: reason, Keep: keep}, true
 	}
-	return engine.Endorsed{Digest: im.Digest(), Size: im.Size, URI: im.URI, Version: im.Version}, true
+	return Endorsed{Digest: im.Digest(), Size: im.Size, URI: im.URI, Version: im.Version}, true
 }

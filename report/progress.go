@@ -1,4 +1,7 @@
-package main
+// Package report renders what apply does: live bars on a terminal,
+// greppable key=value lines elsewhere, and the metrics file for
+// node_exporter's textfile collector.
+package report
 
 import (
 	"fmt"
@@ -16,16 +19,17 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 )
 
-// reporter is an engine.Reporter that can be closed when the run ends.
-type reporter interface {
+// Reporter is an engine.Reporter that can be closed when the run ends.
+type Reporter interface {
 	engine.Reporter
 	Close()
 }
 
-// newReporter draws live bars on a terminal, and writes plain, greppable
-// log lines ("image=NAME key=value ...") everywhere else.
-func newReporter(w io.Writer, live bool) reporter {
-	if live && isTerminal(w) {
+// New draws live bars when live (w is a terminal and the user wants them),
+// and writes plain, greppable log lines ("image=NAME key=value ...")
+// otherwise.
+func New(w io.Writer, live bool) Reporter {
+	if live {
 		return newBars(w)
 	}
 	return newLogLines(w, 10*time.Second)
