@@ -243,66 +243,20 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 	defer looks.Stop()
 	peers := f.s.refresher(ctx, t, f.peers, "image "+req.Image)
 	defer peers.stop()
-	window := f.window
-	pieceTime, pace := func() time.Duration { return 0 }, func() time.Duration { return 0 }
-	first := func() bool { return false }
 	v := newView(t, f.s.cl.PeerID(), len(b.state))
-	if f.origin != nil {
-		feed := newOriginFeed(f.origin, req, t, b, v)
-		pieceTime, pace, first = feed.pieceTime, feed.fedPace, feed.awaitsFirst
-		octx, cancel := context.WithCancel(ctx)
-		fed := make(chan struct{})
-		safe.Go(func() { feed.run(octx); close(fed) })
-		defer func() {
-			cancel()
-			<-fed
-			st := t.Stats()
-			f.s.logf("torrent: image %s: %d pieces (%d bytes) from the origin; from peers %d chunks, %d of them unwanted; %d bytes sent",
-				req.Image, feed.Pieces, feed.Bytes, st.ChunksReadUseful.Int64()+st.ChunksReadWasted.Int64(), st.ChunksReadWasted.Int64(), st.BytesWrittenData.Int64())
-		}()
-		if !f.inOrder {
-			// The origin brings pieces in in index order and each to one
-			// host; the swarm's rarest first spreads them. A random window
-			// of high priority would only delay that.
-			window = 0
-		}
-	}
-	pick := newPicker(len(b.state), window, f.inOrder)
+	o := f.startOrigin(ctx, req, t, b, v)
+	defer o.stop()
+	pick := newPicker(len(b.state), o.window, f.inOrder)
 	pick.raise(t, b)
-	var (
-		g       *gate
-		gated   <-chan time.Time
-		reorder func(time.Time) // the upload order's update (rareFirst)
-	)
-	if !f.inOrder {
-		g = newGate(t, b, v)
-		g.fed = f.origin != nil
-		g.throttle = f.s.throttle
-		g.step(time.Now())
-		order, scratch := &rareFirst{}, make([]int, len(b.state))
-		order.update(time.Now(), v, b, scratch)
-		f.s.rare.Store(t, order)
-		defer f.s.rare.Delete(t)
-		pc := &pacer{p: f.s.pace}
-		defer pc.stop()
-		reorder = func(now time.Time) {
-			order.update(now, v, b, scratch)
-			median, ok := v.median(now)
-			mine, _ := b.progress()
-			st := t.Stats()
-			pc.step(now, st.BytesWrittenData.Int64(), mine, median, ok)
-		}
-		tick := time.NewTicker(gateTick)
-		defer tick.Stop()
-		gated = tick.C
-	}
+	gated, step, stopGate := f.startGate(t, b, v)
+	defer stopGate()
+	pieceTime, pace, first := o.pieceTime, o.pace, o.first
 	quiet := func() time.Duration { return quietFor(f.s.cfg.StallTimeout, pieceTime(), pace(), first()) }
 	moved := time.Now()
 	for {
 		select {
 		case now := <-gated:
-			g.step(now)
-			reorder(now)
+			step(now)
 		case <-b.done:
 			return nil
 		case <-b.changed:
@@ -337,6 +291,76 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 			return ctx.Err()
 		}
 	}
+}
+
+// originRun is the origin feed of one wait: what the stall clock asks of
+// it, the in-order window to use, and stop.
+type originRun struct {
+	pieceTime, pace func() time.Duration
+	first           func() bool
+	window          int
+	stop            func()
+}
+
+// startOrigin starts feeding pieces no peer holds from the origin, when the
+// fetcher has one.
+func (f *Fetcher) startOrigin(ctx context.Context, req fetchers.Request, t *torrent.Torrent, b *backing, v *view) originRun {
+	o := originRun{pieceTime: func() time.Duration { return 0 }, pace: func() time.Duration { return 0 },
+		first: func() bool { return false }, window: f.window, stop: func() {}}
+	if f.origin == nil {
+		return o
+	}
+	feed := newOriginFeed(f.origin, req, t, b, v)
+	o.pieceTime, o.pace, o.first = feed.pieceTime, feed.fedPace, feed.awaitsFirst
+	octx, cancel := context.WithCancel(ctx)
+	fed := make(chan struct{})
+	safe.Go(func() { feed.run(octx); close(fed) })
+	o.stop = func() {
+		cancel()
+		<-fed
+		st := t.Stats()
+		f.s.logf("torrent: image %s: %d pieces (%d bytes) from the origin; from peers %d chunks, %d of them unwanted; %d bytes sent",
+			req.Image, feed.Pieces, feed.Bytes, st.ChunksReadUseful.Int64()+st.ChunksReadWasted.Int64(), st.ChunksReadWasted.Int64(), st.BytesWrittenData.Int64())
+	}
+	if !f.inOrder {
+		// The origin brings pieces in in index order and each to one
+		// host; the swarm's rarest first spreads them. A random window
+		// of high priority would only delay that.
+		o.window = 0
+	}
+	return o
+}
+
+// startGate starts, for a fetch out of order, the rarity gate, the upload
+// order (rareFirst) and the pacer; gated ticks when step is due. An
+// in-order fetch has none: gated is nil and never ticks.
+func (f *Fetcher) startGate(t *torrent.Torrent, b *backing, v *view) (gated <-chan time.Time, step func(time.Time), stop func()) {
+	if f.inOrder {
+		return nil, func(time.Time) {}, func() {}
+	}
+	g := newGate(t, b, v)
+	g.fed = f.origin != nil
+	g.throttle = f.s.throttle
+	g.step(time.Now())
+	order, scratch := &rareFirst{}, make([]int, len(b.state))
+	order.update(time.Now(), v, b, scratch)
+	f.s.rare.Store(t, order)
+	pc := &pacer{p: f.s.pace}
+	tick := time.NewTicker(gateTick)
+	step = func(now time.Time) {
+		g.step(now)
+		order.update(now, v, b, scratch)
+		median, ok := v.median(now)
+		mine, _ := b.progress()
+		st := t.Stats()
+		pc.step(now, st.BytesWrittenData.Int64(), mine, median, ok)
+	}
+	stop = func() {
+		tick.Stop()
+		pc.stop()
+		f.s.rare.Delete(t)
+	}
+	return tick.C, step, stop
 }
 
 // peerRefresher offers a torrent's explicit peers to the client, and asks
