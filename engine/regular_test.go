@@ -11,50 +11,15 @@ import (
 
 	"github.com/prestaged/prestaged/engine"
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"github.com/prestaged/prestaged/spec"
-	"golang.org/x/sys/unix"
 )
 
-const victimContent = "the victim's bytes\n"
-
-// plants put something other than a regular file at a path; they return
-// the file a symlink points at ("" if none), whose content must survive.
-var plants = []struct {
-	name  string
-	plant func(t *testing.T, path string) (victim string)
-}{
-	{"symlink to a file", func(t *testing.T, path string) string {
-		victim := filepath.Join(t.TempDir(), "victim")
-		must(t, os.WriteFile(victim, []byte(victimContent), 0o644))
-		must(t, os.Symlink(victim, path))
-		return victim
-	}},
-	{"symlink to /dev/zero", func(t *testing.T, path string) string {
-		must(t, os.Symlink("/dev/zero", path))
-		return ""
-	}},
-	{"FIFO", func(t *testing.T, path string) string {
-		must(t, unix.Mkfifo(path, 0o644))
-		return ""
-	}},
-	{"directory", func(t *testing.T, path string) string {
-		must(t, os.MkdirAll(filepath.Join(path, "sub"), 0o755))
-		return ""
-	}},
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // replant removes path and plants p there.
-func replant(t *testing.T, path string, plant func(*testing.T, string) string) string {
+func replant(t *testing.T, path string, plant func(testing.TB, string) string) string {
 	t.Helper()
-	must(t, os.RemoveAll(path))
-	must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	testutil.Must(t, os.RemoveAll(path))
+	testutil.Must(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	return plant(t, path)
 }
 
@@ -101,16 +66,6 @@ func wantRefused(t *testing.T, res *engine.Result, image, path string) {
 	}
 }
 
-func untouched(t *testing.T, victim string) {
-	t.Helper()
-	if victim == "" {
-		return
-	}
-	if b, err := os.ReadFile(victim); err != nil || string(b) != victimContent {
-		t.Errorf("the file a symlink pointed at was changed: %q, %v", b, err)
-	}
-}
-
 // TestApplyRefusesNonRegularInstall: a symlink, FIFO or directory at an
 // install path is someone else's: apply refuses it, quickly, twice, and
 // neither renames over it nor follows it. The "not installed" cases go
@@ -133,13 +88,13 @@ func TestApplyRefusesNonRegularInstall(t *testing.T) {
 		}},
 	}
 	for _, sit := range situations {
-		for _, p := range plants {
-			t.Run(sit.name+"/"+p.name, func(t *testing.T) {
+		for _, p := range testutil.Plants {
+			t.Run(sit.name+"/"+p.Name, func(t *testing.T) {
 				h := newHost(t)
 				h.serve("m", v)
 				im := h.img("a", v, d, "m")
 				path := sit.setup(h, im)
-				victim := replant(t, path, p.plant)
+				victim := replant(t, path, p.Plant)
 				before, _ := os.Lstat(path)
 				for range 2 {
 					wantRefused(t, applyWithin(t, h.engine(im)), "a", path)
@@ -150,7 +105,7 @@ func TestApplyRefusesNonRegularInstall(t *testing.T) {
 				if s := strays(t, path); len(s) > 0 {
 					t.Errorf("files left beside the install path: %v", s)
 				}
-				untouched(t, victim)
+				testutil.Untouched(t, victim)
 			})
 		}
 	}
@@ -180,14 +135,14 @@ func TestApplyRefusesPlantedStore(t *testing.T) {
 		{"blob", func(s *store.Store) string { return s.BlobPath(d) }},
 	}
 	for _, pl := range places {
-		for _, p := range plants {
-			t.Run(pl.name+"/"+p.name, func(t *testing.T) {
+		for _, p := range testutil.Plants {
+			t.Run(pl.name+"/"+p.Name, func(t *testing.T) {
 				h := newHost(t)
 				h.serve("m", v)
 				path := pl.path(h.store)
-				victim := replant(t, path, p.plant)
+				victim := replant(t, path, p.Plant)
 				wantRefused(t, applyWithin(t, h.engine(h.img("a", v, d, "m"))), "a", path)
-				untouched(t, victim)
+				testutil.Untouched(t, victim)
 				if h.installed("a") != nil {
 					t.Error("the image was installed from a refused store path")
 				}
@@ -202,8 +157,8 @@ func TestApplyRefusesPlantedStore(t *testing.T) {
 func TestVerifyNonRegular(t *testing.T) {
 	v, d := content(t, 64<<10, 32)
 	for _, at := range []string{"install", "blob"} {
-		for _, p := range plants {
-			t.Run(at+"/"+p.name, func(t *testing.T) {
+		for _, p := range testutil.Plants {
+			t.Run(at+"/"+p.Name, func(t *testing.T) {
 				h := newHost(t)
 				im := h.img("a", v, d, "m")
 				e := h.engine(installed(h, v, im)...)
@@ -211,7 +166,7 @@ func TestVerifyNonRegular(t *testing.T) {
 				if at == "blob" {
 					path = h.store.BlobPath(d)
 				}
-				victim := replant(t, path, p.plant)
+				victim := replant(t, path, p.Plant)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 				ch := make(chan error, 1)
@@ -227,12 +182,12 @@ func TestVerifyNonRegular(t *testing.T) {
 				case <-time.After(15 * time.Second):
 					t.Fatal("verify still running after 15 s")
 				}
-				untouched(t, victim)
+				testutil.Untouched(t, victim)
 				switch {
 				case at == "blob" && err == nil && rep.Checked[0].Blob == "ok":
-					t.Errorf("verify took %s at the blob path for the blob", p.name)
+					t.Errorf("verify took %s at the blob path for the blob", p.Name)
 				case at == "install" && err == nil && rep.Repair.Failed == 0:
-					t.Errorf("verify accepted %s at the install path: %+v", p.name, rep.Repair.Outcomes)
+					t.Errorf("verify accepted %s at the install path: %+v", p.Name, rep.Repair.Outcomes)
 				case err != nil && !errors.Is(err, store.ErrNotRegular):
 					t.Errorf("verify: %v, want nil or %v", err, store.ErrNotRegular)
 				}

@@ -177,6 +177,23 @@ func (s *site) spec(url string, sources bool, images ...img) string {
 	return p
 }
 
+// mirrorsSpec writes spec.hcl with the mirrors given as name, URL pairs
+// and one image fetched from sources (an HCL list), and returns its path.
+func (s *site) mirrorsSpec(stall string, image img, sources string, mirrors ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "store = %q\nstall_timeout = %q\n", s.path("store"), stall)
+	for i := 0; i+1 < len(mirrors); i += 2 {
+		fmt.Fprintf(&b, "\nmirror %q {\n  url = %q\n}\n", mirrors[i], mirrors[i+1])
+	}
+	fmt.Fprintf(&b, "\nimage %q {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = %s\n}\n",
+		image.name, image.digest(), image.length(), image.name+".img", "images/"+image.name+".img", sources)
+	p := s.path("spec.hcl")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	return p
+}
+
 func (s *site) installed(name string) []byte {
 	b, err := os.ReadFile(s.path("images", name+".img"))
 	if err != nil {

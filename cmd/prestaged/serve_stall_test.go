@@ -2,40 +2,16 @@ package main_test
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// stuckChild sends a GET for path over TCP with a small receive buffer and
-// never reads the answer: a child that hung mid-download.
-func stuckChild(t *testing.T, base, path string) net.Conn {
-	t.Helper()
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		if err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
-	conn, err := d.Dial("tcp", strings.TrimPrefix(base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: parent\r\n\r\n", path); err != nil {
-		t.Fatal(err)
-	}
-	return conn
-}
+	"github.com/prestaged/prestaged/internal/testutil"
+)
 
 // TestServeStuckChildren: two children that stop reading hold both slots
 // of max_children = 2 of a real `prestaged serve` only until the spec's
@@ -58,7 +34,7 @@ func TestServeStuckChildren(t *testing.T) {
 	mustApply(t, spec, 2)
 	base := startServe(t, spec)
 	blob := "/v1/blobs/sha256/" + image.digest()
-	stuck := []net.Conn{stuckChild(t, base, blob), stuckChild(t, base, blob)}
+	stuck := []net.Conn{testutil.StuckClient(t, strings.TrimPrefix(base, "http://"), blob), testutil.StuckClient(t, strings.TrimPrefix(base, "http://"), blob)}
 	waitFor(t, "two children downloading", func() bool {
 		return serveMetrics(t, strings.TrimPrefix(base, "http://"))["prestaged_peer_children"] == 2
 	})
@@ -79,24 +55,7 @@ func TestServeStuckChildren(t *testing.T) {
 		t.Errorf("HEAD while both slots are held: %s, length %d; want 200, %d", head.Status, head.ContentLength, image.length())
 	}
 
-	start := time.Now()
-	var got []byte
-	for got == nil {
-		if time.Since(start) > 15*time.Second {
-			t.Fatalf("no slot freed %s after two children stopped reading (stall_timeout 2s)", time.Since(start))
-		}
-		resp, err := http.Get(base + blob)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.StatusCode == http.StatusOK {
-			if got, err = io.ReadAll(resp.Body); err != nil {
-				t.Fatal(err)
-			}
-		}
-		resp.Body.Close()
-		time.Sleep(50 * time.Millisecond)
-	}
+	got := testutil.GetWhenFree(t, base+blob, 15*time.Second) // stall_timeout is 2s
 	if !bytes.Equal(got, image.content) {
 		t.Fatalf("the child that reads got %d bytes, not the image", len(got))
 	}

@@ -2,10 +2,8 @@ package main_test
 
 import (
 	"bytes"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,29 +36,7 @@ func TestTrickleMirrorLeft(t *testing.T) {
 		}
 	}))
 	defer trickle.Close()
-	spec := fmt.Sprintf(`store = %q
-stall_timeout = "2s"
-
-mirror "trickle" {
-  url = %q
-}
-
-mirror "good" {
-  url = "mirror/"
-}
-
-image "vm" {
-  sha256  = %q
-  size    = %d
-  path    = "vm.img"
-  install = "images/vm.img"
-  sources = ["mirror.trickle", "mirror.good"]
-}
-`, s.path("store"), trickle.URL+"/", image.digest(), image.length())
-	path := s.path("spec.hcl")
-	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := s.mirrorsSpec("2s", image, `["mirror.trickle", "mirror.good"]`, "trickle", trickle.URL+"/", "good", "mirror/")
 
 	cmd, wait := start(t, "apply", "--detailed-exitcodes", path)
 	done := make(chan result, 1)

@@ -3,7 +3,6 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -172,27 +171,9 @@ func TestBadMirrorDoesNotPoisonGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad, good := badMirror(t, image.length(), 2<<20), testutil.StartNginx(t, s.path("good"))
-	spec := s.path("spec.hcl")
+	var spec string
 	writeSpec := func(sources string) {
-		text := fmt.Sprintf(`store = %q
-stall_timeout = "5s"
-mirror "bad" {
-  url = %q
-}
-mirror "good" {
-  url = %q
-}
-image "vm" {
-  sha256  = %q
-  size    = %d
-  path    = "vm.img"
-  install = "images/vm.img"
-  sources = %s
-}
-`, s.path("store"), bad, good, image.digest(), image.length(), sources)
-		if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		spec = s.mirrorsSpec("5s", image, sources, "bad", bad, "good", good)
 	}
 	badSources := func(r result) []string {
 		var out struct {

@@ -12,48 +12,13 @@ import (
 
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
 // planted is something other than a regular file put at a path prestaged
 // reads or writes. plant returns the victim file a symlink points at ("" if
 // none), whose content must survive.
-type planted struct {
-	name  string
-	plant func(t *testing.T, path string) (victim string)
-}
-
-const victimContent = "the victim's bytes\n"
-
-var plants = []planted{
-	{"symlink to a file", func(t *testing.T, path string) string {
-		victim := filepath.Join(t.TempDir(), "victim")
-		if err := os.WriteFile(victim, []byte(victimContent), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		mustDo(t, os.Symlink(victim, path))
-		return victim
-	}},
-	{"symlink to /dev/zero", func(t *testing.T, path string) string {
-		mustDo(t, os.Symlink("/dev/zero", path))
-		return ""
-	}},
-	{"FIFO", func(t *testing.T, path string) string {
-		mustDo(t, unix.Mkfifo(path, 0o644))
-		return ""
-	}},
-	{"directory", func(t *testing.T, path string) string {
-		mustDo(t, os.MkdirAll(filepath.Join(path, "sub"), 0o755))
-		return ""
-	}},
-}
-
-func mustDo(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // within runs f and fails the test if it has not returned after a
 // generous bound: a blocking open of a FIFO never returns.
@@ -76,26 +41,16 @@ func refused(t *testing.T, what string, err error, path string) {
 	}
 }
 
-func untouched(t *testing.T, victim string) {
-	t.Helper()
-	if victim == "" {
-		return
-	}
-	if b, err := os.ReadFile(victim); err != nil || string(b) != victimContent {
-		t.Errorf("the file a symlink pointed at was changed: %q, %v", b, err)
-	}
-}
-
 // TestInstallRefusesNonRegular: prestaged installs only over regular files;
 // a symlink, FIFO or directory at the install path is not renamed over.
 func TestInstallRefusesNonRegular(t *testing.T) {
 	content, d := image(t, 1<<16, 20)
-	for _, p := range plants {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range testutil.Plants {
+		t.Run(p.Name, func(t *testing.T) {
 			s := openStore(t)
 			b := committed(t, s, content, d)
 			path := filepath.Join(t.TempDir(), "vm.img")
-			victim := p.plant(t, path)
+			victim := p.Plant(t, path)
 			within(t, func() {
 				_, err := store.Identify(path)
 				refused(t, "Identify", err, path)
@@ -112,7 +67,7 @@ func TestInstallRefusesNonRegular(t *testing.T) {
 			if s := strays(t, path); len(s) > 0 {
 				t.Errorf("files left beside the install path: %v", s)
 			}
-			untouched(t, victim)
+			testutil.Untouched(t, victim)
 		})
 	}
 }
@@ -132,16 +87,16 @@ func TestStoreRefusesNonRegular(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, pl := range places {
-		for _, p := range plants {
-			t.Run(pl.name+"/"+p.name, func(t *testing.T) {
+		for _, p := range testutil.Plants {
+			t.Run(pl.name+"/"+p.Name, func(t *testing.T) {
 				s := openStore(t)
 				path := pl.path(s)
 				if pl.name == "progress" {
 					w := stage(t, s, d, len(content))
-					mustDo(t, writeAll(w, content[:100]))
+					testutil.Must(t, writeAll(w, content[:100]))
 					w.Abort()
 				}
-				victim := p.plant(t, path)
+				victim := p.Plant(t, path)
 				within(t, func() {
 					if b, ok := s.Blob(d); ok {
 						t.Errorf("Blob = %+v, want none", b)
@@ -152,7 +107,7 @@ func TestStoreRefusesNonRegular(t *testing.T) {
 					refused(t, "Have", err, path)
 					refused(t, "Follow", followRead(ctx, s, d, len(content)), path)
 				})
-				untouched(t, victim)
+				testutil.Untouched(t, victim)
 			})
 		}
 	}
@@ -177,7 +132,7 @@ func TestFollowRefusesSwappedStaging(t *testing.T) {
 	content, d := image(t, 1<<16, 22)
 	s := openStore(t)
 	w := stage(t, s, d, len(content))
-	mustDo(t, writeAll(w, content[:100]))
+	testutil.Must(t, writeAll(w, content[:100]))
 	w.Abort()
 	fl, err := s.Follow(context.Background(), d, int64(len(content)), 0, store.FollowOptions{})
 	if err != nil {
@@ -188,8 +143,8 @@ func TestFollowRefusesSwappedStaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := s.StagingPath(d)
-	mustDo(t, os.Remove(path))
-	mustDo(t, os.Symlink("/dev/zero", path))
+	testutil.Must(t, os.Remove(path))
+	testutil.Must(t, os.Symlink("/dev/zero", path))
 	within(t, func() {
 		_, err := fl.Read(make([]byte, 100))
 		refused(t, "Read", err, path)
@@ -199,12 +154,12 @@ func TestFollowRefusesSwappedStaging(t *testing.T) {
 // TestStateAndLockRefuseNonRegular: a FIFO at state.json or at the lock
 // would hang every run; a symlink would be followed.
 func TestStateAndLockRefuseNonRegular(t *testing.T) {
-	for _, p := range plants {
-		t.Run(p.name, func(t *testing.T) {
+	for _, p := range testutil.Plants {
+		t.Run(p.Name, func(t *testing.T) {
 			s := openStore(t)
 			state := filepath.Join(s.Root(), "state.json")
 			lock := filepath.Join(s.Root(), "lock")
-			victims := []string{p.plant(t, state), p.plant(t, lock)}
+			victims := []string{p.Plant(t, state), p.Plant(t, lock)}
 			within(t, func() {
 				_, err := s.LoadState()
 				refused(t, "LoadState", err, state)
@@ -212,7 +167,7 @@ func TestStateAndLockRefuseNonRegular(t *testing.T) {
 				refused(t, "Lock", err, lock)
 			})
 			for _, v := range victims {
-				untouched(t, v)
+				testutil.Untouched(t, v)
 			}
 		})
 	}
@@ -223,14 +178,14 @@ func TestStateAndLockRefuseNonRegular(t *testing.T) {
 func TestIdentifyFile(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
-	mustDo(t, os.WriteFile(p, []byte("x"), 0o644))
+	testutil.Must(t, os.WriteFile(p, []byte("x"), 0o644))
 	f := mustOpen(t, p)
 	got, err := store.IdentifyFile(f)
 	if want, _ := store.Identify(p); err != nil || got != want {
 		t.Errorf("IdentifyFile = %+v, %v; Identify says %+v", got, err, want)
 	}
 	fifo := filepath.Join(dir, "fifo")
-	mustDo(t, unix.Mkfifo(fifo, 0o644))
+	testutil.Must(t, unix.Mkfifo(fifo, 0o644))
 	g, err := os.OpenFile(fifo, os.O_RDWR, 0) // O_RDWR: does not wait for a writer
 	if err != nil {
 		t.Fatal(err)

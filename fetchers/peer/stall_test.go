@@ -12,38 +12,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
-
-// stuckChild sends a GET for path over a real TCP connection with a small
-// receive buffer and never reads the answer, as a child that hung would.
-func stuckChild(t *testing.T, url, path string) net.Conn {
-	t.Helper()
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	conn, err := d.Dial("tcp", strings.TrimPrefix(url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: parent\r\n\r\n", path); err != nil {
-		t.Fatal(err)
-	}
-	return conn
-}
 
 // waitFor polls cond for up to 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -107,7 +82,7 @@ func TestServeStalledChildrenLoseSlots(t *testing.T) {
 			srv := NewServer(tc.content, WithAllowed(map[digest.Digest]int64{d: size}), WithMaxChildren(2), WithStallTimeout(stall))
 			hs := newHTTPServer(t, srv)
 			blob := BlobPrefix + d.Path()
-			stuck := []net.Conn{stuckChild(t, hs, blob), stuckChild(t, hs, blob)}
+			stuck := []net.Conn{testutil.StuckClient(t, strings.TrimPrefix(hs, "http://"), blob), testutil.StuckClient(t, strings.TrimPrefix(hs, "http://"), blob)}
 			waitFor(t, "two children admitted", func() bool { return srv.Status().Children == 2 })
 			resp, err := http.Get(hs + blob)
 			if err != nil {
@@ -119,24 +94,7 @@ func TestServeStalledChildrenLoseSlots(t *testing.T) {
 			}
 
 			// A real child retries until a slot frees, then reads it all.
-			start := time.Now()
-			var got []byte
-			for got == nil {
-				if time.Since(start) > stall+10*time.Second {
-					t.Fatalf("no slot freed %s after the stuck children stopped reading", time.Since(start))
-				}
-				resp, err := http.Get(hs + blob)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if resp.StatusCode == http.StatusOK {
-					if got, err = io.ReadAll(resp.Body); err != nil {
-						t.Fatal(err)
-					}
-				}
-				resp.Body.Close()
-				time.Sleep(50 * time.Millisecond)
-			}
+			got := testutil.GetWhenFree(t, hs+blob, stall+10*time.Second)
 			if !bytes.Equal(got, data) {
 				t.Fatalf("real child got %d bytes, not the blob", len(got))
 			}
@@ -175,7 +133,7 @@ func TestServeHead(t *testing.T) {
 	p.content.add(d, data, size)
 	p.content.add(pd, partial, 1200)
 	// The only slot: a child reading pd, which waits for bytes to land.
-	stuckChild(t, p.http.URL, BlobPrefix+pd.Path())
+	testutil.StuckClient(t, strings.TrimPrefix(p.http.URL, "http://"), BlobPrefix+pd.Path())
 	waitFor(t, "the stuck child admitted", func() bool { return p.srv.Status().Children == 1 })
 	waitFor(t, "the landed bytes sent", func() bool { return p.srv.Status().BytesServed == 1200 })
 	opens := p.content.opened()
