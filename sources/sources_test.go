@@ -1,0 +1,52 @@
+package sources
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/spec"
+)
+
+// Names says what each source stands for without starting anything; the
+// swarm starts with the first torrent fetcher and stops at Close.
+func TestSetLifecycle(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &spec.Spec{Store: st.Root(), StallTimeout: spec.DefaultStallTimeout,
+		Mirrors: []*spec.Mirror{{Name: "m", URL: "http://mirror.example/"}},
+		Peer:    &spec.Peer{Parents: []string{"p1:7946", "p2:7946"}},
+		Torrent: &spec.Torrent{Listen: "127.0.0.1:0"}}
+	img := &spec.Image{Name: "vm", Path: "vm.img", Size: 10}
+	x := New(s, st)
+	var names []string
+	for _, src := range []spec.Source{{Kind: spec.SourceParents}, {Kind: spec.SourceTorrent}, {Kind: spec.SourceMirror, Name: "m"}} {
+		n, err := x.Names(img, src)
+		if err != nil {
+			t.Fatalf("Names(%s): %v", src, err)
+		}
+		names = append(names, n...)
+	}
+	if want := []string{"parent p1:7946", "parent p2:7946", "torrent", "mirror.m"}; !slices.Equal(names, want) {
+		t.Errorf("Names: %q, want %q", names, want)
+	}
+	if x.started {
+		t.Fatal("Names started the swarm")
+	}
+	f, err := x.Fetchers(img, spec.Source{Kind: spec.SourceTorrent})
+	if err != nil || len(f) != 1 || f[0].Name != "torrent" || x.swarm == nil {
+		t.Fatalf("Fetchers(torrent): %v, %v; swarm started %t", f, err, x.swarm != nil)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Fetchers(img, spec.Source{Kind: spec.SourceTorrent}); !errors.Is(err, errClosed) {
+		t.Errorf("Fetchers after Close: %v, want errClosed", err)
+	}
+	if _, err := x.Names(img, spec.Source{Kind: spec.SourceMirror, Name: "nope"}); err == nil {
+		t.Error("Names of a mirror the spec lacks: no error")
+	}
+}
