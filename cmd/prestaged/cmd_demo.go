@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCmds = append(extraCmds, newDemoCmd) }
 
 func newDemoCmd() *cobra.Command {
 	var (

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCmds = append(extraCmds, newServeCmd) }
 
 type serveFlags struct {
 	listen   string

@@ -13,7 +13,6 @@ import (
 	"github.com/prestaged/prestaged/fetchers/torrent"
 )
 
-func init() { extraCmds = append(extraCmds, newTorrentCmd) }
 
 // torrentMakeJSON is the stable --json object of `torrent make`.
 type torrentMakeJSON struct {

@@ -41,16 +41,9 @@ verified, and installed atomically. 'prestaged serve' feeds this host's children
 		SilenceErrors: true,
 	}
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newStatusCmd(),
-		newVerifyCmd(), newVersionCmd())
-	for _, c := range extraCmds {
-		root.AddCommand(c())
-	}
+		newVerifyCmd(), newServeCmd(), newListCmd(), newTorrentCmd(), newDemoCmd(), newVersionCmd())
 	return root
 }
-
-// extraCmds are verbs registered by their own files (serve, demo, list,
-// torrent), so that adding a verb touches no other file.
-var extraCmds []func() *cobra.Command
 
 // exitError carries a process exit code, with or without a message.
 type exitError struct {

@@ -112,12 +112,11 @@ func (s *Store) readProgress(d digest.Digest) (n int64, ok bool, err error) {
 // on. flock locks belong to open file descriptions, so f must be one opened
 // just for this test: the probe takes and drops a shared lock on it.
 func writerHolds(f *os.File) bool {
-	err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
-	if err == nil {
+	ok, err := tryFlock(f, unix.LOCK_SH)
+	if ok {
 		unix.Flock(int(f.Fd()), unix.LOCK_UN)
-		return false
 	}
-	return errors.Is(err, unix.EWOULDBLOCK)
+	return !ok && err == nil
 }
 
 func sameFile(a, b *os.File) bool {

@@ -69,7 +69,7 @@ func (s *Store) Stage(ctx context.Context, d digest.Digest, size int64) (*Stagin
 	if err != nil {
 		return nil, fmt.Errorf("staging %s: %w", d.Short(), err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if ok, _ := tryFlock(f, unix.LOCK_EX); !ok {
 		f.Close()
 		return nil, fmt.Errorf("staging %s: %w", p, ErrBusy)
 	}

@@ -8,7 +8,6 @@ import (
 	_ "github.com/anacrolix/torrent"
 	_ "github.com/cenkalti/backoff/v5"
 	_ "github.com/coreos/go-systemd/v22/daemon"
-	_ "github.com/gofrs/flock"
 	_ "github.com/google/go-cmp/cmp"
 	_ "github.com/google/renameio/v2"
 	_ "github.com/goreleaser/nfpm/v2"
