@@ -148,7 +148,7 @@ func (p *Parents) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 		return fetchers.Permanentf("no parents configured: %w", fetchers.ErrNotFound)
 	}
 	var msgs []string
-	notFound, lied, stalled := 0, 0, false
+	notFound, lied, stalled, short := 0, 0, false, false
 	for _, parent := range p.parents {
 		if dst.Offset() >= req.Size {
 			return nil
@@ -165,6 +165,7 @@ func (p *Parents) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 		}
 		p.event(parent, "giving up on this parent at byte %d: %v", dst.Offset(), err)
 		msgs = append(msgs, err.Error())
+		short = short || errors.Is(err, fetchers.ErrTooShort)
 		switch {
 		case errors.Is(err, fetchers.ErrNotFound):
 			notFound++
@@ -183,8 +184,24 @@ func (p *Parents) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 	case stalled:
 		return fmt.Errorf("%s: %w", why, fetchers.ErrStalled)
 	}
-	return fmt.Errorf("%s: %w", why, ErrUnavailable)
+	classes := []error{ErrUnavailable}
+	if short {
+		classes = append(classes, fetchers.ErrTooShort)
+	}
+	return &parentsError{msg: why + ": " + ErrUnavailable.Error(), errs: classes}
 }
+
+// parentsError is every parent's failure, retryable: errors.Is finds
+// ErrUnavailable, and ErrTooShort when a parent's stream ended early. The
+// parents' own errors are only in the message, since one parent's
+// permanent answer does not make the others'.
+type parentsError struct {
+	msg  string
+	errs []error
+}
+
+func (e *parentsError) Error() string   { return e.msg }
+func (e *parentsError) Unwrap() []error { return e.errs }
 
 // blobURL is where parent serves d.
 func (p *Parents) blobURL(parent string, d digest.Digest) string {

@@ -1,0 +1,31 @@
+package peer
+
+import (
+	"bytes"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/fetchers/fetcherstest"
+)
+
+// The parent fetcher passes the suite every Fetcher passes, against a real
+// Server over HTTP holding the content complete.
+func TestParentsSuite(t *testing.T) {
+	fetcherstest.Suite(t, func(t *testing.T, content []byte, _ string) fetchers.Fetcher {
+		d, _, err := digest.Of(digest.SHA256, bytes.NewReader(content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := newMemContent()
+		c.add(d, content, len(content))
+		srv := NewServer(c, WithAllowed(map[digest.Digest]int64{d: int64(len(content))}))
+		hs := httptest.NewServer(srv)
+		t.Cleanup(hs.Close)
+		return NewParents([]string{strings.TrimPrefix(hs.URL, "http://")},
+			Options{StallTimeout: 5 * time.Second, PollInterval: 10 * time.Millisecond})
+	})
+}
