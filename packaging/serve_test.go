@@ -3,12 +3,10 @@ package packaging
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -29,7 +27,7 @@ func TestSocketActivation(t *testing.T) {
 	if err := os.WriteFile(spec, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freePort(t)
+	addr := testutil.FreeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, activate, "-l", addr, b.binary, "serve", spec)
@@ -44,17 +42,6 @@ func TestSocketActivation(t *testing.T) {
 	if len(body) == 0 {
 		t.Error("GET /v1/status: empty body")
 	}
-}
-
-// freePort returns a loopback address no one listens on right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 // getStatus polls url until serve answers 200 (the socket accepts at once;

@@ -35,23 +35,6 @@ import (
 // btSize spans three 4 MiB pieces, the last one short.
 const btSize = 8<<20 + 12345
 
-// btQuiet keeps aria2c to the peers it is given.
-var btQuiet = []string{
-	"--enable-dht=false", "--enable-dht6=false", "--enable-peer-exchange=false",
-	"--bt-enable-lpd=false", "--disable-ipv6=true", "--file-allocation=none",
-	"--console-log-level=warn", "--summary-interval=0", "--auto-file-renaming=false",
-}
-
-func btPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // btProgram runs a long-lived program until the test ends, and shows its
 // output when the test failed.
 func btProgram(t *testing.T, path string, args ...string) *exec.Cmd {
@@ -101,7 +84,7 @@ func btTracker(t *testing.T, infoHashes ...string) string {
 	if err := os.WriteFile(filepath.Join(dir, "whitelist"), []byte(strings.Join(infoHashes, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := strconv.Itoa(btPort(t))
+	port := strconv.Itoa(testutil.FreePort(t))
 	btProgram(t, opentracker, "-i", "127.0.0.1", "-p", port, "-P", port, "-d", dir, "-w", "whitelist")
 	announce := "http://127.0.0.1:" + port + "/announce"
 	for _, ih := range infoHashes {
@@ -219,8 +202,8 @@ func TestTorrentFromServe(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	args := append([]string{"--dir=" + dir, "--listen-port=" + strconv.Itoa(btPort(t)),
-		"--seed-time=0", "--bt-tracker-interval=1", "--bt-stop-timeout=50"}, btQuiet...)
+	args := append([]string{"--dir=" + dir, "--listen-port=" + strconv.Itoa(testutil.FreePort(t)),
+		"--seed-time=0", "--bt-tracker-interval=1", "--bt-stop-timeout=50"}, testutil.Aria2Quiet...)
 	if out, err := exec.Command(aria2c, append(args, torrentFile)...).CombinedOutput(); err != nil {
 		t.Fatalf("aria2c leeching from serve: %v\n%s", err, out)
 	}
@@ -280,8 +263,8 @@ func installedHost(t *testing.T, seed uint64) (a btHost, image img, specA, httpA
 	a.publish(image)
 	infoHash = torrentMake(t, a.path("mirror", "vm.img"), filepath.Join(t.TempDir(), "vm.torrent"))
 	tracker = btTracker(t, infoHash)
-	swarmAddr = fmt.Sprintf("127.0.0.1:%d", btPort(t))
-	httpA = fmt.Sprintf("127.0.0.1:%d", btPort(t))
+	swarmAddr = fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
+	httpA = fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	a.blocks = fmt.Sprintf("peer {\n  listen = %q\n}\ntorrent {\n  listen = %q\n  tracker = %q\n}\n", httpA, swarmAddr, tracker)
 	specA = a.writeSpec(image)
 	if got := applyBySource(t, specA); got["mirror.m"] != btSize {
@@ -353,9 +336,9 @@ func TestTorrentFromAria2c(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dir := range []string{seedDir, partDir} {
-		port := btPort(t)
+		port := testutil.FreePort(t)
 		args := append([]string{"--dir=" + dir, "--listen-port=" + strconv.Itoa(port), "--check-integrity=true",
-			"--seed-ratio=0.0", "--bt-tracker-interval=1"}, btQuiet...)
+			"--seed-ratio=0.0", "--bt-tracker-interval=1"}, testutil.Aria2Quiet...)
 		btProgram(t, aria2c, append(args, filepath.Join(dir, "vm.torrent"))...)
 		btListening(t, fmt.Sprintf("127.0.0.1:%d", port))
 	}
@@ -479,8 +462,8 @@ func TestTorrentSeedsEndorsed(t *testing.T) {
 	image := img{name: "vm", content: randomBytes(btSize, 23)}
 	l := s.newList(image)
 	s.publish(s.pki.valid(t, l, "1"))
-	swarmAddr := fmt.Sprintf("127.0.0.1:%d", btPort(t))
-	httpA := fmt.Sprintf("127.0.0.1:%d", btPort(t))
+	swarmAddr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
+	httpA := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	spec := s.spec("", "vm")
 	f, err := os.OpenFile(spec, os.O_APPEND|os.O_WRONLY, 0)
 	if err == nil {

@@ -57,14 +57,14 @@ func TestServeSeedsNamedTorrent(t *testing.T) {
 	site := httptest.NewServer(http.FileServer(http.Dir(pub)))
 	t.Cleanup(site.Close)
 
-	seederPort := btPort(t)
+	seederPort := testutil.FreePort(t)
 	seeder := btProgram(t, aria2c, append([]string{"--dir=" + pub, "--listen-port=" + strconv.Itoa(seederPort),
-		"--check-integrity=true", "--seed-ratio=0.0", "--bt-tracker-interval=1", published}, btQuiet...)...)
+		"--check-integrity=true", "--seed-ratio=0.0", "--bt-tracker-interval=1", published}, testutil.Aria2Quiet...)...)
 	btListening(t, fmt.Sprintf("127.0.0.1:%d", seederPort))
 
 	h := newSite(t)
-	httpA := fmt.Sprintf("127.0.0.1:%d", btPort(t))
-	swarmA := fmt.Sprintf("127.0.0.1:%d", btPort(t))
+	httpA := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
+	swarmA := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	image := img{name: "worker", content: content}
 	spec := h.path("spec.hcl")
 	specText := fmt.Sprintf(`store = %q
@@ -152,8 +152,8 @@ func leechFromServe(t *testing.T, aria2c, spec, httpA, swarmA, published, ih str
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	args := append([]string{"--dir=" + dir, "--listen-port=" + strconv.Itoa(btPort(t)), "--seed-time=0",
-		"--bt-tracker-interval=1", published}, btQuiet...)
+	args := append([]string{"--dir=" + dir, "--listen-port=" + strconv.Itoa(testutil.FreePort(t)), "--seed-time=0",
+		"--bt-tracker-interval=1", published}, testutil.Aria2Quiet...)
 	out, err := exec.CommandContext(ctx, aria2c, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("aria2c leeching from serve alone: %v\n%s\nserve's log:\n%s", err, out, serveLog())

@@ -38,10 +38,10 @@ func TestTorrentTransmissionLeecher(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(config, "settings.json"), []byte(`{"pex-enabled": false}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rpcPort := strconv.Itoa(btPort(t))
+	rpcPort := strconv.Itoa(testutil.FreePort(t))
 	rpc := "127.0.0.1:" + rpcPort
 	btProgram(t, daemon, "-f", "-g", config, "-w", dir, "-T", "-r", "127.0.0.1", "-p", rpcPort,
-		"-P", strconv.Itoa(btPort(t)), "-i", "127.0.0.1", "-I", "::1", "-O", "-Y", "--no-utp", "-M", "--log-info")
+		"-P", strconv.Itoa(testutil.FreePort(t)), "-i", "127.0.0.1", "-I", "::1", "-O", "-Y", "--no-utp", "-M", "--log-info")
 	btListening(t, rpc)
 	if out, err := exec.Command(remote, rpc, "-a", torrentFile).CombinedOutput(); err != nil || !bytes.Contains(out, []byte("success")) {
 		t.Fatalf("transmission-remote -a %s: %v\n%s", torrentFile, err, out)

@@ -28,24 +28,6 @@ import (
 // transmission is not among them: it drops peers in 127.0.0.0/8 as martian,
 // so it needs the netns testbed's addresses.
 
-// aria2cQuiet are the aria2c options every test uses: no DHT, PEX or local
-// peer discovery, nothing but the peers we name.
-var aria2cQuiet = []string{
-	"--enable-dht=false", "--enable-dht6=false", "--enable-peer-exchange=false",
-	"--bt-enable-lpd=false", "--disable-ipv6=true", "--file-allocation=none",
-	"--console-log-level=warn", "--summary-interval=0", "--auto-file-renaming=false",
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // syncBuf collects a process's output for failure messages.
 type syncBuf struct {
 	mu sync.Mutex
@@ -110,11 +92,11 @@ func TestAria2cSeedsOurFetcher(t *testing.T) {
 	}
 	dir := filepath.Dir(img)
 	writeTorrent(t, mi, filepath.Join(dir, "image.torrent"))
-	port := freePort(t)
+	port := testutil.FreePort(t)
 	args := append([]string{
 		"--dir=" + dir, "--listen-port=" + strconv.Itoa(port), "--check-integrity=true",
 		"--seed-ratio=0.0", "--bt-exclude-tracker=*",
-	}, aria2cQuiet...)
+	}, testutil.Aria2Quiet...)
 	start(t, aria2c, append(args, filepath.Join(dir, "image.torrent"))...)
 	peer := fmt.Sprintf("127.0.0.1:%d", port)
 	waitListening(t, peer)
@@ -143,7 +125,7 @@ func startTracker(t *testing.T, infoHashes ...string) string {
 	if err := os.WriteFile(list, []byte(strings.Join(infoHashes, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(testutil.FreePort(t))
 	start(t, opentracker, "-i", "127.0.0.1", "-p", port, "-P", port, "-d", dir, "-w", "whitelist")
 	announce := "http://127.0.0.1:" + port + "/announce"
 	waitListening(t, "127.0.0.1:"+port)
@@ -200,9 +182,9 @@ func TestAria2cLeechesFromOurSeed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
 	defer cancel()
 	args := append([]string{
-		"--dir=" + filepath.Join(dir, "out"), "--listen-port=" + strconv.Itoa(freePort(t)),
+		"--dir=" + filepath.Join(dir, "out"), "--listen-port=" + strconv.Itoa(testutil.FreePort(t)),
 		"--seed-time=0", "--bt-tracker-interval=1",
-	}, aria2cQuiet...)
+	}, testutil.Aria2Quiet...)
 	cmd := exec.CommandContext(ctx, aria2c, append(args, filepath.Join(dir, "image.torrent"))...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("aria2c: %v\n%s", err, out)
