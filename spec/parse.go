@@ -2,8 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -37,25 +35,11 @@ type rawSpec struct {
 // may accompany a valid Spec. Render prints diags with source snippets. A
 // file beyond the bounds in limits.go is refused before it is parsed.
 func Parse(filename string) (*Spec, hcl.Diagnostics) {
-	src, err := readLimited(filename)
-	if err != nil {
-		return nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Failed to read file",
-			Detail:   fmt.Sprintf("The configuration file %q could not be read: %s.", filename, err),
-		}}
+	src, diags := readSpec(filename)
+	if diags.HasErrors() {
+		return nil, diags
 	}
 	return ParseBytes(src, filename)
-}
-
-// readLimited reads filename, at most one byte more than MaxSpecSize.
-func readLimited(filename string) ([]byte, error) {
-	f, err := os.Open(filename)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, MaxSpecSize+1))
 }
 
 // ParseBytes is Parse for a spec already in memory; filename names it in
@@ -63,7 +47,8 @@ func readLimited(filename string) ([]byte, error) {
 // filename ending in ".json" selects HCL's JSON syntax, for configuration
 // management that prefers to emit JSON.
 func ParseBytes(src []byte, filename string) (s *Spec, diags hcl.Diagnostics) {
-	if diags := checkLimits(src, filename); diags.HasErrors() {
+	json := strings.HasSuffix(filename, ".json")
+	if diags := checkLimits(src, filename, json); diags.HasErrors() {
 		return nil, diags
 	}
 	defer func() {
@@ -76,7 +61,7 @@ func ParseBytes(src []byte, filename string) (s *Spec, diags hcl.Diagnostics) {
 	// long-running `serve` must see a spec that changed on disk.
 	p := hclparse.NewParser()
 	var f *hcl.File
-	if strings.HasSuffix(filename, ".json") {
+	if json {
 		f, diags = p.ParseJSON(src, filename)
 	} else {
 		f, diags = p.ParseHCL(src, filename)

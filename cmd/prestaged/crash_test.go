@@ -43,13 +43,22 @@ func TestPanicExitsOne(t *testing.T) {
 	mustApply(t, spec, 2) // the store is fine for the next run
 }
 
-// A spec nested 300,000 deep is refused with a diagnostic, exit 1, at once
-// and without exhausting memory (it overflowed the stack after 7 s and
-// 1.2 GB, exit 2).
+// A spec nested 300,000 deep, or with 300,000 operators in a row, is
+// refused with a diagnostic, exit 1, at once and without exhausting memory
+// (either overflowed the stack after seconds and a GB, exit 2).
 func TestDeepSpecRefused(t *testing.T) {
+	for _, tc := range []struct{ expr, summary string }{
+		{strings.Repeat("[", 300_000) + strings.Repeat("]", 300_000), "Spec nested too deeply"},
+		{strings.Repeat("!", 300_000) + "true", "Expression too complex"},
+	} {
+		t.Run(tc.summary, func(t *testing.T) { deepSpecRefused(t, tc.expr, tc.summary) })
+	}
+}
+
+func deepSpecRefused(t *testing.T, expr, summary string) {
 	s := newSite(t)
 	spec := s.path("spec.hcl")
-	src := "store = \"" + s.path("store") + "\"\nx = " + strings.Repeat("[", 300_000) + strings.Repeat("]", 300_000) + "\n"
+	src := "store = \"" + s.path("store") + "\"\nx = " + expr + "\n"
 	if err := os.WriteFile(spec, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +67,7 @@ func TestDeepSpecRefused(t *testing.T) {
 		cmd := exec.Command(prestaged, append(args, spec)...)
 		out, _ := cmd.CombinedOutput()
 		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB
-		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "Spec nested too deeply") || !strings.Contains(string(out), "spec.hcl line 2") {
+		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), summary) || !strings.Contains(string(out), "spec.hcl line 2") {
 			t.Errorf("%v: exit %d, want 1 and a diagnostic at spec.hcl line 2:\n%.2000s", args, code, out)
 		}
 		if d := time.Since(start); d > 10*time.Second || rss > 512<<10 {

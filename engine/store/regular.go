@@ -64,8 +64,12 @@ func readRegular(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(f)
+	return io.ReadAll(io.LimitReader(f, maxRead))
 }
+
+// maxRead is the most readRegular reads: more than any file of the store
+// it serves (state.json, progress records) may hold.
+const maxRead = maxState + 1
 
 // LstatRegular is os.Lstat that also refuses anything but a regular file.
 func LstatRegular(path string) (fs.FileInfo, error) {

@@ -35,6 +35,9 @@ type stateFile struct {
 	Images  []Record `json:"images"`
 }
 
+// maxState bounds state.json: 5,000 records take about 2 MiB.
+const maxState = 64 << 20
+
 // LoadState reads state.json; a missing file is an empty state.
 func (s *Store) LoadState() (*State, error) {
 	st := &State{Images: map[string]Record{}}
@@ -44,6 +47,9 @@ func (s *Store) LoadState() (*State, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
+	}
+	if len(b) > maxState {
+		return nil, fmt.Errorf("state %s: larger than %d MiB; move the file away to start afresh", s.statePath(), maxState>>20)
 	}
 	var f stateFile
 	if err := json.Unmarshal(b, &f); err != nil {
