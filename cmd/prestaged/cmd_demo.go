@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-
 func newDemoCmd() *cobra.Command {
 	var (
 		o          demo.Options

@@ -14,7 +14,6 @@ import (
 	"github.com/prestaged/prestaged/spec"
 )
 
-
 // newListCmd is the endorser's side of HEPiX image lists, and `verify` for
 // anyone who wants to see why a list is accepted or refused.
 func newListCmd() *cobra.Command {

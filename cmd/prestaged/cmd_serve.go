@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-
 type serveFlags struct {
 	listen   string
 	shutdown time.Duration

@@ -13,7 +13,6 @@ import (
 	"github.com/prestaged/prestaged/fetchers/torrent"
 )
 
-
 // torrentMakeJSON is the stable --json object of `torrent make`.
 type torrentMakeJSON struct {
 	Name        string `json:"name"`
