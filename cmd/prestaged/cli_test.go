@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -175,6 +176,22 @@ func (s *site) spec(url string, sources bool, images ...img) string {
 		s.t.Fatal(err)
 	}
 	return p
+}
+
+// badSources is the bad_sources of the one image of an apply --json.
+func badSources(t *testing.T, r result) []string {
+	t.Helper()
+	var out struct {
+		Result struct {
+			Images []struct {
+				Bad []string `json:"bad_sources"`
+			} `json:"images"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out.Result.Images) != 1 {
+		t.Fatalf("apply --json: want one image: %v\n%s", err, r)
+	}
+	return out.Result.Images[0].Bad
 }
 
 // mirrorsSpec writes spec.hcl with the mirrors given as name, URL pairs

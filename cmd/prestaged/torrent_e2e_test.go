@@ -382,16 +382,8 @@ func TestTorrentFromAria2c(t *testing.T) {
 			image:  fmt.Sprintf("  torrent_url = %q\n", filepath.Join(seedDir, "vm.torrent"))}
 		h.publish(part)
 		r := run(t, "apply", "--json", "--no-progress", h.writeSpec(part))
-		var out struct {
-			Result struct {
-				Images []struct {
-					Bad []string `json:"bad_sources"`
-				} `json:"images"`
-			} `json:"result"`
-		}
-		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || r.code != 0 || len(out.Result.Images) != 1 ||
-			!slices.Equal(out.Result.Images[0].Bad, []string{"torrent"}) {
-			t.Fatalf("apply: want the swarm named as a bad source and the image installed: %v\n%s", err, r)
+		if bad := badSources(t, r); r.code != 0 || !slices.Equal(bad, []string{"torrent"}) {
+			t.Fatalf("apply: want the swarm named as a bad source and the image installed, got %q\n%s", bad, r)
 		}
 		if !bytes.Equal(h.installed("vm"), part.content) {
 			t.Error("installed other bytes than the image")

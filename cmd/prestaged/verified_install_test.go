@@ -175,26 +175,12 @@ func TestBadMirrorDoesNotPoisonGood(t *testing.T) {
 	writeSpec := func(sources string) {
 		spec = s.mirrorsSpec("5s", image, sources, "bad", bad, "good", good)
 	}
-	badSources := func(r result) []string {
-		var out struct {
-			Result struct {
-				Images []struct {
-					Bad []string `json:"bad_sources"`
-				} `json:"images"`
-			} `json:"result"`
-		}
-		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out.Result.Images) != 1 {
-			t.Fatalf("apply --json: %v\n%s", err, r)
-		}
-		return out.Result.Images[0].Bad
-	}
-
 	writeSpec(`["mirror.bad", "mirror.good"]`)
 	r := run(t, "apply", "--detailed-exitcodes", "--json", "--no-progress", spec)
 	if r.code != 2 || !bytes.Equal(s.installed("vm"), image.content) {
 		t.Fatalf("bad mirror before a good one: want exit 2 and the image installed, got %s", r)
 	}
-	if got := badSources(r); !cmp.Equal(got, []string{"mirror.bad"}) {
+	if got := badSources(t, r); !cmp.Equal(got, []string{"mirror.bad"}) {
 		t.Errorf("bad_sources %q, want [mirror.bad]\n%s", got, r.stderr)
 	}
 	mustApply(t, spec, 0)
@@ -214,7 +200,7 @@ func TestBadMirrorDoesNotPoisonGood(t *testing.T) {
 	if r.code != 2 || !bytes.Equal(s.installed("vm"), image.content) {
 		t.Fatalf("junk staged by an earlier run: want exit 2 and the image installed, got %s", r)
 	}
-	if got := badSources(r); len(got) != 0 {
+	if got := badSources(t, r); len(got) != 0 {
 		t.Errorf("junk of an earlier run blamed %q", got)
 	}
 }
