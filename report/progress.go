@@ -40,7 +40,6 @@ func New(w io.Writer, live bool) Reporter {
 type logLines struct {
 	w    io.Writer
 	mu   sync.Mutex
-	stop chan struct{}
 	done map[string]chan struct{}
 	ivl  time.Duration
 }

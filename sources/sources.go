@@ -3,9 +3,9 @@
 // URL) it gives the names Plan shows and the fetchers Apply runs, each
 // wrapped as that kind of source needs.
 //
-// A Set lives for one run. Names has no side effects (plan and status open
-// no socket and start no client); the swarm starts with the first torrent
-// fetcher, and Close stops it.
+// A Set lives for one apply, plan or status. Names has no side effects
+// (plan and status open no socket and start no client); the swarm starts
+// with the first torrent fetcher, and Close stops it.
 package sources
 
 import (
@@ -23,7 +23,7 @@ import (
 	"github.com/prestaged/prestaged/spec"
 )
 
-// Set is the sources of one run of a spec.
+// Set is the sources of a spec for one apply, plan or status.
 type Set struct {
 	spec  *spec.Spec
 	store *store.Store
