@@ -98,7 +98,7 @@ func (l *ledger) merge(into map[string]int64) map[string]int64 {
 
 func (l *ledger) wrap(s fetchers.Named) fetchers.Fetcher {
 	return fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
-		return s.Fetch(ctx, req, countingDst(dst, func(off int64, n int) { l.add(s.Name, off, n) }))
+		return s.Fetch(ctx, req, countDst{Dst: dst, count: func(off int64, n int) { l.add(s.Name, off, n) }})
 	})
 }
 

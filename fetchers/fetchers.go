@@ -28,13 +28,27 @@ type Request struct {
 	Path string
 }
 
-// Dst receives an image's bytes. The fetcher writes, in order, the bytes from
-// Offset() on; Offset grows as it writes. Bytes already in Dst when Fetch is
-// called were staged earlier (by a killed run or another source) and must not
-// be fetched again.
+// Dst receives an image's bytes. Every Dst takes bytes in order and out of
+// order, and hears of progress that is not yet a write, so a wrapper that
+// passes a Dst on has nothing optional to forward.
+//
+// Write appends at Offset(); Offset grows as it writes. WriteAt lands bytes
+// anywhere, for sources whose pieces land in any order (BitTorrent), and may
+// be called concurrently for disjoint ranges; Offset is then the length of
+// the complete prefix, every byte below it landed and final. ReadAt reads
+// back bytes that landed (a swarm re-checks and serves its pieces). Beat
+// says the fetcher made progress it cannot write yet (a swarm receiving the
+// blocks of a piece that lands only once all are in and checked); a stall
+// watch counts it as progress (see Watchdog).
+//
+// Bytes already in Dst when Fetch is called were staged earlier (by a killed
+// run or another source) and must not be fetched again.
 type Dst interface {
 	io.Writer
+	io.WriterAt
+	io.ReaderAt
 	Offset() int64
+	Beat()
 }
 
 // Fetcher obtains an image's bytes from one source.
@@ -59,31 +73,4 @@ func (f Func) Fetch(ctx context.Context, req Request, dst Dst) error { return f(
 type Named struct {
 	Name string
 	Fetcher
-}
-
-// RandomDst is a Dst that also accepts bytes out of order, for sources whose
-// pieces land in any order (BitTorrent). Offset is then the length of the
-// complete prefix: every byte below it has landed and is final. WriteAt may
-// be called concurrently for disjoint ranges; ReadAt reads back bytes that
-// have landed (a swarm re-checks and serves its pieces).
-type RandomDst interface {
-	Dst
-	io.WriterAt
-	io.ReaderAt
-}
-
-// Heartbeat is implemented by a Dst that watches for stalls
-// (WithStallTimeout). A fetcher that makes progress before it can write
-// calls Beat: a swarm receives blocks of a piece that lands only once all
-// of them are in and checked, which on a slow link, or shared among many
-// peers, takes longer than a stall timeout.
-type Heartbeat interface {
-	Beat()
-}
-
-// Beat reports progress to dst, when it watches for stalls.
-func Beat(dst Dst) {
-	if h, ok := dst.(Heartbeat); ok {
-		h.Beat()
-	}
 }

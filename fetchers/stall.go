@@ -48,7 +48,7 @@ func (s stallFetcher) Fetch(ctx context.Context, req Request, dst Dst) error {
 	w := NewWatchdog(s.d, req.Size-dst.Offset(), func() { cancel(errStallCause) })
 	defer w.Stop()
 
-	err := s.f.Fetch(ctx, req, wrapProgress(dst, w))
+	err := s.f.Fetch(ctx, req, progressDst{Dst: dst, w: w})
 	if err == nil {
 		return nil
 	}
@@ -177,45 +177,26 @@ func (w *Watchdog) Err() error {
 	return nil
 }
 
-// wrapProgress returns dst reporting each write to w. A RandomDst stays a
-// RandomDst, so fetchers that check for it (torrent) keep working, and its
-// bytes written anywhere count as progress.
-func wrapProgress(dst Dst, w *Watchdog) Dst {
-	p := progressDst{dst: dst, w: w}
-	if r, ok := dst.(RandomDst); ok {
-		return progressRandomDst{progressDst: p, r: r}
-	}
-	return p
-}
-
+// progressDst reports each write and beat to w, and passes the beat on to
+// an outer watch.
 type progressDst struct {
-	dst Dst
-	w   *Watchdog
+	Dst
+	w *Watchdog
 }
 
 func (p progressDst) Write(b []byte) (int, error) {
-	n, err := p.dst.Write(b)
+	n, err := p.Dst.Write(b)
 	p.w.Progress(n)
 	return n, err
 }
 
-func (p progressDst) Offset() int64 { return p.dst.Offset() }
+func (p progressDst) WriteAt(b []byte, off int64) (int, error) {
+	n, err := p.Dst.WriteAt(b, off)
+	p.w.Progress(n)
+	return n, err
+}
 
-// Beat implements Heartbeat, and passes the beat on to an outer watcher.
 func (p progressDst) Beat() {
 	p.w.Beat()
-	Beat(p.dst)
+	p.Dst.Beat()
 }
-
-type progressRandomDst struct {
-	progressDst
-	r RandomDst
-}
-
-func (p progressRandomDst) WriteAt(b []byte, off int64) (int, error) {
-	n, err := p.r.WriteAt(b, off)
-	p.w.Progress(n)
-	return n, err
-}
-
-func (p progressRandomDst) ReadAt(b []byte, off int64) (int, error) { return p.r.ReadAt(b, off) }

@@ -105,7 +105,6 @@ func TestStallFloorProgressThatCounts(t *testing.T) {
 	// complete prefix (the offset) stays 0 until the last block.
 	backwards := func(n int) fetchers.Fetcher {
 		return fetchers.Func(func(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
-			r := dst.(fetchers.RandomDst)
 			for end := req.Size; end > 0; end -= int64(n) {
 				select {
 				case <-ctx.Done():
@@ -113,7 +112,7 @@ func TestStallFloorProgressThatCounts(t *testing.T) {
 				case <-time.After(20 * time.Millisecond):
 				}
 				off := max(end-int64(n), 0)
-				if _, err := r.WriteAt(content[off:end], off); err != nil {
+				if _, err := dst.WriteAt(content[off:end], off); err != nil {
 					return err
 				}
 			}
@@ -127,7 +126,7 @@ func TestStallFloorProgressThatCounts(t *testing.T) {
 				return ctx.Err()
 			case <-time.After(20 * time.Millisecond):
 			}
-			fetchers.Beat(dst)
+			dst.Beat()
 		}
 		_, err := dst.Write(content)
 		return err

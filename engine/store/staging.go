@@ -30,7 +30,7 @@ var (
 
 // Staging is the file an image's bytes land in while they are fetched. It
 // hashes the complete prefix as it grows, so verification at Commit costs
-// nothing extra. It implements fetchers.Dst and fetchers.RandomDst.
+// nothing extra. It implements fetchers.Dst.
 //
 // While a Staging is open its process holds an exclusive flock on the file:
 // a peer server streaming the file to children (cut-through) takes a
@@ -149,6 +149,9 @@ func (w *Staging) Offset() int64 {
 	defer w.mu.Unlock()
 	return w.off
 }
+
+// Beat implements fetchers.Dst: a staging file does not watch for stalls.
+func (w *Staging) Beat() {}
 
 // Write appends p at the complete prefix (in-order sources).
 func (w *Staging) Write(p []byte) (int, error) {

@@ -10,16 +10,17 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prestaged/prestaged/fetchers"
 )
 
 var (
-	_ fetchers.RandomDst = (*Buffer)(nil)
-	_ fetchers.Dst       = (*Discard)(nil)
+	_ fetchers.Dst = (*Buffer)(nil)
+	_ fetchers.Dst = (*Discard)(nil)
 )
 
-// Buffer is an in-memory fetchers.RandomDst. Write appends at Offset();
+// Buffer is an in-memory fetchers.Dst. Write appends at Offset();
 // WriteAt lands bytes anywhere, and Offset() is the complete prefix. It
 // remembers how many bytes were written to it, so tests can check that
 // staged bytes were not fetched again.
@@ -33,6 +34,7 @@ type Buffer struct {
 	off     int64  // complete prefix
 	landed  []span // ranges written above off, not yet joined to it
 	written int64
+	beats   atomic.Int64
 }
 
 type span struct{ off, end int64 }
@@ -111,6 +113,12 @@ func (b *Buffer) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// Beat counts the beats a fetcher gave.
+func (b *Buffer) Beat() { b.beats.Add(1) }
+
+// Beats is how many times Beat was called.
+func (b *Buffer) Beats() int64 { return b.beats.Load() }
+
 // Offset is the length of the complete prefix.
 func (b *Buffer) Offset() int64 {
 	b.mu.Lock()
@@ -141,8 +149,11 @@ func (b *Buffer) Written() int64 {
 }
 
 // Discard is a Dst that counts bytes and drops them, for benchmarks. It is
-// not safe for concurrent use.
+// not safe for concurrent use; WriteAt counts too, ReadAt has nothing.
 type Discard struct{ N int64 }
 
-func (d *Discard) Write(p []byte) (int, error) { d.N += int64(len(p)); return len(p), nil }
-func (d *Discard) Offset() int64               { return d.N }
+func (d *Discard) Write(p []byte) (int, error)            { d.N += int64(len(p)); return len(p), nil }
+func (d *Discard) WriteAt(p []byte, _ int64) (int, error) { return d.Write(p) }
+func (d *Discard) ReadAt([]byte, int64) (int, error)      { return 0, io.EOF }
+func (d *Discard) Offset() int64                          { return d.N }
+func (d *Discard) Beat()                                  {}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/prestaged/prestaged/fetchers/fetcherstest"
+
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/fetchers"
 )
@@ -33,12 +35,6 @@ func BenchmarkServeBlob(b *testing.B) {
 	}
 }
 
-// discardDst is a fetchers.Dst that only counts.
-type discardDst struct{ n int64 }
-
-func (d *discardDst) Write(p []byte) (int, error) { d.n += int64(len(p)); return len(p), nil }
-func (d *discardDst) Offset() int64               { return d.n }
-
 // BenchmarkParentsFetch is the same transfer through the parent fetcher.
 func BenchmarkParentsFetch(b *testing.B) {
 	data, d := randomBlob(benchSize, 20)
@@ -48,7 +44,7 @@ func BenchmarkParentsFetch(b *testing.B) {
 	req := fetchers.Request{Image: "bench", Digest: d, Size: benchSize}
 	b.SetBytes(benchSize)
 	for b.Loop() {
-		if err := parents.Fetch(context.Background(), req, &discardDst{}); err != nil {
+		if err := parents.Fetch(context.Background(), req, &fetcherstest.Discard{}); err != nil {
 			b.Fatal(err)
 		}
 	}

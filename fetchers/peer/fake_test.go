@@ -131,8 +131,3 @@ func (r *memReader) Read(p []byte) (int, error) {
 }
 
 func (r *memReader) Close() error { return nil }
-
-// memDst is a fetchers.Dst in memory.
-type memDst struct{ bytes.Buffer }
-
-func (d *memDst) Offset() int64 { return int64(d.Len()) }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prestaged/prestaged/fetchers/fetcherstest"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/fetchers"
@@ -91,8 +93,8 @@ func TestParentsNotYetFloor(t *testing.T) {
 			defer cancel()
 			opts := Options{StallTimeout: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}
 			first := newPolled(t, data, tt.answer)
-			var dst memDst
-			err := NewParents([]string{first.url}, opts).Fetch(ctx, req, &dst)
+			dst := fetcherstest.NewBuffer(nil)
+			err := NewParents([]string{first.url}, opts).Fetch(ctx, req, dst)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) || tt.wantErr != nil && !strings.Contains(err.Error(), first.url) ||
 				!strings.Contains(errString(err), tt.wantMsg) {
 				t.Fatalf("alone: Fetch = %v, want %v naming %s and saying %q", err, tt.wantErr, first.url, tt.wantMsg)
@@ -107,8 +109,8 @@ func TestParentsNotYetFloor(t *testing.T) {
 			var events []string
 			opts.OnEvent = func(parent, msg string) { events = append(events, parent+": "+msg) }
 			p := NewParents([]string{first.url, second}, opts)
-			dst.Reset()
-			if err := p.Fetch(ctx, req, &dst); err != nil || dst.String() != string(data) {
+			dst = fetcherstest.NewBuffer(nil)
+			if err := p.Fetch(ctx, req, dst); err != nil || string(dst.Bytes()) != string(data) {
 				t.Fatalf("with a good second parent: %v, %d bytes staged", err, dst.Len())
 			}
 			if diff := cmp.Diff([]Span{{Parent: second, Start: 0, End: size}}, p.Served(d)); diff != "" {
@@ -156,8 +158,8 @@ func TestParentsBodyTrickle(t *testing.T) {
 				why = append(why, msg)
 			}
 		}})
-	var dst memDst
-	if err := p.Fetch(ctx, fetchers.Request{Image: "t", Digest: d, Size: size}, &dst); err != nil || dst.String() != string(data) {
+	dst := fetcherstest.NewBuffer(nil)
+	if err := p.Fetch(ctx, fetchers.Request{Image: "t", Digest: d, Size: size}, dst); err != nil || string(dst.Bytes()) != string(data) {
 		t.Fatalf("Fetch: %v, %d bytes staged", err, dst.Len())
 	}
 	spans := p.Served(d)
@@ -188,8 +190,8 @@ func TestParentsRetryAfter(t *testing.T) {
 			return int64(n) * fetchers.StallFloor, "1"
 		})
 		p := NewParents([]string{parent.url}, Options{StallTimeout: 3 * time.Second, PollInterval: 10 * time.Millisecond})
-		var dst memDst
-		if err := p.Fetch(ctx, req, &dst); err != nil || dst.String() != string(data) {
+		dst := fetcherstest.NewBuffer(nil)
+		if err := p.Fetch(ctx, req, dst); err != nil || string(dst.Bytes()) != string(data) {
 			t.Fatalf("Fetch: %v, %d bytes staged", err, dst.Len())
 		}
 		polls := parent.polls()
@@ -205,7 +207,7 @@ func TestParentsRetryAfter(t *testing.T) {
 	t.Run("past the budget", func(t *testing.T) {
 		parent := newPolled(t, data, func(int) (int64, string) { return 0, "60" })
 		p := NewParents([]string{parent.url}, Options{StallTimeout: time.Second, PollInterval: 10 * time.Millisecond})
-		err := p.Fetch(ctx, req, &memDst{})
+		err := p.Fetch(ctx, req, fetcherstest.NewBuffer(nil))
 		if !errors.Is(err, fetchers.ErrStalled) || !strings.Contains(err.Error(), "past the stall budget") || len(parent.polls()) != 1 {
 			t.Errorf("Fetch = %v after %d requests; want a stall past the budget after 1", err, len(parent.polls()))
 		}

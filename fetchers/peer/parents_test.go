@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prestaged/prestaged/fetchers/fetcherstest"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/fetchers"
@@ -101,9 +103,9 @@ func TestParentsFallback(t *testing.T) {
 			srv := httptest.NewServer(log)
 			defer srv.Close()
 			first := tt.first(t)
-			var dst memDst
+			dst := fetcherstest.NewBuffer(nil)
 			p := NewParents([]string{first, srv.URL}, Options{StallTimeout: 300 * time.Millisecond})
-			if err := p.Fetch(context.Background(), req, &dst); err != nil {
+			if err := p.Fetch(context.Background(), req, dst); err != nil {
 				t.Fatal(err)
 			}
 			if string(dst.Bytes()) != string(data) {
@@ -170,7 +172,7 @@ func TestParentsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := NewParents(tt.parents(t), Options{StallTimeout: 200 * time.Millisecond, PollInterval: 20 * time.Millisecond})
-			err := p.Fetch(context.Background(), req, &memDst{})
+			err := p.Fetch(context.Background(), req, fetcherstest.NewBuffer(nil))
 			if !errors.Is(err, tt.wantErr) || fetchers.IsPermanent(err) != tt.wantPermanent || !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Errorf("Fetch error = %v (permanent %v), want %v (permanent %v) saying %q",
 					err, fetchers.IsPermanent(err), tt.wantErr, tt.wantPermanent, tt.wantMsg)
@@ -188,10 +190,10 @@ func TestParentsWaitsForProgress(t *testing.T) {
 			// d is absent until the parent's own fetch starts.
 			p := NewParents([]string{parent.http.URL}, Options{
 				StallTimeout: 2 * time.Second, PollInterval: 5 * time.Millisecond, CompleteOnly: completeOnly})
-			var dst memDst
+			dst := fetcherstest.NewBuffer(nil)
 			errc := make(chan error, 1)
 			go func() {
-				errc <- p.Fetch(context.Background(), fetchers.Request{Image: "t", Digest: d, Size: size}, &dst)
+				errc <- p.Fetch(context.Background(), fetchers.Request{Image: "t", Digest: d, Size: size}, dst)
 			}()
 			// The parent's own fetch: starts, grows, completes.
 			time.Sleep(20 * time.Millisecond)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prestaged/prestaged/fetchers/fetcherstest"
+
 	"github.com/prestaged/prestaged/fetchers"
 )
 
@@ -44,8 +46,8 @@ func TestCompleteOnlyWaitsOnFetchingParent(t *testing.T) {
 			defer srv.Close()
 			p := NewParents([]string{srv.URL}, Options{StallTimeout: 100 * time.Millisecond,
 				PollInterval: 10 * time.Millisecond, CompleteOnly: true})
-			var dst memDst
-			err := p.Fetch(context.Background(), fetchers.Request{Image: "t", Digest: d, Size: size}, &dst)
+			dst := fetcherstest.NewBuffer(nil)
+			err := p.Fetch(context.Background(), fetchers.Request{Image: "t", Digest: d, Size: size}, dst)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("Fetch = %v, want %v", err, tt.wantErr)
 			}

@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// memDst is an in-memory fetchers.RandomDst of a fixed size. Offset is the
+// memDst is an in-memory fetchers.Dst of a fixed size. Offset is the
 // complete prefix; it records every write so tests can see that staged
 // bytes were not written again and that each piece landed once.
 type memDst struct {
@@ -67,6 +67,8 @@ func (d *memDst) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
+
+func (d *memDst) Beat() {}
 
 func (d *memDst) Offset() int64 {
 	d.mu.Lock()

@@ -73,22 +73,18 @@ func (f *Fetcher) InOrder(window int) *Fetcher {
 	return &g
 }
 
-// Fetch implements fetchers.Fetcher. dst must be a fetchers.RandomDst:
-// pieces land in any order, each written once, whole, after its SHA-1
+// Fetch implements fetchers.Fetcher. Pieces land in dst in any order, each written once, whole, after its SHA-1
 // passed. Pieces entirely below dst.Offset() are taken as complete and not
 // fetched again. While it runs, the Swarm also serves the pieces it has
 // from dst to other peers. Fetch returns nil once every piece is in dst,
 // and drops the torrent: to keep seeding, the caller calls Seed with the
 // blob's path once the engine committed it.
 //
-// Errors: Permanent when dst cannot take pieces or the metainfo does not
+// Errors: Permanent when the metainfo does not
 // describe this image; ErrStalled (retryable) when no piece completes for
 // Config.StallTimeout; ctx's error when ctx ends first.
 func (f *Fetcher) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
-	rd, ok := dst.(fetchers.RandomDst)
-	if !ok {
-		return fetchers.Permanentf("torrent: image %s: destination cannot take pieces out of order (%T)", req.Image, dst)
-	}
+	rd := dst
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("torrent: image %s: %w", req.Image, err)
 	}
@@ -170,7 +166,7 @@ func (f *Fetcher) findMetainfo(ctx context.Context, req fetchers.Request, dst fe
 		for {
 			select {
 			case <-beats.C:
-				fetchers.Beat(dst)
+				dst.Beat()
 			case <-beating:
 				return
 			}
@@ -275,7 +271,7 @@ func (f *Fetcher) wait(ctx context.Context, req fetchers.Request, t *torrent.Tor
 				// Also while quiet for less than a swarm may be: the
 				// engine's watchdog, set to the stall timeout, would hand a
 				// live swarm over to the mirror.
-				fetchers.Beat(dst)
+				dst.Beat()
 			}
 		case <-refresh.C:
 			peers.refresh()

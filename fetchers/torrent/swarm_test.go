@@ -176,7 +176,6 @@ func TestFetchErrors(t *testing.T) {
 		want      error
 		permanent bool
 	}{
-		{"dst not random access", context.Background(), fixedMetainfo(mi), size, &seqDst{}, nil, true},
 		{"no metainfo", context.Background(), notFound, size, newMemDst(size, nil), fetchers.ErrNotFound, true},
 		{"metainfo longer than image", context.Background(), fixedMetainfo(mi), size - 1, newMemDst(size-1, nil), fetchers.ErrTooLong, true},
 		{"metainfo shorter than image", context.Background(), fixedMetainfo(mi), size + 1, newMemDst(size+1, nil), fetchers.ErrTooShort, false},
@@ -194,11 +193,6 @@ func TestFetchErrors(t *testing.T) {
 		})
 	}
 }
-
-// seqDst is a Dst that takes bytes only in order.
-type seqDst struct{ bytes.Buffer }
-
-func (d *seqDst) Offset() int64 { return int64(d.Len()) }
 
 func TestSeedRejects(t *testing.T) {
 	data := content(3<<20, 4)
