@@ -12,29 +12,20 @@ import (
 )
 
 type rawImage struct {
-	Name         string         `hcl:"name,label"`
-	NameAt       hcl.Range      `hcl:"name,label_range"`
-	SHA256       string         `hcl:"sha256,optional"`
-	SHA256At     hcl.Range      `hcl:"sha256,attr_value_range"`
-	SHA512       string         `hcl:"sha512,optional"`
-	SHA512At     hcl.Range      `hcl:"sha512,attr_value_range"`
-	Size         int64          `hcl:"size,optional"`
-	SizeAt       hcl.Range      `hcl:"size,attr_value_range"`
-	Path         string         `hcl:"path,optional"`
-	PathAt       hcl.Range      `hcl:"path,attr_value_range"`
-	Install      string         `hcl:"install"`
-	InstallAt    hcl.Range      `hcl:"install,attr_value_range"`
-	Sources      hcl.Expression `hcl:"sources,optional"`
-	SourcesAt    hcl.Range      `hcl:"sources,attr_value_range"`
-	Trust        string         `hcl:"trust,optional"`
-	TrustAt      hcl.Range      `hcl:"trust,attr_value_range"`
-	ID           string         `hcl:"id,optional"`
-	IDAt         hcl.Range      `hcl:"id,attr_value_range"`
-	TorrentURL   string         `hcl:"torrent_url,optional"`
-	TorrentURLAt hcl.Range      `hcl:"torrent_url,attr_value_range"`
-	InfoHash     string         `hcl:"infohash,optional"`
-	InfoHashAt   hcl.Range      `hcl:"infohash,attr_value_range"`
-	DefRange     hcl.Range      `hcl:",def_range"`
+	Name       string         `hcl:"name,label"`
+	NameAt     hcl.Range      `hcl:"name,label_range"`
+	SHA256     string         `hcl:"sha256,optional"`
+	SHA512     string         `hcl:"sha512,optional"`
+	Size       int64          `hcl:"size,optional"`
+	Path       string         `hcl:"path,optional"`
+	Install    string         `hcl:"install"`
+	Sources    hcl.Expression `hcl:"sources,optional"`
+	Trust      string         `hcl:"trust,optional"`
+	ID         string         `hcl:"id,optional"`
+	TorrentURL string         `hcl:"torrent_url,optional"`
+	InfoHash   string         `hcl:"infohash,optional"`
+	Body       hcl.Body       `hcl:",body"`
+	DefRange   hcl.Range      `hcl:",def_range"`
 }
 
 // torrentURLSchemes are where a .torrent file may be fetched from.
@@ -55,8 +46,8 @@ func (v *validator) images(raws []*rawImage, s *Spec) []*Image {
 		img := v.image(raw, s)
 		if img.Install != "" {
 			if other, dup := installs[img.Install]; dup {
-				v.errorf(raw.InstallAt, "Duplicate install path", "Image %q installs to %s, as image %q does (%s). Each image needs its own install path.",
-					raw.Name, img.Install, other.Name, other.InstallAt)
+				v.errorf(at(raw.Body, "install"), "Duplicate install path", "Image %q installs to %s, as image %q does (%s). Each image needs its own install path.",
+					raw.Name, img.Install, other.Name, at(other.Body, "install"))
 			}
 			installs[img.Install] = raw
 		}
@@ -81,30 +72,30 @@ func (v *validator) image(raw *rawImage, s *Spec) *Image {
 // trust list entry that will supply them.
 func (v *validator) identity(raw *rawImage, img *Image, s *Spec) {
 	switch {
-	case present(raw.SHA256At) && present(raw.SHA512At):
-		v.errorf(raw.SHA512At, "Conflicting digests", "Image %q gives both sha256 and sha512; give one.", raw.Name)
-	case present(raw.SHA256At):
-		img.Digest = v.digest(digest.SHA256, raw.SHA256, raw.SHA256At)
-	case present(raw.SHA512At):
-		img.Digest = v.digest(digest.SHA512, raw.SHA512, raw.SHA512At)
+	case present(at(raw.Body, "sha256")) && present(at(raw.Body, "sha512")):
+		v.errorf(at(raw.Body, "sha512"), "Conflicting digests", "Image %q gives both sha256 and sha512; give one.", raw.Name)
+	case present(at(raw.Body, "sha256")):
+		img.Digest = v.digest(digest.SHA256, raw.SHA256, at(raw.Body, "sha256"))
+	case present(at(raw.Body, "sha512")):
+		img.Digest = v.digest(digest.SHA512, raw.SHA512, at(raw.Body, "sha512"))
 	}
-	if present(raw.SizeAt) {
+	if where := at(raw.Body, "size"); present(where) {
 		if raw.Size <= 0 {
-			v.errorf(raw.SizeAt, "Invalid size", "The size of image %q must be a positive number of bytes, got %d.", raw.Name, raw.Size)
+			v.errorf(where, "Invalid size", "The size of image %q must be a positive number of bytes, got %d.", raw.Name, raw.Size)
 		}
 		img.Size = raw.Size
 	}
-	if present(raw.TrustAt) {
+	if present(at(raw.Body, "trust")) {
 		v.trustRef(raw, s)
 		return
 	}
-	if present(raw.IDAt) {
-		v.errorf(raw.IDAt, "id without trust", "id names image %q in a trust block's list; add trust = \"<name>\" or remove id.", raw.Name)
+	if where := at(raw.Body, "id"); present(where) {
+		v.errorf(where, "id without trust", "id names image %q in a trust block's list; add trust = \"<name>\" or remove id.", raw.Name)
 	}
-	if !present(raw.SHA256At) && !present(raw.SHA512At) {
+	if !present(at(raw.Body, "sha256")) && !present(at(raw.Body, "sha512")) {
 		v.errorf(raw.DefRange, "Missing digest", "Image %q needs sha256 (or sha512) and size, or trust and id to take them from an endorsed list.", raw.Name)
 	}
-	if !present(raw.SizeAt) {
+	if !present(at(raw.Body, "size")) {
 		v.errorf(raw.DefRange, "Missing size", "Image %q needs its size in bytes, so that sources offering more are caught and free space is checked first.", raw.Name)
 	}
 }
@@ -123,47 +114,47 @@ func (v *validator) trustRef(raw *rawImage, s *Spec) {
 		names = append(names, t.Name)
 	}
 	if !slices.Contains(names, raw.Trust) {
-		v.errorf(raw.TrustAt, "Unknown trust", "There is no trust block named %q.%s", raw.Trust, suggest(raw.Trust, names))
+		v.errorf(at(raw.Body, "trust"), "Unknown trust", "There is no trust block named %q.%s", raw.Trust, suggest(raw.Trust, names))
 	}
-	if !present(raw.IDAt) || raw.ID == "" {
+	if !present(at(raw.Body, "id")) || raw.ID == "" {
 		v.errorf(raw.DefRange, "Missing id", "Image %q takes its content from trust %q and needs the id (dc:identifier) of its entry in that list.", raw.Name, raw.Trust)
 	}
 }
 
 // imagePaths checks the path on mirrors and the install path.
 func (v *validator) imagePaths(raw *rawImage, img *Image, store string) {
-	if present(raw.PathAt) {
+	if where := at(raw.Body, "path"); present(where) {
 		clean := path.Clean(raw.Path)
 		if raw.Path == "" || path.IsAbs(raw.Path) || clean == ".." || strings.HasPrefix(clean, "../") {
-			v.errorf(raw.PathAt, "Invalid image path", "path is relative to each mirror's url and must stay beneath it, got %q.", raw.Path)
+			v.errorf(where, "Invalid image path", "path is relative to each mirror's url and must stay beneath it, got %q.", raw.Path)
 		}
 		img.Path = raw.Path
 	}
-	if !present(raw.InstallAt) {
+	if !present(at(raw.Body, "install")) {
 		return
 	}
 	if raw.Install == "" {
-		v.errorf(raw.InstallAt, "Empty install path", "Image %q needs the path where it must appear.", raw.Name)
+		v.errorf(at(raw.Body, "install"), "Empty install path", "Image %q needs the path where it must appear.", raw.Name)
 		return
 	}
 	img.Install = v.path(raw.Install)
 	if rel, err := filepath.Rel(store, img.Install); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-		v.errorf(raw.InstallAt, "Install path inside the store", "Image %q would install to %s, inside the store %s, which prestaged manages itself. Install it elsewhere.", raw.Name, img.Install, store)
+		v.errorf(at(raw.Body, "install"), "Install path inside the store", "Image %q would install to %s, inside the store %s, which prestaged manages itself. Install it elsewhere.", raw.Name, img.Install, store)
 	}
 }
 
 func (v *validator) imageTorrent(raw *rawImage, img *Image) {
-	if present(raw.TorrentURLAt) {
+	if where := at(raw.Body, "torrent_url"); present(where) {
 		u, err := v.location(raw.TorrentURL, torrentURLSchemes, false)
 		if err != nil {
-			v.errorf(raw.TorrentURLAt, "Invalid torrent_url", "The .torrent of image %q is not usable: %s.", raw.Name, err)
+			v.errorf(where, "Invalid torrent_url", "The .torrent of image %q is not usable: %s.", raw.Name, err)
 		}
 		img.TorrentURL = u
 	}
-	if present(raw.InfoHashAt) {
+	if where := at(raw.Body, "infohash"); present(where) {
 		h := strings.ToLower(raw.InfoHash)
 		if _, err := hex.DecodeString(h); err != nil || len(h) != 40 {
-			v.errorf(raw.InfoHashAt, "Invalid infohash", "A BitTorrent v1 info-hash is 40 hexadecimal digits, got %q.", raw.InfoHash)
+			v.errorf(where, "Invalid infohash", "A BitTorrent v1 info-hash is 40 hexadecimal digits, got %q.", raw.InfoHash)
 		}
 		img.InfoHash = h
 	}

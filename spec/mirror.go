@@ -9,7 +9,7 @@ type rawMirror struct {
 	Name     string    `hcl:"name,label"`
 	NameAt   hcl.Range `hcl:"name,label_range"`
 	URL      string    `hcl:"url"`
-	URLAt    hcl.Range `hcl:"url,attr_value_range"`
+	Body     hcl.Body  `hcl:",body"`
 	DefRange hcl.Range `hcl:",def_range"`
 }
 
@@ -27,12 +27,12 @@ func (v *validator) mirrors(raws []*rawMirror) []*Mirror {
 		// The mirror is kept even when its url is bad, so that images
 		// naming it do not report a second, misleading problem.
 		out = append(out, m)
-		if !present(raw.URLAt) {
+		if !present(at(raw.Body, "url")) {
 			continue
 		}
 		u, err := v.location(raw.URL, mirrorSchemes, true)
 		if err != nil {
-			v.errorf(raw.URLAt, "Invalid mirror URL", "The url of mirror %q is not usable: %s.", raw.Name, err)
+			v.errorf(at(raw.Body, "url"), "Invalid mirror URL", "The url of mirror %q is not usable: %s.", raw.Name, err)
 			continue
 		}
 		m.URL = u

@@ -12,21 +12,18 @@ import (
 )
 
 // rawSpec is the first decoding stage: the file's shape as gohcl sees it.
-// The *At fields hold an attribute's value range; gohcl sets them only for
-// attributes that are written, which is how defaults are told apart from
-// explicit zero values and how later diagnostics point at the value.
+// Each raw block keeps its Body, where at finds whether an attribute was
+// written and where (defaults told apart from explicit zero values).
 type rawSpec struct {
-	Store          string       `hcl:"store,optional"`
-	StoreAt        hcl.Range    `hcl:"store,attr_value_range"`
-	StallTimeout   string       `hcl:"stall_timeout,optional"`
-	StallTimeoutAt hcl.Range    `hcl:"stall_timeout,attr_value_range"`
-	Parallel       int          `hcl:"parallel,optional"`
-	ParallelAt     hcl.Range    `hcl:"parallel,attr_value_range"`
-	Peer           *rawPeer     `hcl:"peer,block"`
-	Mirrors        []*rawMirror `hcl:"mirror,block"`
-	Trusts         []*rawTrust  `hcl:"trust,block"`
-	Torrent        *rawTorrent  `hcl:"torrent,block"`
-	Images         []*rawImage  `hcl:"image,block"`
+	Store        string       `hcl:"store,optional"`
+	StallTimeout string       `hcl:"stall_timeout,optional"`
+	Parallel     int          `hcl:"parallel,optional"`
+	Peer         *rawPeer     `hcl:"peer,block"`
+	Mirrors      []*rawMirror `hcl:"mirror,block"`
+	Trusts       []*rawTrust  `hcl:"trust,block"`
+	Torrent      *rawTorrent  `hcl:"torrent,block"`
+	Images       []*rawImage  `hcl:"image,block"`
+	Body         hcl.Body     `hcl:",body"`
 }
 
 // Parse reads and validates the spec file at filename (HCL native syntax, or
@@ -102,29 +99,29 @@ func decode(f *hcl.File, diags hcl.Diagnostics, filename string) (*Spec, hcl.Dia
 // top validates the top-level attributes.
 func (v *validator) top(raw *rawSpec, s *Spec) {
 	s.Store = DefaultStore
-	if present(raw.StoreAt) {
+	if where := at(raw.Body, "store"); present(where) {
 		if raw.Store == "" {
-			v.errorf(raw.StoreAt, "Empty store", "The store directory must not be empty; omit the attribute for %s.", DefaultStore)
+			v.errorf(where, "Empty store", "The store directory must not be empty; omit the attribute for %s.", DefaultStore)
 		} else {
 			s.Store = v.path(raw.Store)
 		}
 	}
 	s.StallTimeout = DefaultStallTimeout
-	if present(raw.StallTimeoutAt) {
+	if where := at(raw.Body, "stall_timeout"); present(where) {
 		d, err := time.ParseDuration(raw.StallTimeout)
 		switch {
 		case err != nil:
-			v.errorf(raw.StallTimeoutAt, "Invalid stall_timeout", "The stall timeout must be a duration such as \"30s\" or \"2m\": %s.", err)
+			v.errorf(where, "Invalid stall_timeout", "The stall timeout must be a duration such as \"30s\" or \"2m\": %s.", err)
 		case d <= 0:
-			v.errorf(raw.StallTimeoutAt, "Invalid stall_timeout", "The stall timeout must be positive, got %s.", raw.StallTimeout)
+			v.errorf(where, "Invalid stall_timeout", "The stall timeout must be positive, got %s.", raw.StallTimeout)
 		default:
 			s.StallTimeout = d
 		}
 	}
 	s.Parallel = DefaultParallel
-	if present(raw.ParallelAt) {
+	if where := at(raw.Body, "parallel"); present(where) {
 		if raw.Parallel < 1 {
-			v.errorf(raw.ParallelAt, "Invalid parallel", "At least one image must be fetched at a time; parallel must be 1 or more, got %d.", raw.Parallel)
+			v.errorf(where, "Invalid parallel", "At least one image must be fetched at a time; parallel must be 1 or more, got %d.", raw.Parallel)
 		} else {
 			s.Parallel = raw.Parallel
 		}

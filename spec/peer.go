@@ -15,23 +15,16 @@ import (
 const DefaultFanout = 2
 
 type rawPeer struct {
-	Listen        string         `hcl:"listen,optional"`
-	ListenAt      hcl.Range      `hcl:"listen,attr_value_range"`
-	Parents       hcl.Expression `hcl:"parents,optional"`
-	ParentsAt     hcl.Range      `hcl:"parents,attr_value_range"`
-	UploadLimit   string         `hcl:"upload_limit,optional"`
-	UploadLimitAt hcl.Range      `hcl:"upload_limit,attr_value_range"`
-	Hosts         hcl.Expression `hcl:"hosts,optional"`
-	HostsAt       hcl.Range      `hcl:"hosts,attr_value_range"`
-	Fanout        int            `hcl:"fanout,optional"`
-	FanoutAt      hcl.Range      `hcl:"fanout,attr_value_range"`
-	Self          string         `hcl:"self,optional"`
-	SelfAt        hcl.Range      `hcl:"self,attr_value_range"`
-	Pipelined     bool           `hcl:"pipelined,optional"`
-	PipelinedAt   hcl.Range      `hcl:"pipelined,attr_value_range"`
-	MaxChildren   int            `hcl:"max_children,optional"`
-	MaxChildrenAt hcl.Range      `hcl:"max_children,attr_value_range"`
-	DefRange      hcl.Range      `hcl:",def_range"`
+	Listen      string         `hcl:"listen,optional"`
+	Parents     hcl.Expression `hcl:"parents,optional"`
+	UploadLimit string         `hcl:"upload_limit,optional"`
+	Hosts       hcl.Expression `hcl:"hosts,optional"`
+	Fanout      int            `hcl:"fanout,optional"`
+	Self        string         `hcl:"self,optional"`
+	Pipelined   bool           `hcl:"pipelined,optional"`
+	MaxChildren int            `hcl:"max_children,optional"`
+	Body        hcl.Body       `hcl:",body"`
+	DefRange    hcl.Range      `hcl:",def_range"`
 }
 
 func (v *validator) peer(raw *rawPeer) *Peer {
@@ -39,75 +32,75 @@ func (v *validator) peer(raw *rawPeer) *Peer {
 		return nil
 	}
 	p := &Peer{Listen: DefaultListen, Pipelined: true, Range: raw.DefRange}
-	if present(raw.ListenAt) {
+	if where := at(raw.Body, "listen"); present(where) {
 		if _, err := listenPort(raw.Listen); err != nil {
-			v.errorf(raw.ListenAt, "Invalid listen address", "The peer listen address must be \"[host]:port\", such as \":7946\": %s.", err)
+			v.errorf(where, "Invalid listen address", "The peer listen address must be \"[host]:port\", such as \":7946\": %s.", err)
 		} else {
 			p.Listen = raw.Listen
 		}
 	}
 	port, _ := listenPort(p.Listen)
-	if present(raw.PipelinedAt) {
+	if present(at(raw.Body, "pipelined")) {
 		p.Pipelined = raw.Pipelined
 	}
-	if present(raw.UploadLimitAt) {
+	if where := at(raw.Body, "upload_limit"); present(where) {
 		r, err := ParseRate(raw.UploadLimit)
 		if err != nil {
-			v.errorf(raw.UploadLimitAt, "Invalid upload_limit", "%s.", err)
+			v.errorf(where, "Invalid upload_limit", "%s.", err)
 		}
 		p.UploadLimit = r
 	}
-	if present(raw.MaxChildrenAt) && raw.MaxChildren < 0 {
-		v.errorf(raw.MaxChildrenAt, "Invalid max_children", "max_children must be 0 (unlimited) or more, got %d.", raw.MaxChildren)
+	if present(at(raw.Body, "max_children")) && raw.MaxChildren < 0 {
+		v.errorf(at(raw.Body, "max_children"), "Invalid max_children", "max_children must be 0 (unlimited) or more, got %d.", raw.MaxChildren)
 	} else {
 		p.MaxChildren = raw.MaxChildren
 	}
-	if present(raw.HostsAt) {
+	if present(at(raw.Body, "hosts")) {
 		v.tree(raw, p, port)
 		return p
 	}
-	for _, at := range []hcl.Range{raw.SelfAt, raw.FanoutAt} {
+	for _, at := range []hcl.Range{at(raw.Body, "self"), at(raw.Body, "fanout")} {
 		if present(at) {
 			v.errorf(at, "Missing hosts", "self and fanout place this host in a computed tree and need the tree's hosts list.")
 		}
 	}
-	p.Parents = v.hostList(raw.Parents, raw.ParentsAt, port, "parents")
+	p.Parents = v.hostList(raw.Parents, at(raw.Body, "parents"), port, "parents")
 	return p
 }
 
 // tree validates a computed topology and derives this host's parents.
 func (v *validator) tree(raw *rawPeer, p *Peer, port string) {
-	if present(raw.ParentsAt) {
-		v.errorf(raw.ParentsAt, "Conflicting topology", "Set either parents (explicit) or hosts, fanout and self (computed tree), not both.")
+	if where := at(raw.Body, "parents"); present(where) {
+		v.errorf(where, "Conflicting topology", "Set either parents (explicit) or hosts, fanout and self (computed tree), not both.")
 	}
 	errs := v.errors()
-	p.Hosts = v.hostList(raw.Hosts, raw.HostsAt, port, "hosts")
+	p.Hosts = v.hostList(raw.Hosts, at(raw.Body, "hosts"), port, "hosts")
 	if len(p.Hosts) == 0 {
 		if v.errors() == errs {
-			v.errorf(raw.HostsAt, "Empty hosts", "A computed tree needs at least this host in hosts.")
+			v.errorf(at(raw.Body, "hosts"), "Empty hosts", "A computed tree needs at least this host in hosts.")
 		}
 		return
 	}
 	p.Fanout = DefaultFanout
-	if present(raw.FanoutAt) {
+	if where := at(raw.Body, "fanout"); present(where) {
 		if raw.Fanout < 1 {
-			v.errorf(raw.FanoutAt, "Invalid fanout", "Each host must serve at least one child: fanout must be 1 (a chain) or more, got %d.", raw.Fanout)
+			v.errorf(where, "Invalid fanout", "Each host must serve at least one child: fanout must be 1 (a chain) or more, got %d.", raw.Fanout)
 		} else {
 			p.Fanout = raw.Fanout
 		}
 	}
-	if !present(raw.SelfAt) {
+	if !present(at(raw.Body, "self")) {
 		v.errorf(raw.DefRange, "Missing self", "A peer block with hosts must say which of them this host is, with self.")
 		return
 	}
 	self, err := hostPort(raw.Self, port)
 	if err != nil {
-		v.errorf(raw.SelfAt, "Invalid self", "%s.", err)
+		v.errorf(at(raw.Body, "self"), "Invalid self", "%s.", err)
 		return
 	}
 	p.Self = self
 	if !slices.Contains(p.Hosts, self) {
-		v.errorf(raw.SelfAt, "Self not in hosts", "This host, %q, is not in the peer hosts list.%s", self, suggest(self, p.Hosts))
+		v.errorf(at(raw.Body, "self"), "Self not in hosts", "This host, %q, is not in the peer hosts list.%s", self, suggest(self, p.Hosts))
 		return
 	}
 	p.Parents, _ = TreeParents(p.Hosts, p.Fanout, self)

@@ -17,8 +17,8 @@ const (
 // (parents when this host has any, torrent when configured, every mirror in
 // order, and for an endorsed image the URL its list gives, last).
 func (v *validator) sources(raw *rawImage, s *Spec) []Source {
-	endorsed := present(raw.TrustAt)
-	if !present(raw.SourcesAt) {
+	endorsed := present(at(raw.Body, "trust"))
+	if !present(at(raw.Body, "sources")) {
 		out := defaultSources(s, endorsed)
 		if len(out) == 0 {
 			v.errorf(raw.DefRange, "No source for image", "Image %q has nowhere to come from: add a mirror block, a peer block with parents, or a torrent block.", raw.Name)
@@ -27,7 +27,7 @@ func (v *validator) sources(raw *rawImage, s *Spec) []Source {
 	}
 	var out []Source
 	errs := v.errors()
-	for _, it := range v.stringList(raw.Sources, raw.SourcesAt, "sources") {
+	for _, it := range v.stringList(raw.Sources, at(raw.Body, "sources"), "sources") {
 		src, ok := v.source(it, s, endorsed)
 		switch {
 		case !ok:
@@ -39,7 +39,7 @@ func (v *validator) sources(raw *rawImage, s *Spec) []Source {
 	}
 	// When entries were reported, saying that none is left adds nothing.
 	if len(out) == 0 && v.errors() == errs {
-		v.errorf(raw.SourcesAt, "No source for image", "Image %q has no usable source in its sources list.", raw.Name)
+		v.errorf(at(raw.Body, "sources"), "No source for image", "Image %q has no usable source in its sources list.", raw.Name)
 	}
 	return out
 }

@@ -8,14 +8,12 @@ import (
 const DefaultTorrentListen = ":6881"
 
 type rawTorrent struct {
-	Tracker         string    `hcl:"tracker,optional"`
-	TrackerAt       hcl.Range `hcl:"tracker,attr_value_range"`
-	Listen          string    `hcl:"listen,optional"`
-	ListenAt        hcl.Range `hcl:"listen,attr_value_range"`
-	PeersFromTree   bool      `hcl:"peers_from_tree,optional"`
-	PeersFromTreeAt hcl.Range `hcl:"peers_from_tree,attr_value_range"`
-	WebSeed         *bool     `hcl:"web_seed,optional"`
-	DefRange        hcl.Range `hcl:",def_range"`
+	Tracker       string    `hcl:"tracker,optional"`
+	Listen        string    `hcl:"listen,optional"`
+	PeersFromTree bool      `hcl:"peers_from_tree,optional"`
+	WebSeed       *bool     `hcl:"web_seed,optional"`
+	Body          hcl.Body  `hcl:",body"`
+	DefRange      hcl.Range `hcl:",def_range"`
 }
 
 // trackerSchemes are the announce protocols BitTorrent trackers speak.
@@ -29,22 +27,22 @@ func (v *validator) torrent(raw *rawTorrent, peer *Peer) *Torrent {
 	if raw.WebSeed != nil {
 		t.WebSeed = *raw.WebSeed
 	}
-	if present(raw.TrackerAt) {
+	if where := at(raw.Body, "tracker"); present(where) {
 		u, err := v.location(raw.Tracker, trackerSchemes, false)
 		if err != nil {
-			v.errorf(raw.TrackerAt, "Invalid tracker URL", "The torrent tracker is not usable: %s.", err)
+			v.errorf(where, "Invalid tracker URL", "The torrent tracker is not usable: %s.", err)
 		}
 		t.Tracker = u
 	}
-	if present(raw.ListenAt) {
+	if where := at(raw.Body, "listen"); present(where) {
 		if _, err := listenPort(raw.Listen); err != nil {
-			v.errorf(raw.ListenAt, "Invalid listen address", "The torrent listen address must be \"[host]:port\", such as %q: %s.", DefaultTorrentListen, err)
+			v.errorf(where, "Invalid listen address", "The torrent listen address must be \"[host]:port\", such as %q: %s.", DefaultTorrentListen, err)
 		} else {
 			t.Listen = raw.Listen
 		}
 	}
 	if raw.PeersFromTree && peer == nil {
-		v.errorf(raw.PeersFromTreeAt, "No tree to take peers from", "peers_from_tree needs a peer block naming this host's parents or the tree's hosts.")
+		v.errorf(at(raw.Body, "peers_from_tree"), "No tree to take peers from", "peers_from_tree needs a peer block naming this host's parents or the tree's hosts.")
 	}
 	return t
 }

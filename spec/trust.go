@@ -7,23 +7,18 @@ import (
 )
 
 type rawTrust struct {
-	Name         string    `hcl:"name,label"`
-	NameAt       hcl.Range `hcl:"name,label_range"`
-	List         string    `hcl:"list"`
-	ListAt       hcl.Range `hcl:"list,attr_value_range"`
-	CADir        string    `hcl:"ca_dir"`
-	CADirAt      hcl.Range `hcl:"ca_dir,attr_value_range"`
-	EndorserDN   string    `hcl:"endorser_dn"`
-	EndorserDNAt hcl.Range `hcl:"endorser_dn,attr_value_range"`
-	EndorserCA   string    `hcl:"endorser_ca"`
-	EndorserCAAt hcl.Range `hcl:"endorser_ca,attr_value_range"`
-	ListID       string    `hcl:"list_id,optional"`
-	OnRevoke     string    `hcl:"on_revoke,optional"`
-	OnRevokeAt   hcl.Range `hcl:"on_revoke,attr_value_range"`
-	AllowSHA1    bool      `hcl:"allow_sha1,optional"`
-	CRL          string    `hcl:"crl,optional"`
-	CRLAt        hcl.Range `hcl:"crl,attr_value_range"`
-	DefRange     hcl.Range `hcl:",def_range"`
+	Name       string    `hcl:"name,label"`
+	NameAt     hcl.Range `hcl:"name,label_range"`
+	List       string    `hcl:"list"`
+	CADir      string    `hcl:"ca_dir"`
+	EndorserDN string    `hcl:"endorser_dn"`
+	EndorserCA string    `hcl:"endorser_ca"`
+	ListID     string    `hcl:"list_id,optional"`
+	OnRevoke   string    `hcl:"on_revoke,optional"`
+	AllowSHA1  bool      `hcl:"allow_sha1,optional"`
+	CRL        string    `hcl:"crl,optional"`
+	Body       hcl.Body  `hcl:",body"`
+	DefRange   hcl.Range `hcl:",def_range"`
 }
 
 // What happens to an installed image its trust list no longer endorses.
@@ -62,16 +57,16 @@ func (v *validator) trust(raw *rawTrust) *Trust {
 		Name: raw.Name, EndorserDN: raw.EndorserDN, EndorserCA: raw.EndorserCA,
 		ListID: raw.ListID, OnRevoke: OnRevokeRemove, AllowSHA1: raw.AllowSHA1, CRL: CRLRequired, Range: raw.DefRange,
 	}
-	if present(raw.ListAt) {
+	if where := at(raw.Body, "list"); present(where) {
 		u, err := v.location(raw.List, listSchemes, false)
 		if err != nil {
-			v.errorf(raw.ListAt, "Invalid image list URL", "The list of trust %q is not usable: %s.", raw.Name, err)
+			v.errorf(where, "Invalid image list URL", "The list of trust %q is not usable: %s.", raw.Name, err)
 		}
 		t.List = u
 	}
-	if present(raw.CADirAt) {
+	if where := at(raw.Body, "ca_dir"); present(where) {
 		if raw.CADir == "" {
-			v.errorf(raw.CADirAt, "Empty ca_dir", "Trust %q needs the directory of CA certificates and CRLs that signatures must chain to.", raw.Name)
+			v.errorf(where, "Empty ca_dir", "Trust %q needs the directory of CA certificates and CRLs that signatures must chain to.", raw.Name)
 		} else {
 			t.CADir = v.path(raw.CADir)
 		}
@@ -79,25 +74,25 @@ func (v *validator) trust(raw *rawTrust) *Trust {
 	for _, at := range []struct {
 		value, attr string
 		at          hcl.Range
-	}{{raw.EndorserDN, "endorser_dn", raw.EndorserDNAt}, {raw.EndorserCA, "endorser_ca", raw.EndorserCAAt}} {
+	}{{raw.EndorserDN, "endorser_dn", at(raw.Body, "endorser_dn")}, {raw.EndorserCA, "endorser_ca", at(raw.Body, "endorser_ca")}} {
 		if present(at.at) && at.value == "" {
 			v.errorf(at.at, "Empty "+at.attr, "Trust %q must name whom its list is signed by; an empty %s would match nothing.", raw.Name, at.attr)
 		}
 	}
-	if present(raw.OnRevokeAt) {
+	if where := at(raw.Body, "on_revoke"); present(where) {
 		switch raw.OnRevoke {
 		case OnRevokeRemove, OnRevokeKeep:
 			t.OnRevoke = raw.OnRevoke
 		default:
-			v.errorf(raw.OnRevokeAt, "Invalid on_revoke", "on_revoke must be %q or %q, got %q.%s",
+			v.errorf(where, "Invalid on_revoke", "on_revoke must be %q or %q, got %q.%s",
 				OnRevokeRemove, OnRevokeKeep, raw.OnRevoke, suggest(raw.OnRevoke, []string{OnRevokeRemove, OnRevokeKeep}))
 		}
 	}
-	if present(raw.CRLAt) {
+	if where := at(raw.Body, "crl"); present(where) {
 		if slices.Contains(CRLModes, raw.CRL) {
 			t.CRL = raw.CRL
 		} else {
-			v.errorf(raw.CRLAt, "Invalid crl", "crl must be %q, %q or %q, got %q.%s",
+			v.errorf(where, "Invalid crl", "crl must be %q, %q or %q, got %q.%s",
 				CRLRequired, CRLOptional, CRLOff, raw.CRL, suggest(raw.CRL, CRLModes))
 		}
 	}

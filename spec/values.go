@@ -79,3 +79,19 @@ func (v *validator) location(raw string, schemes []string, dir bool) (string, er
 	}
 	return u.String(), nil
 }
+
+// at is the range of the value of the attribute name as body writes it, or
+// the zero range (not present) when body does not write it. gohcl decodes
+// values only, so a written zero and an omitted attribute are told apart
+// here. A body with blocks reports them as errors, but its attributes are
+// all returned.
+func at(body hcl.Body, name string) hcl.Range {
+	if body == nil {
+		return hcl.Range{}
+	}
+	attrs, _ := body.JustAttributes()
+	if a, ok := attrs[name]; ok {
+		return a.Expr.Range()
+	}
+	return hcl.Range{}
+}

@@ -6,9 +6,7 @@ peer {
   self    = "lxb0003"
 }
 
-mirror "central" {
-  url = "https://images.example.org/vm/"
-}
+mirror "central" { url = "https://images.example.org/vm/" }
 
 image "demo" {
   sha256  = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
