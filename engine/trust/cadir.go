@@ -58,11 +58,8 @@ func loadCADir(dir string) (*caDir, error) {
 }
 
 func (ca *caDir) addCerts(b []byte) error {
-	for _, der := range derBlocks(b, "CERTIFICATE") {
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			return err
-		}
+	certs, err := parseBlocks(b, "CERTIFICATE", x509.ParseCertificate)
+	for _, c := range certs {
 		ca.certs = append(ca.certs, c)
 		if bytes.Equal(c.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(c) == nil {
 			ca.roots.AddCert(c)
@@ -70,18 +67,27 @@ func (ca *caDir) addCerts(b []byte) error {
 			ca.intermediates.AddCert(c)
 		}
 	}
-	return nil
+	return err
 }
 
 func (ca *caDir) addCRLs(b []byte) error {
-	for _, der := range derBlocks(b, "X509 CRL") {
-		crl, err := x509.ParseRevocationList(der)
+	crls, err := parseBlocks(b, "X509 CRL", x509.ParseRevocationList)
+	ca.crls = append(ca.crls, crls...)
+	return err
+}
+
+// parseBlocks parses each block of typ in b, stopping at the first that
+// does not parse.
+func parseBlocks[T any](b []byte, typ string, parse func([]byte) (T, error)) ([]T, error) {
+	var out []T
+	for _, der := range derBlocks(b, typ) {
+		v, err := parse(der)
 		if err != nil {
-			return err
+			return out, err
 		}
-		ca.crls = append(ca.crls, crl)
+		out = append(out, v)
 	}
-	return nil
+	return out, nil
 }
 
 // derBlocks returns the PEM blocks of the given type in b, or b itself

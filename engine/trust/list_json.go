@@ -32,12 +32,7 @@ func (l *List) UnmarshalJSON(b []byte) error {
 	err = errors.Join(
 		takeTime(m, "dc:date:created", &l.Created),
 		takeTime(m, "dc:date:expires", &l.Expires),
-		takeString(m, "dc:identifier", &l.ID),
-		takeString(m, "dc:title", &l.Title),
-		takeString(m, "dc:description", &l.Description),
-		takeString(m, "dc:source", &l.Source),
-		takeString(m, "hv:uri", &l.URI),
-		takeString(m, "hv:version", &l.Version),
+		takeStrings(m, l.strings()),
 	)
 	if err != nil {
 		return err
@@ -86,12 +81,7 @@ func (l List) MarshalJSON() ([]byte, error) {
 	m := clone(l.extra)
 	putTime(m, "dc:date:created", l.Created)
 	putTime(m, "dc:date:expires", l.Expires)
-	putString(m, "dc:identifier", l.ID)
-	putString(m, "dc:title", l.Title)
-	putString(m, "dc:description", l.Description)
-	putString(m, "dc:source", l.Source)
-	putString(m, "hv:uri", l.URI)
-	putString(m, "hv:version", l.Version)
+	putStrings(m, l.strings())
 	m["hv:endorser"] = l.Endorser
 	images := make([]any, len(l.Images))
 	for i, im := range l.Images {
@@ -121,12 +111,7 @@ func (e *Endorser) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	err = errors.Join(
-		takeString(m, "dc:creator", &e.Creator),
-		takeString(m, "hv:ca", &e.CA),
-		takeString(m, "hv:dn", &e.DN),
-		takeString(m, "hv:email", &e.Email),
-	)
+	err = takeStrings(m, e.strings())
 	e.extra, e.outerKeys = nilIfEmpty(m), nilIfEmpty(outer)
 	return err
 }
@@ -134,10 +119,7 @@ func (e *Endorser) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes hv:endorser with its unknown keys.
 func (e Endorser) MarshalJSON() ([]byte, error) {
 	m := clone(e.extra)
-	putString(m, "dc:creator", e.Creator)
-	putString(m, "hv:ca", e.CA)
-	putString(m, "hv:dn", e.DN)
-	putString(m, "hv:email", e.Email)
+	putStrings(m, e.strings())
 	outer := clone(e.outerKeys)
 	outer["hv:x509"] = m
 	return json.Marshal(outer)
@@ -154,21 +136,7 @@ func (im *ListImage) UnmarshalJSON(b []byte) error {
 
 func (im *ListImage) fromMap(m map[string]json.RawMessage) error {
 	*im = ListImage{}
-	err := errors.Join(
-		takeString(m, "dc:identifier", &im.ID),
-		takeString(m, "dc:title", &im.Title),
-		takeString(m, "dc:description", &im.Description),
-		takeString(m, "hv:uri", &im.URI),
-		takeInt(m, "hv:size", &im.Size),
-		takeString(m, "hv:version", &im.Version),
-		takeString(m, "sl:checksum:sha512", &im.SHA512),
-		takeString(m, "sl:checksum:sha256", &im.SHA256),
-		takeString(m, "sl:arch", &im.Arch),
-		takeString(m, "sl:os", &im.OS),
-		takeString(m, "sl:osversion", &im.OSVersion),
-		takeString(m, "sl:comments", &im.Comments),
-		takeString(m, "hv:hypervisor", &im.Hypervisor),
-	)
+	err := errors.Join(takeInt(m, "hv:size", &im.Size), takeStrings(m, im.strings()))
 	im.extra = nilIfEmpty(m)
 	return err
 }
@@ -176,19 +144,8 @@ func (im *ListImage) fromMap(m map[string]json.RawMessage) error {
 // MarshalJSON writes one hv:image with its unknown keys.
 func (im ListImage) MarshalJSON() ([]byte, error) {
 	m := clone(im.extra)
-	putString(m, "dc:identifier", im.ID)
-	putString(m, "dc:title", im.Title)
-	putString(m, "dc:description", im.Description)
-	putString(m, "hv:uri", im.URI)
 	m["hv:size"] = im.Size
-	putString(m, "hv:version", im.Version)
-	putString(m, "sl:checksum:sha512", im.SHA512)
-	putString(m, "sl:checksum:sha256", im.SHA256)
-	putString(m, "sl:arch", im.Arch)
-	putString(m, "sl:os", im.OS)
-	putString(m, "sl:osversion", im.OSVersion)
-	putString(m, "sl:comments", im.Comments)
-	putString(m, "hv:hypervisor", im.Hypervisor)
+	putStrings(m, im.strings())
 	return json.Marshal(m)
 }
 
@@ -254,9 +211,42 @@ func takeTime(m map[string]json.RawMessage, key string, dst *time.Time) error {
 	return nil
 }
 
-func putString(m map[string]any, key, v string) {
-	if v != "" {
-		m[key] = v
+// keyed ties a string field to its key, so that reading and writing a
+// type share one table.
+type keyed struct {
+	key string
+	v   *string
+}
+
+func (l *List) strings() []keyed {
+	return []keyed{{"dc:identifier", &l.ID}, {"dc:title", &l.Title}, {"dc:description", &l.Description},
+		{"dc:source", &l.Source}, {"hv:uri", &l.URI}, {"hv:version", &l.Version}}
+}
+
+func (e *Endorser) strings() []keyed {
+	return []keyed{{"dc:creator", &e.Creator}, {"hv:ca", &e.CA}, {"hv:dn", &e.DN}, {"hv:email", &e.Email}}
+}
+
+func (im *ListImage) strings() []keyed {
+	return []keyed{{"dc:identifier", &im.ID}, {"dc:title", &im.Title}, {"dc:description", &im.Description},
+		{"hv:uri", &im.URI}, {"hv:version", &im.Version}, {"sl:checksum:sha512", &im.SHA512},
+		{"sl:checksum:sha256", &im.SHA256}, {"sl:arch", &im.Arch}, {"sl:os", &im.OS},
+		{"sl:osversion", &im.OSVersion}, {"sl:comments", &im.Comments}, {"hv:hypervisor", &im.Hypervisor}}
+}
+
+func takeStrings(m map[string]json.RawMessage, fields []keyed) error {
+	var errs []error
+	for _, f := range fields {
+		errs = append(errs, takeString(m, f.key, f.v))
+	}
+	return errors.Join(errs...)
+}
+
+func putStrings(m map[string]any, fields []keyed) {
+	for _, f := range fields {
+		if *f.v != "" {
+			m[f.key] = *f.v
+		}
 	}
 }
 
