@@ -13,18 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Errors of Follow and Have.
-var (
-	// ErrAbsent: the store has neither a blob nor a staging file for the digest.
-	ErrAbsent = errors.New("not in the store")
-	// ErrIncomplete: a complete-only reader was asked for a blob that is still
-	// being fetched (or was left partial).
-	ErrIncomplete = errors.New("not complete in the store")
-	// ErrFetchAbandoned: the staging file being followed stopped growing and
-	// no process writes it any more, or it vanished without becoming a blob.
-	ErrFetchAbandoned = errors.New("the fetch feeding this blob was abandoned")
-)
-
 // Presence says how much of a digest's content the store holds.
 type Presence int
 

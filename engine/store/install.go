@@ -16,13 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrForeignFile: an install path holds a file prestaged did not install.
-var ErrForeignFile = errors.New("file exists and was not installed by prestaged")
-
-// ErrBlobCorrupt: a blob in the store no longer hashes to its digest (the
-// disk, or someone with root, changed it).
-var ErrBlobCorrupt = errors.New("blob in the store does not match its digest")
-
 // Blob is verified content in blobs/.
 type Blob struct {
 	Digest digest.Digest

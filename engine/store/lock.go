@@ -10,9 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrLocked: another reconciler holds the store.
-var ErrLocked = errors.New("another prestaged apply holds the store lock")
-
 // lockPoll is how often Lock tries again while it waits.
 const lockPoll = 100 * time.Millisecond
 

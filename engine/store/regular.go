@@ -11,10 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrNotRegular: a path prestaged reads or writes is a symlink, FIFO,
-// device, socket or directory, not a regular file.
-var ErrNotRegular = errors.New("not a regular file")
-
 // OpenRegular opens path read-only if it is a regular file. It never follows
 // a symlink and never blocks on a FIFO or device: the open is O_NOFOLLOW and
 // O_NONBLOCK, and the file's type is checked with fstat before any read.

@@ -16,18 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Errors of the staging writer.
-var (
-	// ErrSizeMismatch: the staged bytes are not the expected length.
-	ErrSizeMismatch = errors.New("size mismatch")
-	// ErrDigestMismatch: the staged bytes do not hash to the expected digest.
-	ErrDigestMismatch = errors.New("digest mismatch")
-	// ErrOverflow: a write would go past the image's size.
-	ErrOverflow = errors.New("write past the image size")
-	// ErrBusy: another process is writing the same staging file.
-	ErrBusy = errors.New("staging file is being written by another process")
-)
-
 // Staging is the file an image's bytes land in while they are fetched. It
 // hashes the complete prefix as it grows, so verification at Commit costs
 // nothing extra. It implements fetchers.Dst.
