@@ -99,21 +99,10 @@ func runStrategy(ctx context.Context, o Options, strategy, root, mirrorDir strin
 		return Row{}, err
 	}
 	start := time.Now()
-	stopTick := make(chan struct{})
-	safe.Go(func() {
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopTick:
-				return
-			case <-t.C:
-				tick(strategy, hosts)
-			}
-		}
-	})
+	tickCtx, stopTick := context.WithCancel(ctx)
+	safe.Tick(tickCtx, 500*time.Millisecond, func(time.Time) { tick(strategy, hosts) })
 	errs := applyAll(ctx, hosts, start)
-	close(stopTick)
+	stopTick()
 	tick(strategy, hosts)
 	if err := firstErr(errs); err != nil {
 		return Row{}, fmt.Errorf("demo %s: %w", strategy, err)

@@ -222,21 +222,12 @@ func startWatchdog(ctx context.Context, log *slog.Logger, st *store.Store) func(
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	safe.Go(func() {
-		t := time.NewTicker(interval / 2)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := os.Stat(st.Root()); err != nil {
-					log.Error("store unreachable; not pinging the watchdog", "err", err)
-					continue
-				}
-				sdNotify(log, daemon.SdNotifyWatchdog)
-			}
+	safe.Tick(ctx, interval/2, func(time.Time) {
+		if _, err := os.Stat(st.Root()); err != nil {
+			log.Error("store unreachable; not pinging the watchdog", "err", err)
+			return
 		}
+		sdNotify(log, daemon.SdNotifyWatchdog)
 	})
 	return cancel
 }

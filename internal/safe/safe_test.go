@@ -1,9 +1,11 @@
 package safe
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRecover(t *testing.T) {
@@ -28,5 +30,20 @@ func TestGo(t *testing.T) {
 	Go(func() { panic("forced") })
 	if e := <-got; e.Value != "forced" {
 		t.Fatalf("Exit got %v", e)
+	}
+}
+
+func TestTickStopsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	ticks := make(chan time.Time, 100)
+	Tick(ctx, time.Millisecond, func(now time.Time) { ticks <- now })
+	<-ticks
+	<-ticks
+	cancel()
+	time.Sleep(20 * time.Millisecond) // a tick under way may still land
+	n := len(ticks)
+	time.Sleep(20 * time.Millisecond)
+	if len(ticks) != n {
+		t.Errorf("ticks went on after the context ended")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/safe"
 )
 
 // cpuMeter samples the machine's CPU counters (/proc/stat) while the
@@ -31,18 +33,7 @@ const cpuEvery = 250 * time.Millisecond
 func startCPUMeter(ctx context.Context) *cpuMeter {
 	m := &cpuMeter{}
 	m.sample()
-	go func() {
-		t := time.NewTicker(cpuEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				m.sample()
-			}
-		}
-	}()
+	safe.Tick(ctx, cpuEvery, func(time.Time) { m.sample() })
 	return m
 }
 
