@@ -68,7 +68,7 @@ func (w *listWatcher) serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[di
 	served, next := publish(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
-	safe.Go(func() { w.watch(ctx, s, listsDir, next, publish) })
+	w.watch(ctx, s, listsDir, next, publish)
 	return served
 }
 
@@ -76,27 +76,20 @@ func (w *listWatcher) serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[di
 // or the earliest one in use expires, until ctx is cancelled.
 func (w *listWatcher) watch(ctx context.Context, s *spec.Spec, listsDir string, next time.Time, publish func(time.Time) (int, time.Time)) {
 	seen := listsStamp(s, listsDir)
-	t := time.NewTicker(listsPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	safe.Tick(ctx, listsPoll, func(now time.Time) {
+		stamp := listsStamp(s, listsDir)
+		if stamp == seen && (next.IsZero() || now.Before(next)) {
 			return
-		case now := <-t.C:
-			stamp := listsStamp(s, listsDir)
-			if stamp == seen && (next.IsZero() || now.Before(next)) {
-				continue
-			}
-			w.mu.Lock()
-			if ctx.Err() == nil { // not replaced by a reload meanwhile
-				var served int
-				served, next = publish(now)
-				slog.Default().Info("endorsed images re-read from the accepted lists", "served", served)
-			}
-			w.mu.Unlock()
-			seen = stamp
 		}
-	}
+		w.mu.Lock()
+		if ctx.Err() == nil { // not replaced by a reload meanwhile
+			var served int
+			served, next = publish(now)
+			slog.Default().Info("endorsed images re-read from the accepted lists", "served", served)
+		}
+		w.mu.Unlock()
+		seen = stamp
+	})
 }
 
 // listsStamp changes when any remembered list of the spec is written.
