@@ -12,20 +12,25 @@ import (
 )
 
 type rawImage struct {
-	Name       string         `hcl:"name,label"`
-	NameAt     hcl.Range      `hcl:"name,label_range"`
-	SHA256     string         `hcl:"sha256,optional"`
-	SHA512     string         `hcl:"sha512,optional"`
-	Size       int64          `hcl:"size,optional"`
-	Path       string         `hcl:"path,optional"`
-	Install    string         `hcl:"install"`
-	Sources    hcl.Expression `hcl:"sources,optional"`
-	Trust      string         `hcl:"trust,optional"`
-	ID         string         `hcl:"id,optional"`
-	TorrentURL string         `hcl:"torrent_url,optional"`
-	InfoHash   string         `hcl:"infohash,optional"`
-	Body       hcl.Body       `hcl:",body"`
-	DefRange   hcl.Range      `hcl:",def_range"`
+	Name          string         `hcl:"name,label"`
+	NameAt        hcl.Range      `hcl:"name,label_range"`
+	SHA256        string         `hcl:"sha256,optional"`
+	SHA512        string         `hcl:"sha512,optional"`
+	Size          int64          `hcl:"size,optional"`
+	Path          string         `hcl:"path,optional"`
+	Install       string         `hcl:"install"`
+	Sources       hcl.Expression `hcl:"sources,optional"`
+	Trust         string         `hcl:"trust,optional"`
+	ID            string         `hcl:"id,optional"`
+	TorrentURL    string         `hcl:"torrent_url,optional"`
+	InfoHash      string         `hcl:"infohash,optional"`
+	Format        string         `hcl:"format,optional"`
+	InstallFormat string         `hcl:"install_format,optional"`
+	Owner         string         `hcl:"owner,optional"`
+	Group         string         `hcl:"group,optional"`
+	Mode          string         `hcl:"mode,optional"`
+	Body          hcl.Body       `hcl:",body"`
+	DefRange      hcl.Range      `hcl:",def_range"`
 }
 
 // torrentURLSchemes are where a .torrent file may be fetched from.
@@ -64,6 +69,7 @@ func (v *validator) image(raw *rawImage, s *Spec) *Image {
 	v.identity(raw, img, s)
 	v.imagePaths(raw, img, s.Store)
 	v.imageTorrent(raw, img)
+	v.imageInstall(raw, img)
 	img.Sources = v.sources(raw, s)
 	return img
 }

@@ -52,6 +52,7 @@ func TestParseGood(t *testing.T) {
 				t.Fatalf("Parse(%s) errors:\n%s", filename, buf.String())
 			}
 			tt.want.Filename = filename
+			installDefaults(tt.want)
 			if diff := cmp.Diff(tt.want, got, specOpts); diff != "" {
 				t.Errorf("Parse(%s) mismatch (-want +got):\n%s", filename, diff)
 			}
@@ -149,6 +150,16 @@ image "x" {
 	}
 }
 
+// installDefaults gives the images of want that set none of them the
+// defaults of install_format, owner, group and mode.
+func installDefaults(want *Spec) {
+	for _, img := range want.Images {
+		if img.InstallFormat == "" {
+			img.InstallFormat, img.UID, img.GID, img.Mode = InstallPublished, -1, -1, DefaultMode
+		}
+	}
+}
+
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 func minimalWant() *Spec {
@@ -199,6 +210,7 @@ func fullWant(dir string) *Spec {
 				{Kind: SourceMirror, Name: "central"}},
 			TorrentURL: "https://images.example.org/torrents/slc6-batch.torrent",
 			InfoHash:   "0123456789abcdef0123456789abcdef01234567",
+			Format:     FormatZstd, InstallFormat: FormatRaw, Owner: "root", Group: "0", UID: 0, GID: 0, Mode: 0o640,
 		}, {
 			Name: "cernvm", Path: "cernvm", Install: "/var/lib/libvirt/images/cernvm.img",
 			Trust: "cern", ID: "c8a6b8f2-4b0f-5d0b-8e5c-7bd0e1a2f3c4",
@@ -244,6 +256,7 @@ func TestParseJSON(t *testing.T) {
 	}
 	want := minimalWant()
 	want.Filename = filename
+	installDefaults(want)
 	if diff := cmp.Diff(want, got, specOpts); diff != "" {
 		t.Errorf("Parse(%s) mismatch (-want +got):\n%s", filename, diff)
 	}

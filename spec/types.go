@@ -1,8 +1,8 @@
 // Package spec turns an HCL file into a validated Spec. It owns the HCL
 // schema, the diagnostics (each with a source range, all reported at once)
 // and the resolution of relative paths against the spec file's directory.
-// It does no I/O beyond reading the file, and imports nothing of prestaged
-// but the leaf package digest.
+// It does no I/O beyond reading the file and looking up owner and group
+// names, and imports nothing of prestaged but the leaf package digest.
 package spec
 
 import (
@@ -109,6 +109,16 @@ type Image struct {
 
 	TorrentURL string // optional .torrent for the swarm source
 	InfoHash   string // optional BitTorrent v1 info-hash (40 hex)
+
+	// Format is what the published file is (Formats); "" leaves it to the
+	// endorsed list's hv:format, else the file name's extension, else raw.
+	Format string
+	// InstallFormat is what lands at Install: FormatRaw, FormatQCOW2 or
+	// InstallPublished (the published bytes as they are, the default).
+	InstallFormat string
+	Owner, Group  string // as written; "" when not given
+	UID, GID      int    // resolved; -1 keeps the running user's
+	Mode          uint32 // permission bits, DefaultMode unless given
 
 	Range hcl.Range // the block's definition range, for messages
 }

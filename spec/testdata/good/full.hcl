@@ -50,6 +50,12 @@ image "slc6-batch" {
   sources     = ["mirror.local", "parents", "torrent", "mirror.central"]
   torrent_url = "https://images.example.org/torrents/slc6-batch.torrent"
   infohash    = "0123456789ABCDEF0123456789abcdef01234567"
+
+  format         = "zst"
+  install_format = "raw"
+  owner          = "root"
+  group          = "0"
+  mode           = "0640"
 }
 
 image "cernvm" {

@@ -1,0 +1,144 @@
+package spec
+
+import (
+	"fmt"
+	"os/user"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Formats of a published image (`format`): disk formats and compressions.
+const (
+	FormatRaw   = "raw"
+	FormatQCOW2 = "qcow2"
+	FormatVMDK  = "vmdk"
+	FormatOVA   = "ova"
+	FormatGzip  = "gz"
+	FormatXZ    = "xz"
+	FormatZstd  = "zst"
+	FormatBzip2 = "bz2"
+)
+
+// Formats lists the values of `format`.
+var Formats = []string{FormatRaw, FormatQCOW2, FormatVMDK, FormatOVA, FormatGzip, FormatXZ, FormatZstd, FormatBzip2}
+
+// InstallPublished, the default `install_format`, installs the published
+// bytes as they are; InstallFormats lists every value.
+const InstallPublished = "published"
+
+// InstallFormats are the values of `install_format`.
+var InstallFormats = []string{FormatRaw, FormatQCOW2, InstallPublished}
+
+// DefaultMode is an install's mode when the image gives none.
+const DefaultMode = 0o644
+
+// Compressed says whether format is a compression rather than a disk
+// format.
+func Compressed(format string) bool {
+	return format == FormatGzip || format == FormatXZ || format == FormatZstd || format == FormatBzip2
+}
+
+// FormatOfName is the format a file name's extension says, "" when it says
+// none: "ubuntu.qcow2" is qcow2, "ubuntu.img.gz" gz.
+func FormatOfName(name string) string {
+	ext := strings.TrimPrefix(path.Ext(name), ".")
+	switch ext {
+	case "img", "raw":
+		return FormatRaw
+	case "gzip":
+		return FormatGzip
+	case "zstd":
+		return FormatZstd
+	}
+	if slices.Contains(Formats, ext) {
+		return ext
+	}
+	return ""
+}
+
+// InnerFormat is the disk format inside a compressed file, by the
+// extension under the compression's: "x.qcow2.zst" holds qcow2, and
+// anything else raw.
+func InnerFormat(name string) string {
+	f := FormatOfName(strings.TrimSuffix(name, path.Ext(name)))
+	if f == "" || Compressed(f) || f == FormatOVA {
+		return FormatRaw
+	}
+	return f
+}
+
+// imageInstall checks format, install_format, owner, group and mode.
+func (v *validator) imageInstall(raw *rawImage, img *Image) {
+	img.InstallFormat, img.Mode, img.UID, img.GID = InstallPublished, DefaultMode, -1, -1
+	if where := at(raw.Body, "format"); present(where) {
+		if !slices.Contains(Formats, raw.Format) {
+			v.errorf(where, "Invalid format", "The format of image %q must be one of %s, got %q.%s",
+				raw.Name, quoted(Formats), raw.Format, suggest(raw.Format, Formats))
+		}
+		img.Format = raw.Format
+	}
+	if where := at(raw.Body, "install_format"); present(where) {
+		if !slices.Contains(InstallFormats, raw.InstallFormat) {
+			v.errorf(where, "Invalid install_format", "install_format of image %q must be one of %s, got %q.%s",
+				raw.Name, quoted(InstallFormats), raw.InstallFormat, suggest(raw.InstallFormat, InstallFormats))
+		}
+		img.InstallFormat = raw.InstallFormat
+	}
+	if where := at(raw.Body, "mode"); present(where) {
+		m, err := strconv.ParseUint(raw.Mode, 8, 32)
+		if err != nil || m > 0o7777 {
+			v.errorf(where, "Invalid mode", "mode of image %q is octal permission bits such as \"0640\", got %q.", raw.Name, raw.Mode)
+		}
+		img.Mode = uint32(m)
+	}
+	if where := at(raw.Body, "owner"); present(where) {
+		id, err := lookupID(raw.Owner, lookupUser)
+		if err != nil {
+			v.errorf(where, "Unknown owner", "The owner of image %q: %s.", raw.Name, err)
+		}
+		img.Owner, img.UID = raw.Owner, id
+	}
+	if where := at(raw.Body, "group"); present(where) {
+		id, err := lookupID(raw.Group, lookupGroup)
+		if err != nil {
+			v.errorf(where, "Unknown group", "The group of image %q: %s.", raw.Name, err)
+		}
+		img.Group, img.GID = raw.Group, id
+	}
+}
+
+// lookupID resolves a user or group given by name or number.
+func lookupID(name string, lookup func(string) (string, error)) (int, error) {
+	if name == "" {
+		return -1, fmt.Errorf("it must not be empty")
+	}
+	if n, err := strconv.Atoi(name); err == nil {
+		if n < 0 {
+			return -1, fmt.Errorf("%d is not a valid id", n)
+		}
+		return n, nil
+	}
+	s, err := lookup(name)
+	if err != nil {
+		return -1, fmt.Errorf("%q is not known on this host (%v)", name, err)
+	}
+	return strconv.Atoi(s)
+}
+
+func lookupUser(name string) (string, error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return "", err
+	}
+	return u.Uid, nil
+}
+
+func lookupGroup(name string) (string, error) {
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return "", err
+	}
+	return g.Gid, nil
+}
