@@ -188,18 +188,15 @@ func (a *applier) refetch(ctx context.Context, it *Item, o *Outcome, cause error
 // stopped, and records it; the previous version stays in place until the
 // rename.
 func (a *applier) install(ctx context.Context, it *Item, blob store.Blob, pre *store.Prepared) error {
-	var id store.FileID
-	var err error
-	if pre != nil {
-		id, err = pre.Install(ctx, blob)
-	} else {
-		id, err = store.Install(ctx, blob, it.Install)
-	}
+	id, derived, err := installBlob(ctx, it, blob, pre)
 	if err != nil {
 		return err
 	}
 	rec := store.Record{Name: it.Image, Digest: it.Digest, Install: it.Install, File: id,
 		Installed: a.e.now().UTC(), Trust: it.img.Trust, ID: it.img.ID}
+	if derived != nil {
+		rec.InstallFormat, rec.InstallDigest = derivedFormat(it.img), derived.Digest
+	}
 	if cur := it.current; cur != nil && cur.Install != it.Install {
 		if _, err := store.RemoveInstalled(cur.Install, cur.File); err != nil {
 			a.e.reporter().Event(it.Image, "old install path: "+err.Error())

@@ -18,6 +18,7 @@ const (
 	ReasonNotRegular     ReasonCode = "install-path-not-regular" // a symlink, FIFO, device or directory: refused
 	ReasonNewDigest      ReasonCode = "new-digest"
 	ReasonPathMoved      ReasonCode = "install-path-moved"
+	ReasonFormatChanged  ReasonCode = "install-format-changed" // install_format, or the published format
 	ReasonInstallMissing ReasonCode = "install-missing"
 	ReasonStatFailed     ReasonCode = "install-unreadable"
 	ReasonChanged        ReasonCode = "install-changed" // size, mtime or inode

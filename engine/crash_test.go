@@ -95,7 +95,7 @@ func crashAfterCommit(h *host, e *engine.Engine, v2 []byte) {
 
 func crashAfterInstall(h *host, e *engine.Engine, v2 []byte) {
 	b := commitV2(h, e, v2)
-	if _, err := store.Install(context.Background(), b, e.Spec.Images[0].Install); err != nil {
+	if _, err := store.Install(context.Background(), b, e.Spec.Images[0].Install, store.Options{}); err != nil {
 		h.t.Fatal(err)
 	}
 	killSelf()

@@ -79,6 +79,9 @@ func (e *Engine) endorsedImage(img *spec.Image, end *Endorsements, st *store.Sta
 	}
 	r := *img
 	r.Digest, r.Size, r.EndorsedURI = en.Digest, en.Size, en.URI
+	if r.Format == "" {
+		r.Format = listFormat(en.Format)
+	}
 	return &r
 }
 

@@ -97,6 +97,7 @@ type Endorsed struct {
 	Size    int64
 	URI     string
 	Version string
+	Format  string // hv:format as the list writes it ("QCOW2", "raw", ...)
 	// Revoked: the image left its list, or the list expired; Reason says which.
 	Revoked bool
 	Reason  string

@@ -135,6 +135,9 @@ func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Ac
 		return ActionReplace, ReasonNewDigest, fmt.Sprintf("new digest (installed %s)", cur.Digest.Short())
 	case cur.Install != img.Install:
 		return ActionReplace, ReasonPathMoved, fmt.Sprintf("install path moved from %s", cur.Install)
+	case cur.InstallFormat != derivedFormat(img):
+		return ActionReplace, ReasonFormatChanged, fmt.Sprintf("installed as %s, the spec asks for %s",
+			formatName(cur.InstallFormat), formatName(derivedFormat(img)))
 	}
 	got, err := store.Identify(img.Install)
 	switch {

@@ -109,7 +109,11 @@ func (e *Engine) check(ctx context.Context, it *Item) (Checked, error) {
 		}
 	}
 	if it.Action != ActionFetch {
-		good, err := FileHas(ctx, it.Install, it.Digest)
+		want := it.Digest
+		if it.current != nil && !it.current.InstallDigest.IsZero() {
+			want = it.current.InstallDigest // a converted install
+		}
+		good, err := FileHas(ctx, it.Install, want)
 		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, store.ErrNotRegular) {
 			return c, err
 		}

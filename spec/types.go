@@ -117,7 +117,7 @@ type Image struct {
 	// InstallPublished (the published bytes as they are, the default).
 	InstallFormat string
 	Owner, Group  string // as written; "" when not given
-	UID, GID      int    // resolved; -1 keeps the running user's
+	UID, GID      int    // Owner and Group resolved, when given
 	Mode          uint32 // permission bits, DefaultMode unless given
 
 	Range hcl.Range // the block's definition range, for messages

@@ -87,12 +87,93 @@ func fileID(fi fs.FileInfo) FileID {
 // copy, never a hard link, so that a VM writing to its image cannot corrupt
 // the blob that peers serve; on filesystems with reflinks (XFS, btrfs) the
 // copy shares extents and costs no space or time.
-func Install(ctx context.Context, b Blob, path string) (FileID, error) {
+func Install(ctx context.Context, b Blob, path string, opt Options) (FileID, error) {
 	tmp, err := installTemp(path)
 	if err != nil {
 		return FileID{}, err
 	}
-	return finishInstall(ctx, b, path, tmp, spans(nil).gaps(0, b.Size))
+	return finishInstall(ctx, b, path, tmp, spans(nil).gaps(0, b.Size), opt)
+}
+
+// Options shape an install before it is renamed into place, so that a
+// consumer never sees it with the wrong owner or mode.
+type Options struct {
+	Mode   fs.FileMode // permission bits; 0 means DefaultMode
+	Owner  *Owner      // nil keeps the running user's
+	Sparse bool        // runs of zeros become holes (a raw disk image)
+}
+
+// Owner is an install's owner and group; -1 keeps the running user's.
+type Owner struct{ UID, GID int }
+
+// DefaultMode is an install's mode unless Options say otherwise.
+const DefaultMode fs.FileMode = 0o644
+
+// Derived is an install that is not the blob's bytes (a decompressed or
+// converted image): its digest and size, for state.json and verify.
+type Derived struct {
+	Digest digest.Digest
+	Size   int64
+}
+
+// InstallDerived makes the file write produces appear at path atomically,
+// as Install does: write fills the temporary file beside path (it may
+// reopen it by name), which is then synced, hashed, given opt's owner and
+// mode, and renamed over path. A failed write leaves path as it was.
+func InstallDerived(ctx context.Context, path string, opt Options, write func(ctx context.Context, tmp *os.File) error) (FileID, Derived, error) {
+	tmp, err := installTemp(path)
+	if err != nil {
+		return FileID{}, Derived{}, err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	defer tmp.Close()
+	if err := write(ctx, tmp); err != nil {
+		return FileID{}, Derived{}, fmt.Errorf("install %s: %w", path, err)
+	}
+	f, err := OpenRegularFile(tmp.Name(), os.O_RDWR, 0)
+	if err != nil {
+		return FileID{}, Derived{}, fmt.Errorf("install %s: %w", path, err)
+	}
+	defer f.Close()
+	d, n, err := digest.Of(digest.SHA256, &ctxReader{ctx: ctx, r: f})
+	if err != nil {
+		return FileID{}, Derived{}, fmt.Errorf("install %s: hashing the derived file: %w", path, err)
+	}
+	if opt.Sparse {
+		punchZeros(ctx, f, n)
+	}
+	if err := f.Sync(); err != nil {
+		return FileID{}, Derived{}, fmt.Errorf("install %s: %w", path, err)
+	}
+	id, err := placeInstall(f, path, opt)
+	return id, Derived{Digest: d, Size: n}, err
+}
+
+// placeInstall gives f, the finished temporary copy, opt's owner and mode,
+// and renames it over path.
+func placeInstall(f *os.File, path string, opt Options) (FileID, error) {
+	mode := opt.Mode
+	if mode == 0 {
+		mode = DefaultMode
+	}
+	if o := opt.Owner; o != nil {
+		if err := f.Chown(o.UID, o.GID); err != nil {
+			return FileID{}, fmt.Errorf("install %s: %w", path, err)
+		}
+	}
+	if err := f.Chmod(mode); err != nil { // after chown, which clears setuid bits
+		return FileID{}, fmt.Errorf("install %s: %w", path, err)
+	}
+	if err := replaceable(path); err != nil {
+		return FileID{}, err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return FileID{}, fmt.Errorf("install %s: %w", path, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return FileID{}, err
+	}
+	return Identify(path)
 }
 
 // installTemp creates the temporary copy beside path, removing those a
@@ -106,13 +187,8 @@ func installTemp(path string) (*os.File, error) {
 		return nil, fmt.Errorf("install %s: %w", path, err)
 	}
 	removeStaleCopies(dir, filepath.Base(path))
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".prestaged-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".prestaged-*") // 0600 until placed
 	if err != nil {
-		return nil, fmt.Errorf("install %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
 		return nil, fmt.Errorf("install %s: %w", path, err)
 	}
 	return tmp, nil
@@ -120,31 +196,23 @@ func installTemp(path string) (*os.File, error) {
 
 // finishInstall copies the todo ranges of b into tmp, which holds b's
 // other bytes already, and renames tmp over path.
-func finishInstall(ctx context.Context, b Blob, path string, tmp *os.File, todo spans) (FileID, error) {
+func finishInstall(ctx context.Context, b Blob, path string, tmp *os.File, todo spans, opt Options) (FileID, error) {
 	defer os.Remove(tmp.Name()) // no-op after the rename
+	defer tmp.Close()
 	if err := copyBlob(ctx, b, tmp, todo); err != nil {
-		tmp.Close()
 		return FileID{}, fmt.Errorf("install %s: %w", path, err)
 	}
 	if !b.verified {
 		if err := checkCopy(ctx, b, tmp); err != nil {
-			tmp.Close()
 			return FileID{}, fmt.Errorf("install %s: %w", path, err)
 		}
 	}
-	if err := tmp.Close(); err != nil {
-		return FileID{}, fmt.Errorf("install %s: %w", path, err)
+	if opt.Sparse && punchZeros(ctx, tmp, b.Size) {
+		if err := tmp.Sync(); err != nil {
+			return FileID{}, fmt.Errorf("install %s: %w", path, err)
+		}
 	}
-	if err := replaceable(path); err != nil {
-		return FileID{}, err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return FileID{}, fmt.Errorf("install %s: %w", path, err)
-	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return FileID{}, err
-	}
-	return Identify(path)
+	return placeInstall(tmp, path, opt)
 }
 
 // checkCopy hashes the copy of b in f: the bytes that will be renamed into

@@ -49,7 +49,7 @@ func TestInstallPrivateCopy(t *testing.T) {
 	s := openStore(t)
 	b := committed(t, s, content, d)
 	path := filepath.Join(t.TempDir(), "images", "vm.img")
-	id, err := store.Install(context.Background(), b, path)
+	id, err := store.Install(context.Background(), b, path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestInstallReplacesAtomically(t *testing.T) {
 			s := openStore(t)
 			b1, b2 := committed(t, s, v1, d1), committed(t, s, v2, d2)
 			path := filepath.Join(t.TempDir(), "vm.img")
-			if _, err := store.Install(context.Background(), b1, path); err != nil {
+			if _, err := store.Install(context.Background(), b1, path, store.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -108,7 +108,7 @@ func TestInstallReplacesAtomically(t *testing.T) {
 				cancel()
 			}
 			defer cancel()
-			_, err := store.Install(ctx, b2, path)
+			_, err := store.Install(ctx, b2, path, store.Options{})
 			if (err != nil) != tt.cancel {
 				t.Fatalf("Install: %v", err)
 			}
@@ -154,7 +154,7 @@ func TestRemoveInstalled(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := openStore(t)
 			path := filepath.Join(t.TempDir(), "vm.img")
-			id, err := store.Install(context.Background(), committed(t, s, content, d), path)
+			id, err := store.Install(context.Background(), committed(t, s, content, d), path, store.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

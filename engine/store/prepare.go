@@ -111,7 +111,7 @@ func (p *Prepared) stop() spans {
 // appear at the install path as the package's Install does, copying only
 // what p has not, and what was written again after p copied it. p is used
 // up.
-func (p *Prepared) Install(ctx context.Context, b Blob) (FileID, error) {
+func (p *Prepared) Install(ctx context.Context, b Blob, opt Options) (FileID, error) {
 	copied := p.stop()
 	if n := len(copied); n > 0 && copied[n-1].end > b.Size {
 		p.Abort()
@@ -120,7 +120,7 @@ func (p *Prepared) Install(ctx context.Context, b Blob) (FileID, error) {
 	p.w.mu.Lock()
 	good := copied.minus(p.w.rewritten)
 	p.w.mu.Unlock()
-	return finishInstall(ctx, b, p.path, p.tmp, good.gaps(0, b.Size))
+	return finishInstall(ctx, b, p.path, p.tmp, good.gaps(0, b.Size), opt)
 }
 
 // Abort stops the copying and removes the copy. A nil p does nothing.

@@ -83,7 +83,7 @@ func TestPrepareFollowsLanded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := pre.Install(context.Background(), b)
+	id, err := pre.Install(context.Background(), b, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestPrepareRewritten(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := pre.Install(context.Background(), b); err != nil {
+			if _, err := pre.Install(context.Background(), b, store.Options{}); err != nil {
 				t.Fatal(err)
 			}
 			if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
@@ -165,7 +165,7 @@ func TestPrepareAbort(t *testing.T) {
 	v2, d2 := image(t, 1<<18, 23)
 	s := openStore(t)
 	path := filepath.Join(t.TempDir(), "vm.img")
-	if _, err := store.Install(context.Background(), committed(t, s, v1, d1), path); err != nil {
+	if _, err := store.Install(context.Background(), committed(t, s, v1, d1), path, store.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	w := stage(t, s, d2, len(v2))

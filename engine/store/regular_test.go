@@ -54,7 +54,7 @@ func TestInstallRefusesNonRegular(t *testing.T) {
 			within(t, func() {
 				_, err := store.Identify(path)
 				refused(t, "Identify", err, path)
-				_, err = store.Install(context.Background(), b, path)
+				_, err = store.Install(context.Background(), b, path, store.Options{})
 				refused(t, "Install", err, path)
 				gone, err := store.RemoveInstalled(path, store.FileID{})
 				if gone || err != nil {

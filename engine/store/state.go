@@ -22,6 +22,10 @@ type Record struct {
 	Trust     string        `json:"trust,omitempty"`
 	ID        string        `json:"id,omitempty"`
 	Version   string        `json:"version,omitempty"`
+	// InstallFormat and InstallDigest describe an install converted from
+	// the blob (File.Size is its size); empty when it is the blob's bytes.
+	InstallFormat string        `json:"install_format,omitempty"`
+	InstallDigest digest.Digest `json:"install_digest,omitzero"`
 }
 
 // State is what prestaged installed, by image name. It is the only record

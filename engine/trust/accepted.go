@@ -55,6 +55,7 @@ type Image struct {
 	Size    int64
 	SHA512  digest.Digest
 	SHA256  digest.Digest // zero when the list has no sl:checksum:sha256
+	Format  string        // hv:format as written
 }
 
 // Digest is how the store addresses the image: sha256 when the list gives
@@ -80,7 +81,7 @@ func accept(trust, url string, v *Verified, origin Origin) *Accepted {
 		sha512, sha256, _ := im.Digests()
 		a.Images[im.ID] = Image{
 			ID: im.ID, Title: im.Title, URI: im.URI, Version: im.Version,
-			Size: im.Size, SHA512: sha512, SHA256: sha256,
+			Size: im.Size, SHA512: sha512, SHA256: sha256, Format: im.Format,
 		}
 	}
 	return a

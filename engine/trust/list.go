@@ -18,7 +18,7 @@ import (
 )
 
 // List is an hv:imagelist. Keys this package does not model (EGI AppDB adds
-// ad:*, hv:format, ...) are kept and written back unchanged by MarshalJSON.
+// ad:*, hv:ram_minimum, ...) are kept and written back unchanged by MarshalJSON.
 type List struct {
 	Created     time.Time // dc:date:created
 	Expires     time.Time // dc:date:expires
@@ -61,6 +61,7 @@ type ListImage struct {
 	OSVersion   string // sl:osversion
 	Comments    string // sl:comments
 	Hypervisor  string // hv:hypervisor
+	Format      string // hv:format: "raw", "qcow2", "ova", ...
 
 	extra   map[string]json.RawMessage // unknown keys of hv:image
 	wrapper map[string]json.RawMessage // unknown keys beside hv:image

@@ -231,7 +231,8 @@ func (im *ListImage) strings() []keyed {
 	return []keyed{{"dc:identifier", &im.ID}, {"dc:title", &im.Title}, {"dc:description", &im.Description},
 		{"hv:uri", &im.URI}, {"hv:version", &im.Version}, {"sl:checksum:sha512", &im.SHA512},
 		{"sl:checksum:sha256", &im.SHA256}, {"sl:arch", &im.Arch}, {"sl:os", &im.OS},
-		{"sl:osversion", &im.OSVersion}, {"sl:comments", &im.Comments}, {"hv:hypervisor", &im.Hypervisor}}
+		{"sl:osversion", &im.OSVersion}, {"sl:comments", &im.Comments}, {"hv:hypervisor", &im.Hypervisor},
+		{"hv:format", &im.Format}}
 }
 
 func takeStrings(m map[string]json.RawMessage, fields []keyed) error {

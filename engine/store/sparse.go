@@ -1,0 +1,59 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// HoleSize is the smallest run of zeros, aligned, that a sparse install
+// leaves as a hole.
+const HoleSize = 64 << 10
+
+// zeroBlock is compared against, never written.
+var zeroBlock [HoleSize]byte
+
+// punchZeros turns every aligned HoleSize block of zeros in the first size
+// bytes of f into a hole, and reports whether it punched any. A filesystem
+// that cannot punch holes keeps the zeros: they read the same.
+func punchZeros(ctx context.Context, f *os.File, size int64) bool {
+	buf := make([]byte, 16*HoleSize)
+	var run, runAt int64 // the zero blocks not yet punched
+	punched := false
+	punch := func() bool {
+		if run == 0 {
+			return true
+		}
+		err := unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, runAt, run)
+		punched = punched || err == nil
+		run = 0
+		return err == nil
+	}
+	for off := int64(0); off < size; {
+		if ctx.Err() != nil {
+			return punched
+		}
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		for i := 0; i+HoleSize <= n; i += HoleSize {
+			if !bytes.Equal(buf[i:i+HoleSize], zeroBlock[:]) {
+				if !punch() {
+					return punched
+				}
+				continue
+			}
+			if run == 0 {
+				runAt = off + int64(i)
+			}
+			run += HoleSize
+		}
+		if err != nil && err != io.EOF || n == 0 {
+			break
+		}
+		off += int64(n)
+	}
+	punch()
+	return punched
+}

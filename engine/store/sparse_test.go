@@ -1,0 +1,61 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/engine/store"
+)
+
+// TestSparseInstall: a raw install of a mostly-zero image keeps only its
+// data allocated, reads back the same, and gets the mode and owner asked
+// for; a non-sparse install keeps every block.
+func TestSparseInstall(t *testing.T) {
+	image := make([]byte, 4<<20)
+	copy(image[store.HoleSize:], bytes.Repeat([]byte("data"), store.HoleSize/4))
+	d, _, err := digest.Of(digest.SHA256, bytes.NewReader(image))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	b := committed(t, s, image, d)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name   string
+		opt    store.Options
+		maxUse int64
+	}{
+		{"sparse", store.Options{Sparse: true, Mode: 0o600, Owner: &store.Owner{UID: 4321, GID: -1}}, 4 * store.HoleSize},
+		{"dense", store.Options{}, int64(len(image))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name+".img")
+			if _, err := store.Install(context.Background(), b, path, tc.opt); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil || !bytes.Equal(got, image) {
+				t.Fatalf("install differs from the image (%v)", err)
+			}
+			var st syscall.Stat_t
+			if err := syscall.Stat(path, &st); err != nil {
+				t.Fatal(err)
+			}
+			if used := st.Blocks * 512; used > tc.maxUse || tc.opt.Sparse == false && used < int64(len(image)) {
+				t.Errorf("%d bytes allocated, want at most %d", used, tc.maxUse)
+			}
+			wantMode, wantUID := uint32(store.DefaultMode), uint32(os.Getuid())
+			if tc.opt.Mode != 0 {
+				wantMode, wantUID = uint32(tc.opt.Mode), 4321
+			}
+			if st.Mode&0o7777 != wantMode || st.Uid != wantUID {
+				t.Errorf("mode %o uid %d, want %o %d", st.Mode&0o7777, st.Uid, wantMode, wantUID)
+			}
+		})
+	}
+}
