@@ -10,6 +10,7 @@ import (
 
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/internal/safe"
+	"github.com/prestaged/prestaged/spec"
 )
 
 // Outcome is what Apply did to one image.
@@ -136,6 +137,9 @@ func (a *applier) panicked(err error) {
 }
 
 func (a *applier) item(ctx context.Context, it *Item) Outcome {
+	if it.Code == ReasonInUse {
+		return Outcome{Status: StatusFailed, Err: errors.New(it.Reason)}
+	}
 	if it.Action == ActionRemove {
 		return a.remove(it)
 	}
@@ -194,6 +198,7 @@ func (a *applier) install(ctx context.Context, it *Item, blob store.Blob, pre *s
 	}
 	rec := store.Record{Name: it.Image, Digest: it.Digest, Install: it.Install, File: id,
 		Installed: a.e.now().UTC(), Trust: it.img.Trust, ID: it.img.ID}
+	rec.OnChange = it.img.OnChange
 	if derived != nil {
 		rec.InstallFormat, rec.InstallDigest = derivedFormat(it.img), derived.Digest
 	}
@@ -214,6 +219,13 @@ func (a *applier) record(f func(*store.State)) error {
 
 func (a *applier) remove(it *Item) Outcome {
 	o := Outcome{Status: StatusRemoved}
+	if it.current.OnChange == spec.OnChangeKeep {
+		if got, err := store.Identify(it.current.Install); err == nil && got != it.current.File {
+			a.e.reporter().Event(it.Image, fmt.Sprintf("%s changed since prestaged installed it (on_change = \"keep\"); left in place and forgotten", it.current.Install))
+			o.Err = a.record(func(st *store.State) { delete(st.Images, it.Image) })
+			return o
+		}
+	}
 	gone, err := store.RemoveInstalled(it.current.Install, it.current.File)
 	if err != nil {
 		o.Err = err

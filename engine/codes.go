@@ -23,6 +23,12 @@ const (
 	ReasonStatFailed     ReasonCode = "install-unreadable"
 	ReasonChanged        ReasonCode = "install-changed" // size, mtime or inode
 	ReasonUnchanged      ReasonCode = "unchanged"
+	// ReasonChangedByConsumer: on_change = "keep", and the install changed
+	// since prestaged made it: left alone.
+	ReasonChangedByConsumer ReasonCode = "changed-by-consumer"
+	// ReasonInUse: a replace or remove a process holding the file open
+	// defers; the image is not converged until it is closed.
+	ReasonInUse          ReasonCode = "in-use"
 	ReasonNotInSpec      ReasonCode = "not-in-spec"
 	ReasonRevoked        ReasonCode = "revoked"
 	ReasonUntrustedKept  ReasonCode = "untrusted-kept"  // revoked, on_revoke = "keep"

@@ -100,6 +100,7 @@ func (e *Engine) Plan(ctx context.Context) (*Plan, error) {
 				Digest: r.Digest, Size: r.File.Size, Install: r.Install, current: &r})
 		}
 	}
+	holdInUse(p.Items)
 	sort.SliceStable(p.Items, func(i, j int) bool { return p.Items[i].Image < p.Items[j].Image })
 	return p, nil
 }
@@ -147,6 +148,8 @@ func (e *Engine) decide(img *spec.Image, cur *store.Record, st *store.State) (Ac
 		return ActionReplace, ReasonNotRegular, fmt.Sprintf("install path is no longer the file prestaged installed, refused: %v", err)
 	case err != nil:
 		return ActionReplace, ReasonStatFailed, fmt.Sprintf("cannot stat install path: %v", err)
+	case got != cur.File && img.OnChange == spec.OnChangeKeep:
+		return ActionOK, ReasonChangedByConsumer, "changed by consumer; kept (on_change = \"keep\")"
 	case !got.MTime.Equal(cur.File.MTime) || got.Size != cur.File.Size || got.Inode != cur.File.Inode:
 		return ActionReplace, ReasonChanged, "installed file changed since verification (size, mtime or inode)"
 	}

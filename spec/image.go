@@ -29,6 +29,7 @@ type rawImage struct {
 	Owner         string         `hcl:"owner,optional"`
 	Group         string         `hcl:"group,optional"`
 	Mode          string         `hcl:"mode,optional"`
+	OnChange      string         `hcl:"on_change,optional"`
 	Body          hcl.Body       `hcl:",body"`
 	DefRange      hcl.Range      `hcl:",def_range"`
 }

@@ -31,6 +31,12 @@ const InstallPublished = "published"
 // InstallFormats are the values of `install_format`.
 var InstallFormats = []string{FormatRaw, FormatQCOW2, InstallPublished}
 
+// Values of `on_change`: what apply does with an install a consumer changed.
+const (
+	OnChangeRestore = "restore" // install the verified image again (the default)
+	OnChangeKeep    = "keep"    // leave it, and never remove it
+)
+
 // DefaultMode is an install's mode when the image gives none.
 const DefaultMode = 0o644
 
@@ -71,7 +77,15 @@ func InnerFormat(name string) string {
 
 // imageInstall checks format, install_format, owner, group and mode.
 func (v *validator) imageInstall(raw *rawImage, img *Image) {
-	img.InstallFormat, img.Mode, img.UID, img.GID = InstallPublished, DefaultMode, -1, -1
+	img.InstallFormat, img.Mode, img.UID, img.GID, img.OnChange = InstallPublished, DefaultMode, -1, -1, OnChangeRestore
+	if where := at(raw.Body, "on_change"); present(where) {
+		modes := []string{OnChangeRestore, OnChangeKeep}
+		if !slices.Contains(modes, raw.OnChange) {
+			v.errorf(where, "Invalid on_change", "on_change of image %q must be %q or %q, got %q.%s",
+				raw.Name, OnChangeRestore, OnChangeKeep, raw.OnChange, suggest(raw.OnChange, modes))
+		}
+		img.OnChange = raw.OnChange
+	}
 	if where := at(raw.Body, "format"); present(where) {
 		if !slices.Contains(Formats, raw.Format) {
 			v.errorf(where, "Invalid format", "The format of image %q must be one of %s, got %q.%s",

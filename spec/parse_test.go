@@ -157,6 +157,9 @@ func installDefaults(want *Spec) {
 		if img.InstallFormat == "" {
 			img.InstallFormat, img.UID, img.GID, img.Mode = InstallPublished, -1, -1, DefaultMode
 		}
+		if img.OnChange == "" {
+			img.OnChange = OnChangeRestore
+		}
 	}
 }
 
@@ -211,6 +214,7 @@ func fullWant(dir string) *Spec {
 			TorrentURL: "https://images.example.org/torrents/slc6-batch.torrent",
 			InfoHash:   "0123456789abcdef0123456789abcdef01234567",
 			Format:     FormatZstd, InstallFormat: FormatRaw, Owner: "root", Group: "0", UID: 0, GID: 0, Mode: 0o640,
+			OnChange: OnChangeKeep,
 		}, {
 			Name: "cernvm", Path: "cernvm", Install: "/var/lib/libvirt/images/cernvm.img",
 			Trust: "cern", ID: "c8a6b8f2-4b0f-5d0b-8e5c-7bd0e1a2f3c4",

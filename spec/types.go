@@ -119,6 +119,9 @@ type Image struct {
 	Owner, Group  string // as written; "" when not given
 	UID, GID      int    // Owner and Group resolved, when given
 	Mode          uint32 // permission bits, DefaultMode unless given
+	// OnChange is what apply does with an install a consumer changed:
+	// OnChangeRestore (the default) or OnChangeKeep.
+	OnChange string
 
 	Range hcl.Range // the block's definition range, for messages
 }

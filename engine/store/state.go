@@ -26,6 +26,9 @@ type Record struct {
 	// the blob (File.Size is its size); empty when it is the blob's bytes.
 	InstallFormat string        `json:"install_format,omitempty"`
 	InstallDigest digest.Digest `json:"install_digest,omitzero"`
+	// OnChange is the image's on_change when it was installed: a "keep"
+	// install a consumer changed is never removed.
+	OnChange string `json:"on_change,omitempty"`
 }
 
 // State is what prestaged installed, by image name. It is the only record

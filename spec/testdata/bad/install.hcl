@@ -10,4 +10,5 @@ image "demo" {
   mode           = "rw-r--r--"
   owner          = "no-such-user-prestaged"
   group          = "no-such-group-prestaged"
+  on_change      = "ignore"
 }

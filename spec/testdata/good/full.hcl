@@ -56,6 +56,7 @@ image "slc6-batch" {
   owner          = "root"
   group          = "0"
   mode           = "0640"
+  on_change      = "keep"
 }
 
 image "cernvm" {
