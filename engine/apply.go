@@ -69,7 +69,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 	var wg sync.WaitGroup
 	for i := range p.Items {
 		it := &p.Items[i]
-		if it.Action == ActionOK && !it.blobOnly {
+		if it.Action == ActionOK && !it.blobOnly && it.hooksDue == "" {
 			res.Outcomes[i] = Outcome{Image: it.Image, Action: it.Action, Status: StatusOK}
 			continue
 		}
@@ -141,7 +141,10 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 		return Outcome{Status: StatusFailed, Err: errors.New(it.Reason)}
 	}
 	if it.Action == ActionRemove {
-		return a.remove(it)
+		return a.remove(ctx, it)
+	}
+	if it.hooksDue != "" {
+		return Outcome{Status: StatusOK, Err: a.afterEvent(ctx, it.hooksDue, it)}
 	}
 	o := Outcome{Status: StatusFetched}
 	if it.Action == ActionReplace {
@@ -159,6 +162,7 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 		o.Err = err
 		if adopted {
 			o.Status = StatusAdopted
+			o.Err = a.afterEvent(ctx, spec.EventInstall, it)
 		}
 		return o
 	}
@@ -171,7 +175,35 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 	if errors.Is(o.Err, store.ErrBlobCorrupt) {
 		o.Err = a.refetch(ctx, it, &o, o.Err)
 	}
+	if o.Err == nil {
+		event := spec.EventInstall
+		if it.Action == ActionReplace {
+			event = spec.EventReplace
+		}
+		o.Err = a.afterEvent(ctx, event, it)
+	}
 	return o
+}
+
+// afterEvent runs the hooks of event for it's recorded install, and
+// records whether they are still due.
+func (a *applier) afterEvent(ctx context.Context, event string, it *Item) error {
+	a.mu.Lock()
+	rec, ok := a.st.Images[it.Image]
+	a.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	err := a.runHooks(ctx, event, it.img, rec)
+	pending := ""
+	if err != nil {
+		pending = event
+	}
+	if rec.HookPending == pending {
+		return err
+	}
+	rec.HookPending = pending
+	return errors.Join(err, a.record(func(st *store.State) { st.Images[it.Image] = rec }))
 }
 
 // refetch removes a blob that failed the install's check, fetches the image
@@ -198,7 +230,7 @@ func (a *applier) install(ctx context.Context, it *Item, blob store.Blob, pre *s
 	}
 	rec := store.Record{Name: it.Image, Digest: it.Digest, Install: it.Install, File: id,
 		Installed: a.e.now().UTC(), Trust: it.img.Trust, ID: it.img.ID}
-	rec.OnChange = it.img.OnChange
+	rec.OnChange, rec.Format = it.img.OnChange, publishedFormat(it.img)
 	if derived != nil {
 		rec.InstallFormat, rec.InstallDigest = derivedFormat(it.img), derived.Digest
 	}
@@ -217,7 +249,7 @@ func (a *applier) record(f func(*store.State)) error {
 	return a.e.Store.SaveState(a.st)
 }
 
-func (a *applier) remove(it *Item) Outcome {
+func (a *applier) remove(ctx context.Context, it *Item) Outcome {
 	o := Outcome{Status: StatusRemoved}
 	if it.current.OnChange == spec.OnChangeKeep {
 		if got, err := store.Identify(it.current.Install); err == nil && got != it.current.File {
@@ -231,8 +263,14 @@ func (a *applier) remove(it *Item) Outcome {
 		o.Err = err
 		return o
 	}
-	if !gone {
+	if !gone && fileExists(it.current.Install) {
 		a.e.reporter().Event(it.Image, fmt.Sprintf("%s was replaced by someone else since prestaged installed it; left in place", it.current.Install))
+	}
+	rec := *it.current
+	if err := a.runHooks(ctx, spec.EventRemove, it.img, rec); err != nil {
+		rec.HookPending = spec.EventRemove // the record stays until they pass
+		o.Err = errors.Join(err, a.record(func(st *store.State) { st.Images[it.Image] = rec }))
+		return o
 	}
 	o.Err = a.record(func(st *store.State) { delete(st.Images, it.Image) })
 	return o

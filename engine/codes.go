@@ -28,7 +28,9 @@ const (
 	ReasonChangedByConsumer ReasonCode = "changed-by-consumer"
 	// ReasonInUse: a replace or remove a process holding the file open
 	// defers; the image is not converged until it is closed.
-	ReasonInUse          ReasonCode = "in-use"
+	ReasonInUse ReasonCode = "in-use"
+	// ReasonHookPending: installed, but the hooks of its last event failed.
+	ReasonHookPending    ReasonCode = "hook-pending"
 	ReasonNotInSpec      ReasonCode = "not-in-spec"
 	ReasonRevoked        ReasonCode = "revoked"
 	ReasonUntrustedKept  ReasonCode = "untrusted-kept"  // revoked, on_revoke = "keep"

@@ -78,7 +78,7 @@ func (e *Engine) endorsedImage(img *spec.Image, end *Endorsements, st *store.Sta
 		return nil
 	}
 	r := *img
-	r.Digest, r.Size, r.EndorsedURI = en.Digest, en.Size, en.URI
+	r.Digest, r.Size, r.EndorsedURI, r.EndorsedFields = en.Digest, en.Size, en.URI, en.Fields
 	if r.Format == "" {
 		r.Format = listFormat(en.Format)
 	}

@@ -97,7 +97,8 @@ type Endorsed struct {
 	Size    int64
 	URI     string
 	Version string
-	Format  string // hv:format as the list writes it ("QCOW2", "raw", ...)
+	Format  string            // hv:format as the list writes it ("QCOW2", "raw", ...)
+	Fields  map[string]string // the list's hv:image, key by key (trust.Image.Fields)
 	// Revoked: the image left its list, or the list expired; Reason says which.
 	Revoked bool
 	Reason  string

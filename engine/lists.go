@@ -83,5 +83,5 @@ func endorsed(img *spec.Image, t *spec.Trust, acc *trust.Accepted, expired time.
 		reason := fmt.Sprintf("revoked by endorser: %s is not (or no longer) in the image list of trust %s (hv:version %s)", img.ID, t.Name, acc.Version)
 		return Endorsed{Revoked: true, Reason: reason, Keep: keep}, true
 	}
-	return Endorsed{Digest: im.Digest(), Size: im.Size, URI: im.URI, Version: im.Version, Format: im.Format}, true
+	return Endorsed{Digest: im.Digest(), Size: im.Size, URI: im.URI, Version: im.Version, Format: im.Format, Fields: im.Fields}, true
 }

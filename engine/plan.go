@@ -49,6 +49,9 @@ type Item struct {
 	// blobOnly: the install is good but the store lost its blob (Verify):
 	// fetch the blob, leave the installed file alone.
 	blobOnly bool
+	// hooksDue: the install is good but the hooks of this event failed at
+	// an earlier apply; they run again.
+	hooksDue string
 }
 
 // Plan is data: what Apply will do, rendered elsewhere.
@@ -112,6 +115,10 @@ func (e *Engine) planImage(img *spec.Image, st *store.State) Item {
 		it.current = &r
 	}
 	it.Action, it.Code, it.Reason = e.decide(img, it.current, st)
+	if it.Action == ActionOK && it.current != nil && it.current.HookPending != "" {
+		it.hooksDue, it.Code = it.current.HookPending, ReasonHookPending
+		it.Reason = fmt.Sprintf("the hooks after %s failed at an earlier apply; they run again", it.hooksDue)
+	}
 	if it.Action == ActionFetch || it.Action == ActionReplace {
 		it.Staged = e.staged(img.Digest)
 	}

@@ -21,6 +21,7 @@ type rawSpec struct {
 	Peer         *rawPeer     `hcl:"peer,block"`
 	Mirrors      []*rawMirror `hcl:"mirror,block"`
 	Trusts       []*rawTrust  `hcl:"trust,block"`
+	Hooks        []*rawHook   `hcl:"hook,block"`
 	Torrent      *rawTorrent  `hcl:"torrent,block"`
 	Images       []*rawImage  `hcl:"image,block"`
 	Body         hcl.Body     `hcl:",body"`
@@ -87,6 +88,7 @@ func decode(f *hcl.File, diags hcl.Diagnostics, filename string) (*Spec, hcl.Dia
 	s.Peer = v.peer(raw.Peer)
 	s.Mirrors = v.mirrors(raw.Mirrors)
 	s.Trusts = v.trusts(raw.Trusts)
+	s.Hooks = v.hooks(raw.Hooks)
 	s.Torrent = v.torrent(raw.Torrent, s.Peer)
 	s.Images = v.images(raw.Images, s)
 	diags = tidy(v.diags, f)

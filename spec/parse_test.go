@@ -221,6 +221,8 @@ func fullWant(dir string) *Spec {
 			Sources: []Source{{Kind: SourceParents}, {Kind: SourceTorrent}, {Kind: SourceMirror, Name: "central"},
 				{Kind: SourceMirror, Name: "local"}, {Kind: SourceMirror, Name: "nfs"}, {Kind: SourceEndorsed}},
 		}},
+		Hooks: []*Hook{{Name: "libvirt", Command: []string{"/usr/bin/virsh", "pool-refresh", "default"},
+			On: []string{EventInstall, EventReplace}, Timeout: 30 * time.Second}},
 	}
 }
 

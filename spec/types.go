@@ -40,6 +40,7 @@ type Spec struct {
 	Trusts  []*Trust
 	Torrent *Torrent // nil when the spec has no torrent block
 	Images  []*Image
+	Hooks   []*Hook // in spec order
 }
 
 // Peer is this host's place in the distribution tree.
@@ -106,6 +107,9 @@ type Image struct {
 	// EndorsedURI is the list's hv:uri for the image, set by the engine
 	// when it resolves an endorsed image (SourceEndorsed fetches from it).
 	EndorsedURI string
+	// EndorsedFields are the list's keys of the image, set likewise, for
+	// the environment of hooks.
+	EndorsedFields map[string]string
 
 	TorrentURL string // optional .torrent for the swarm source
 	InfoHash   string // optional BitTorrent v1 info-hash (40 hex)

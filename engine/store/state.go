@@ -22,6 +22,8 @@ type Record struct {
 	Trust     string        `json:"trust,omitempty"`
 	ID        string        `json:"id,omitempty"`
 	Version   string        `json:"version,omitempty"`
+	// Format is the published file's format (raw, qcow2, zst, ...).
+	Format string `json:"format,omitempty"`
 	// InstallFormat and InstallDigest describe an install converted from
 	// the blob (File.Size is its size); empty when it is the blob's bytes.
 	InstallFormat string        `json:"install_format,omitempty"`
@@ -29,6 +31,9 @@ type Record struct {
 	// OnChange is the image's on_change when it was installed: a "keep"
 	// install a consumer changed is never removed.
 	OnChange string `json:"on_change,omitempty"`
+	// HookPending is the event whose hooks failed: they run again at the
+	// next apply.
+	HookPending string `json:"hook_pending,omitempty"`
 }
 
 // State is what prestaged installed, by image name. It is the only record

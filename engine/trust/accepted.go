@@ -56,6 +56,9 @@ type Image struct {
 	SHA512  digest.Digest
 	SHA256  digest.Digest // zero when the list has no sl:checksum:sha256
 	Format  string        // hv:format as written
+	// Fields are every key of the list's hv:image as text, and the list's
+	// own dc:identifier as il:dc:identifier, for hooks.
+	Fields map[string]string
 }
 
 // Digest is how the store addresses the image: sha256 when the list gives
@@ -82,6 +85,7 @@ func accept(trust, url string, v *Verified, origin Origin) *Accepted {
 		a.Images[im.ID] = Image{
 			ID: im.ID, Title: im.Title, URI: im.URI, Version: im.Version,
 			Size: im.Size, SHA512: sha512, SHA256: sha256, Format: im.Format,
+			Fields: im.Fields(l.ID),
 		}
 	}
 	return a

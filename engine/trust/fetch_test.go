@@ -131,7 +131,8 @@ func TestResolveFile(t *testing.T) {
 	}
 	for _, im := range l.Images {
 		want.Images[im.ID] = Image{ID: im.ID, Title: im.Title, URI: im.URI, Version: im.Version, Size: im.Size,
-			SHA512: digest.MustParse("sha512:" + im.SHA512), SHA256: digest.MustParse("sha256:" + im.SHA256)}
+			SHA512: digest.MustParse("sha512:" + im.SHA512), SHA256: digest.MustParse("sha256:" + im.SHA256),
+			Fields: im.Fields(testListID)}
 	}
 	eq := cmp.Comparer(func(a, b digest.Digest) bool { return a == b })
 	if diff := cmp.Diff(want, acc, eq); diff != "" {

@@ -271,3 +271,24 @@ func nilIfEmpty(m map[string]json.RawMessage) map[string]json.RawMessage {
 	}
 	return maps.Clone(m)
 }
+
+// Fields are every key of the hv:image as text (a string as it is, another
+// JSON value as written), with listID as il:dc:identifier.
+func (im *ListImage) Fields(listID string) map[string]string {
+	m := map[string]string{"il:dc:identifier": listID}
+	for k, raw := range im.extra {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			m[k] = s
+		} else {
+			m[k] = string(bytes.TrimSpace(raw))
+		}
+	}
+	for _, f := range im.strings() {
+		if *f.v != "" {
+			m[f.key] = *f.v
+		}
+	}
+	m["hv:size"] = strconv.FormatInt(im.Size, 10)
+	return m
+}

@@ -64,3 +64,9 @@ image "cernvm" {
   id      = "c8a6b8f2-4b0f-5d0b-8e5c-7bd0e1a2f3c4"
   install = "/var/lib/libvirt/images/cernvm.img"
 }
+
+hook "libvirt" {
+  command = ["/usr/bin/virsh", "pool-refresh", "default"]
+  on      = ["install", "replace"]
+  timeout = "30s"
+}
