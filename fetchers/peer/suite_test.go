@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"bytes"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -17,10 +16,7 @@ import (
 // complete.
 func TestParentSuite(t *testing.T) {
 	fetcherstest.Suite(t, func(t *testing.T, content []byte, _ string) fetchers.Fetcher {
-		d, _, err := digest.Of(digest.SHA256, bytes.NewReader(content))
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := fetcherstest.Digest(content)
 		c := newMemContent()
 		c.add(d, content, len(content))
 		srv := NewServer(c, WithAllowed(map[digest.Digest]int64{d: int64(len(content))}))
