@@ -48,7 +48,7 @@ func (s stallFetcher) Fetch(ctx context.Context, req Request, dst Dst) error {
 	w := NewWatchdog(s.d, req.Size-dst.Offset(), func() { cancel(errStallCause) })
 	defer w.Stop()
 
-	err := s.f.Fetch(ctx, req, progressDst{Dst: dst, w: w})
+	err := s.f.Fetch(context.WithValue(ctx, watchKey{}, w), req, progressDst{Dst: dst, w: w})
 	if err == nil {
 		return nil
 	}
@@ -56,6 +56,22 @@ func (s stallFetcher) Fetch(ctx context.Context, req Request, dst Dst) error {
 		return fmt.Errorf("%w (at offset %d)", w.Err(), dst.Offset())
 	}
 	return err
+}
+
+// watchKey is the context key of the watch StallBudget reads.
+type watchKey struct{}
+
+// StallBudget reports how long the fetch ctx belongs to may still go without
+// progress before the stall watch of WithStallTimeout cuts it, and false
+// when no such watch runs. A fetcher told by its source to wait longer than
+// that (a Retry-After) gives up at once with a reason, instead of being cut
+// mid-wait without one.
+func StallBudget(ctx context.Context) (time.Duration, bool) {
+	w, ok := ctx.Value(watchKey{}).(*Watchdog)
+	if !ok {
+		return 0, false
+	}
+	return w.Budget(), true
 }
 
 // Watchdog calls fire once when a transfer stalls: when no byte arrived for
@@ -129,6 +145,12 @@ func (w *Watchdog) Beat() {
 	w.lastAt.Store(now)
 	w.mark.Store(w.bytes.Load())
 	w.markAt.Store(now)
+}
+
+// Budget is how long from now the watch lets the transfer go without
+// meeting the floor before it fires (it may fire later, at the next byte).
+func (w *Watchdog) Budget() time.Duration {
+	return w.d - (time.Since(w.start) - time.Duration(w.markAt.Load()))
 }
 
 // need is the progress that meets the floor from mark bytes on.

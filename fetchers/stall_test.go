@@ -72,3 +72,23 @@ func TestStallTimeoutPassesDst(t *testing.T) {
 		t.Errorf("err %v, offset %d (want 4), beats %d (want 1)", err, dst.Offset(), dst.Beats())
 	}
 }
+
+// TestStallBudget: a fetcher under WithStallTimeout learns how long it may
+// still wait without progress; outside one, that there is no watch.
+func TestStallBudget(t *testing.T) {
+	if _, ok := fetchers.StallBudget(t.Context()); ok {
+		t.Error("StallBudget outside a watch: ok")
+	}
+	var budget time.Duration
+	var watched bool
+	inner := fetchers.Func(func(ctx context.Context, _ fetchers.Request, _ fetchers.Dst) error {
+		budget, watched = fetchers.StallBudget(ctx)
+		return nil
+	})
+	if err := fetchers.WithStallTimeout(inner, time.Minute).Fetch(t.Context(), fetchers.Request{Image: "t", Size: 4}, fetcherstest.NewBuffer(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if !watched || budget <= 0 || budget > time.Minute {
+		t.Errorf("StallBudget under a 1m watch = %s, %v; want within (0, 1m], true", budget, watched)
+	}
+}

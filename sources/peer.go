@@ -23,7 +23,10 @@ func parentNames(x *Set, _ *spec.Image, _ spec.Source) ([]string, error) {
 }
 
 // parentSources makes one source per parent, nearest first, so the engine
-// counts bytes per parent and can name one that sent bad bytes.
+// counts bytes per parent and can name one that sent bad bytes, and
+// Fallback moves from one parent to the next. Each has the stall watch every
+// source has, which also judges a parent that answers "not yet"; no retry,
+// since a parent that is busy or down is left for the next one at once.
 func parentSources(x *Set, img *spec.Image, src spec.Source) ([]fetchers.Named, error) {
 	names, err := parentNames(x, img, src)
 	if err != nil {
@@ -36,9 +39,8 @@ func parentSources(x *Set, img *spec.Image, src spec.Source) ([]fetchers.Named, 
 		// tree would otherwise add a whole second to the rollout. serve sends
 		// no Retry-After then; another parent's is honoured within the stall
 		// budget.
-		f := peer.NewParents([]string{p}, peer.Options{StallTimeout: s.StallTimeout, CompleteOnly: !s.Peer.Pipelined,
-			PollInterval: 100 * time.Millisecond})
-		out = append(out, fetchers.Named{Name: names[i], Fetcher: f})
+		f := peer.NewParent(p, peer.Options{CompleteOnly: !s.Peer.Pipelined, PollInterval: 100 * time.Millisecond})
+		out = append(out, fetchers.Named{Name: names[i], Fetcher: fetchers.WithStallTimeout(f, s.StallTimeout)})
 	}
 	return out, nil
 }

@@ -43,8 +43,8 @@ func Observe(buf *Buffer, content []byte) Result {
 }
 
 // Suite runs the cases every Fetcher must pass. newFetcher returns a fetcher
-// whose source holds content under path (fetchers addressed by digest use the
-// content's sha256 instead, which Suite puts in every Request).
+// whose source holds content under path (fetchers addressed by digest use
+// Digest(content) instead, which Suite puts in every Request).
 func Suite(t *testing.T, newFetcher func(t *testing.T, content []byte, path string) fetchers.Fetcher) {
 	tests := []struct {
 		name string
@@ -64,10 +64,19 @@ func Suite(t *testing.T, newFetcher func(t *testing.T, content []byte, path stri
 	}
 }
 
+// Digest is the sha256 digest of content, which Suite puts in every
+// Request: fetchers addressed by digest serve content under it.
+func Digest(content []byte) digest.Digest {
+	d, _, err := digest.Of(digest.SHA256, bytes.NewReader(content))
+	if err != nil {
+		panic(err) // a bytes.Reader does not fail
+	}
+	return d
+}
+
 // request asks for content under SuitePath.
 func request(content []byte) fetchers.Request {
-	d, _, _ := digest.Of(digest.SHA256, bytes.NewReader(content))
-	return fetchers.Request{Image: "suite", Digest: d, Size: int64(len(content)), Path: SuitePath}
+	return fetchers.Request{Image: "suite", Digest: Digest(content), Size: int64(len(content)), Path: SuitePath}
 }
 
 // fetch runs f and checks the one rule every case shares: nothing past Size.

@@ -13,125 +13,58 @@ import (
 	"github.com/prestaged/prestaged/fetchers"
 )
 
-// fromParent fetches from one parent until dst holds the whole image. It
-// waits while the parent answers "not yet" and shows progress, and returns
-// an error naming the parent when it should move on to the next one.
-func (p *Parents) fromParent(ctx context.Context, parent string, req fetchers.Request, dst fetchers.Dst) error {
-	pr := progress{have: -1, since: time.Now()}
-	for {
-		a, err := p.get(ctx, parent, req, dst.Offset())
-		if err != nil {
-			return err
-		}
-		switch a.resp.StatusCode {
-		case http.StatusOK, http.StatusPartialContent:
-			err := p.copyBody(parent, req, dst, a)
-			a.close(false)
-			return err
-		case http.StatusNotFound:
-			a.close(true)
-			return fmt.Errorf("parent %s does not serve %s: %w", parent, req.Digest.Short(), fetchers.ErrNotFound)
-		case http.StatusServiceUnavailable:
-			wait, err := p.notYet(parent, req, a.resp, &pr)
-			a.close(true)
-			if err != nil {
-				return err
-			}
-			if err := sleep(ctx, wait); err != nil {
-				return err
-			}
-		default:
-			a.close(true)
-			return fmt.Errorf("parent %s: HTTP %s", parent, a.resp.Status)
-		}
-	}
-}
-
-// attempt is one request to a parent, cancelled by a watchdog when it
-// stalls: no answer, or a body slower than fetchers.StallFloor per stall
-// timeout.
-type attempt struct {
-	resp   *http.Response
-	cancel context.CancelFunc
-	dog    *fetchers.Watchdog
-}
-
-func (p *Parents) get(ctx context.Context, parent string, req fetchers.Request, off int64) (*attempt, error) {
-	actx, cancel := context.WithCancel(ctx)
-	a := &attempt{cancel: cancel}
-	a.dog = fetchers.NewWatchdog(p.opts.StallTimeout, req.Size-off, cancel)
-	hreq, err := http.NewRequestWithContext(actx, http.MethodGet, p.blobURL(parent, req.Digest), nil)
+func (p *Parent) get(ctx context.Context, req fetchers.Request, off int64) (*http.Response, error) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, p.blobURL(req.Digest), nil)
 	if err != nil {
-		a.close(false)
-		return nil, fmt.Errorf("parent %s: %w", parent, err)
+		return nil, fmt.Errorf("parent %s: %w", p.addr, err)
 	}
 	if off > 0 {
 		hreq.Header.Set("Range", "bytes="+strconv.FormatInt(off, 10)+"-")
 	}
-	a.resp, err = p.opts.Client.Do(hreq)
+	resp, err := p.opts.Client.Do(hreq)
 	if err != nil {
-		a.close(false)
-		if a.dog.Err() != nil {
-			return nil, fmt.Errorf("parent %s: no answer for %s: %w", parent, p.opts.StallTimeout, fetchers.ErrStalled)
-		}
-		return nil, fmt.Errorf("parent %s: %w", parent, err)
+		return nil, fmt.Errorf("parent %s: %w", p.addr, err)
 	}
-	return a, nil
+	return resp, nil
 }
 
-// close ends the attempt; drain reads a short error body first so the
+// closeBody ends a response; drain reads a short error body first so the
 // connection can be reused.
-func (a *attempt) close(drain bool) {
-	a.dog.Stop()
-	if a.resp != nil {
-		if drain {
-			io.CopyN(io.Discard, a.resp.Body, 64<<10)
-		}
-		a.resp.Body.Close()
+func closeBody(resp *http.Response, drain bool) {
+	if drain {
+		io.CopyN(io.Discard, resp.Body, 64<<10)
 	}
-	a.cancel()
+	resp.Body.Close()
 }
 
-// dstError is a failure to stage bytes: not the parent's fault, so Fetch
-// returns it instead of trying the next parent.
-type dstError struct{ err error }
-
-func (e dstError) Error() string { return e.err.Error() }
-func (e dstError) Unwrap() error { return e.err }
-
-// copyBody streams a 200/206 answer into dst and records what the parent
-// sent.
-func (p *Parents) copyBody(parent string, req fetchers.Request, dst fetchers.Dst, a *attempt) error {
+// copyBody streams a 200/206 answer into dst.
+func (p *Parent) copyBody(req fetchers.Request, dst fetchers.Dst, resp *http.Response) error {
 	off := dst.Offset()
-	if err := checkStart(a.resp, off, req.Size); err != nil {
-		return fmt.Errorf("parent %s: %w", parent, err)
+	if err := checkStart(resp, off, req.Size); err != nil {
+		return fmt.Errorf("parent %s: %w", p.addr, err)
 	}
 	start := off
-	defer func() { p.record(req.Digest, parent, start, off) }()
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
 	for off < req.Size {
-		n, err := a.resp.Body.Read(buf[:min(int64(len(buf)), req.Size-off)])
+		n, err := resp.Body.Read(buf[:min(int64(len(buf)), req.Size-off)])
 		if n > 0 {
-			a.dog.Progress(n)
 			m, werr := dst.Write(buf[:n])
 			off += int64(m)
 			if werr != nil {
-				return dstError{fmt.Errorf("staging bytes from parent %s: %w", parent, werr)}
+				return fmt.Errorf("staging bytes from parent %s: %w", p.addr, werr)
 			}
 		}
 		switch {
 		case err == nil || off >= req.Size:
 		case errors.Is(err, io.EOF):
-			return fmt.Errorf("parent %s: stream ended at byte %d of %d: %w", parent, off, req.Size, fetchers.ErrTooShort)
-		case err != nil && a.dog.Err() != nil:
-			return fmt.Errorf("parent %s: at byte %d: %w", parent, off, a.dog.Err())
-		case err != nil:
-			return fmt.Errorf("parent %s: stream cut at byte %d: %w", parent, off, err)
+			return fmt.Errorf("parent %s: stream ended at byte %d of %d: %w", p.addr, off, req.Size, fetchers.ErrTooShort)
+		default:
+			return fmt.Errorf("parent %s: stream cut at byte %d: %w", p.addr, off, err)
 		}
 	}
-	p.event(parent, "sent bytes %d-%d of %s", start, off, req.Image)
+	p.event("sent bytes %d-%d of %s", start, off, req.Image)
 	return nil
 }
 
@@ -162,53 +95,56 @@ func checkStart(resp *http.Response, off, size int64) error {
 }
 
 // progress is what a parent answering "not yet" held when it last showed
-// progress, and since when.
-type progress struct {
-	have  int64
-	since time.Time
-}
+// progress.
+type progress struct{ have int64 }
 
 // notYet handles a 503: busy parents are left at once; a parent still
-// receiving the image is waited on while what it holds grows by at least
-// fetchers.StallFloor per stall timeout (the floor a body must keep), and,
-// for a store-and-forward child, while the parent says it is fetching. A
-// parent claiming more than the image holds is lying and left. It returns
-// how long to wait before the next poll: the poll interval, or longer when
-// the parent's Retry-After asks so, but never past the stall budget.
-func (p *Parents) notYet(parent string, req fetchers.Request, resp *http.Response, pr *progress) (time.Duration, error) {
+// receiving the image shows progress, a beat on dst for the stall watch,
+// when what it holds grows by at least fetchers.StallFloor (the floor a body
+// must keep), and, for a store-and-forward child, whenever it says it is
+// fetching. A parent claiming more than the image holds is lying and left.
+// It returns how long to wait before the next poll: the poll interval, or
+// longer when the parent's Retry-After asks so, but never past the stall
+// budget; a Retry-After past it is a stall now, since the watch would cut
+// the wait.
+func (p *Parent) notYet(ctx context.Context, req fetchers.Request, dst fetchers.Dst, resp *http.Response, pr *progress) (time.Duration, error) {
 	h := resp.Header.Get(HeaderHave)
 	if h == "" {
-		return 0, fmt.Errorf("parent %s: %w", parent, ErrBusy)
+		return 0, fmt.Errorf("parent %s: %w", p.addr, ErrBusy)
 	}
 	have, _ := strconv.ParseInt(h, 10, 64)
 	if have > req.Size {
 		return 0, fmt.Errorf("parent %s claims to hold %d bytes of %s, a %d-byte image: %w",
-			parent, have, req.Image, req.Size, fetchers.ErrTooLong)
+			p.addr, have, req.Image, req.Size, fetchers.ErrTooLong)
 	}
-	now := time.Now()
 	need := max(min(fetchers.StallFloor, req.Size-pr.have), 1)
 	switch {
 	case pr.have < 0:
-		p.event(parent, "does not hold the image yet (%d bytes); waiting", have)
-		pr.have, pr.since = have, now
+		p.event("does not hold the image yet (%d bytes); waiting", have)
+		pr.have = have
 	case have-pr.have >= need || p.opts.CompleteOnly && resp.Header.Get(HeaderFetching) == "1":
-		pr.have, pr.since = max(have, pr.have), now
-	}
-	budget := p.opts.StallTimeout - now.Sub(pr.since)
-	if budget <= 0 {
-		return 0, fmt.Errorf("parent %s: holds %d bytes, no progress of %d bytes for %s: %w",
-			parent, have, need, p.opts.StallTimeout, fetchers.ErrStalled)
+		pr.have = max(have, pr.have)
+		dst.Beat()
 	}
 	wait := p.opts.PollInterval
 	if wait <= 0 {
 		wait = time.Second
 	}
-	if ra, ok := retryAfter(resp, now); ok && ra > wait {
-		if ra > budget {
-			return 0, fmt.Errorf("parent %s: holds %d bytes, asks to be polled again in %s, past the stall budget (%s left of %s): %w",
-				parent, have, ra, budget.Round(time.Millisecond), p.opts.StallTimeout, fetchers.ErrStalled)
-		}
+	ra, asked := retryAfter(resp, time.Now())
+	honoured := asked && ra > wait
+	if honoured {
 		wait = ra
+	}
+	budget, watched := fetchers.StallBudget(ctx)
+	switch {
+	case !watched:
+		return wait, nil
+	case honoured && ra > budget:
+		return 0, fmt.Errorf("parent %s: holds %d bytes, asks to be polled again in %s, past the stall budget (%s left): %w",
+			p.addr, have, ra, budget.Round(time.Millisecond), fetchers.ErrStalled)
+	case budget <= 0:
+		return 0, fmt.Errorf("parent %s: holds %d bytes, no progress of %d bytes within the stall timeout: %w",
+			p.addr, have, need, fetchers.ErrStalled)
 	}
 	return min(wait, budget), nil
 }

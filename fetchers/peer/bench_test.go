@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/prestaged/prestaged/fetchers/fetcherstest"
 
@@ -35,12 +36,13 @@ func BenchmarkServeBlob(b *testing.B) {
 	}
 }
 
-// BenchmarkParentsFetch is the same transfer through the parent fetcher.
-func BenchmarkParentsFetch(b *testing.B) {
+// BenchmarkParentFetch is the same transfer through the parent fetcher,
+// under the stall watch as wired.
+func BenchmarkParentFetch(b *testing.B) {
 	data, d := randomBlob(benchSize, 20)
 	p := newTestPeer(b, WithAllowed(map[digest.Digest]int64{d: benchSize}))
 	p.content.add(d, data, benchSize)
-	parents := NewParents([]string{p.http.URL}, Options{})
+	parents := fetchers.WithStallTimeout(NewParent(p.http.URL, Options{}), 30*time.Second)
 	req := fetchers.Request{Image: "bench", Digest: d, Size: benchSize}
 	b.SetBytes(benchSize)
 	for b.Loop() {

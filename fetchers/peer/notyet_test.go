@@ -64,11 +64,11 @@ func goodParent(t *testing.T, d digest.Digest, data []byte) string {
 	return newHTTPServer(t, srv)
 }
 
-// TestParentsNotYetFloor: a "not yet" parent is waited on only while what
+// TestParentNotYetFloor: a "not yet" parent is waited on only while what
 // it holds grows by the stall floor per stall timeout; one growing by a byte
 // a poll is left, and one claiming more than the image is left and named.
-// The next parent serves the image.
-func TestParentsNotYetFloor(t *testing.T) {
+// The next parent, through Fallback, serves the image.
+func TestParentNotYetFloor(t *testing.T) {
 	const size = 1 << 20
 	data, d := randomBlob(size, 40)
 	req := fetchers.Request{Image: "t", Digest: d, Size: size}
@@ -78,7 +78,7 @@ func TestParentsNotYetFloor(t *testing.T) {
 		wantErr error  // alone, this parent fails so
 		wantMsg string // and says so
 	}{
-		{"grows a byte per poll", func(n int) (int64, string) { return int64(n), "" }, fetchers.ErrStalled, "no progress of 65536 bytes"},
+		{"grows a byte per poll", func(n int) (int64, string) { return int64(n), "" }, fetchers.ErrStalled, ""},
 		{"claims more than the image", func(n int) (int64, string) { return size + 1, "" }, fetchers.ErrTooLong, "claims to hold 1048577 bytes"},
 		{"grows by the floor, for longer than the stall timeout", func(n int) (int64, string) {
 			if n > 30 { // 30 polls of 20 ms: two stall timeouts
@@ -87,14 +87,15 @@ func TestParentsNotYetFloor(t *testing.T) {
 			return int64(n) * 32 << 10, "" // 64 KiB every two polls
 		}, nil, ""},
 	}
+	const stall = 300 * time.Millisecond
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // does not hang
 			defer cancel()
-			opts := Options{StallTimeout: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}
+			opts := Options{PollInterval: 20 * time.Millisecond}
 			first := newPolled(t, data, tt.answer)
 			dst := fetcherstest.NewBuffer(nil)
-			err := NewParents([]string{first.url}, opts).Fetch(ctx, req, dst)
+			err := newChain(opts, stall, first.url).Fetch(ctx, req, dst)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) || tt.wantErr != nil && !strings.Contains(err.Error(), first.url) ||
 				!strings.Contains(errString(err), tt.wantMsg) {
 				t.Fatalf("alone: Fetch = %v, want %v naming %s and saying %q", err, tt.wantErr, first.url, tt.wantMsg)
@@ -108,13 +109,13 @@ func TestParentsNotYetFloor(t *testing.T) {
 			second := goodParent(t, d, data)
 			var events []string
 			opts.OnEvent = func(parent, msg string) { events = append(events, parent+": "+msg) }
-			p := NewParents([]string{first.url, second}, opts)
+			c := newChain(opts, stall, first.url, second)
 			dst = fetcherstest.NewBuffer(nil)
-			if err := p.Fetch(ctx, req, dst); err != nil || string(dst.Bytes()) != string(data) {
+			if err := c.Fetch(ctx, req, dst); err != nil || string(dst.Bytes()) != string(data) {
 				t.Fatalf("with a good second parent: %v, %d bytes staged", err, dst.Len())
 			}
-			if diff := cmp.Diff([]Span{{Parent: second, Start: 0, End: size}}, p.Served(d)); diff != "" {
-				t.Errorf("Served (-want +got):\n%s\nevents: %q", diff, events)
+			if diff := cmp.Diff([]span{{Source: second, Start: 0, End: size}}, c.served()); diff != "" {
+				t.Errorf("served (-want +got):\n%s\nevents: %q", diff, events)
 			}
 		})
 	}
@@ -127,10 +128,10 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// TestParentsBodyTrickle: a parent whose body trickles, a byte every 20 ms,
-// is left within a few stall timeouts, and the next parent resumes at the
-// offset it reached.
-func TestParentsBodyTrickle(t *testing.T) {
+// TestParentChainBodyTrickle: a parent whose body trickles, a byte every
+// 20 ms, is left within a few stall timeouts, and the next parent resumes
+// at the offset it reached.
+func TestParentChainBodyTrickle(t *testing.T) {
 	const size = 1 << 20
 	data, d := randomBlob(size, 41)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -151,31 +152,31 @@ func TestParentsBodyTrickle(t *testing.T) {
 	second := goodParent(t, d, data)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var why []string
-	p := NewParents([]string{srv.URL, second}, Options{StallTimeout: 300 * time.Millisecond,
-		OnEvent: func(parent, msg string) {
-			if parent == srv.URL {
-				why = append(why, msg)
-			}
-		}})
+	c := newChain(Options{}, 300*time.Millisecond, srv.URL, second)
 	dst := fetcherstest.NewBuffer(nil)
-	if err := p.Fetch(ctx, fetchers.Request{Image: "t", Digest: d, Size: size}, dst); err != nil || string(dst.Bytes()) != string(data) {
+	if err := c.Fetch(ctx, fetchers.Request{Image: "t", Digest: d, Size: size}, dst); err != nil || string(dst.Bytes()) != string(data) {
 		t.Fatalf("Fetch: %v, %d bytes staged", err, dst.Len())
 	}
-	spans := p.Served(d)
-	if len(spans) != 2 || spans[0].Parent != srv.URL || spans[0].End < 1 || spans[0].End > 60 ||
-		spans[1] != (Span{Parent: second, Start: spans[0].End, End: size}) {
-		t.Errorf("Served = %+v, want a few bytes from the trickle, the rest from the second parent from there", spans)
+	spans := c.served()
+	if len(spans) != 2 || spans[0].Source != srv.URL || spans[0].End < 1 || spans[0].End > 60 ||
+		spans[1] != (span{Source: second, Start: spans[0].End, End: size}) {
+		t.Errorf("served = %+v, want a few bytes from the trickle, the rest from the second parent from there", spans)
 	}
-	if len(why) == 0 || !strings.Contains(why[len(why)-1], fetchers.ErrTooSlow.Error()) {
-		t.Errorf("the trickling parent was left for %q, want %q", why, fetchers.ErrTooSlow)
+	var why error
+	for _, ev := range c.events {
+		if ev.Source == srv.URL && ev.Kind == fetchers.Fail {
+			why = ev.Err
+		}
+	}
+	if !errors.Is(why, fetchers.ErrTooSlow) {
+		t.Errorf("the trickling parent was left for %v, want %v", why, fetchers.ErrTooSlow)
 	}
 }
 
-// TestParentsRetryAfter: a "not yet" parent's Retry-After is honoured (no
+// TestParentRetryAfter: a "not yet" parent's Retry-After is honoured (no
 // poll sooner) while it fits in the stall budget; one past the budget is a
 // stall at once, not a wait.
-func TestParentsRetryAfter(t *testing.T) {
+func TestParentRetryAfter(t *testing.T) {
 	const size = 1 << 20
 	data, d := randomBlob(size, 42)
 	req := fetchers.Request{Image: "t", Digest: d, Size: size}
@@ -189,7 +190,7 @@ func TestParentsRetryAfter(t *testing.T) {
 			}
 			return int64(n) * fetchers.StallFloor, "1"
 		})
-		p := NewParents([]string{parent.url}, Options{StallTimeout: 3 * time.Second, PollInterval: 10 * time.Millisecond})
+		p := fetchers.WithStallTimeout(NewParent(parent.url, Options{PollInterval: 10 * time.Millisecond}), 3*time.Second)
 		dst := fetcherstest.NewBuffer(nil)
 		if err := p.Fetch(ctx, req, dst); err != nil || string(dst.Bytes()) != string(data) {
 			t.Fatalf("Fetch: %v, %d bytes staged", err, dst.Len())
@@ -206,10 +207,23 @@ func TestParentsRetryAfter(t *testing.T) {
 	})
 	t.Run("past the budget", func(t *testing.T) {
 		parent := newPolled(t, data, func(int) (int64, string) { return 0, "60" })
-		p := NewParents([]string{parent.url}, Options{StallTimeout: time.Second, PollInterval: 10 * time.Millisecond})
+		p := fetchers.WithStallTimeout(NewParent(parent.url, Options{PollInterval: 10 * time.Millisecond}), time.Second)
 		err := p.Fetch(ctx, req, fetcherstest.NewBuffer(nil))
 		if !errors.Is(err, fetchers.ErrStalled) || !strings.Contains(err.Error(), "past the stall budget") || len(parent.polls()) != 1 {
 			t.Errorf("Fetch = %v after %d requests; want a stall past the budget after 1", err, len(parent.polls()))
+		}
+	})
+	t.Run("unwatched", func(t *testing.T) {
+		parent := newPolled(t, data, func(n int) (int64, string) {
+			if n > 1 {
+				return -1, ""
+			}
+			return 0, "1"
+		})
+		err := NewParent(parent.url, Options{PollInterval: 10 * time.Millisecond}).Fetch(ctx, req, fetcherstest.NewBuffer(nil))
+		polls := parent.polls()
+		if err != nil || len(polls) != 2 || polls[1].Sub(polls[0]) < time.Second {
+			t.Errorf("without a stall watch: Fetch = %v after %d polls; want the blob after waiting as asked", err, len(polls))
 		}
 	})
 }

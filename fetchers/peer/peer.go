@@ -1,7 +1,7 @@
 // Package peer implements prestaged's peer protocol (docs/protocol.md): the
 // HTTP server a host runs with `prestaged serve` to feed its children, and
-// the parent fetcher (source "parents") a child uses to fetch from its
-// parents, resuming with Range from one parent to the next.
+// the parent fetcher a child uses for each of its parents (source
+// "parents"), resuming with Range where the source before it stopped.
 //
 // A parent serves complete blobs and also blobs it is still fetching: it
 // streams bytes as they land (cut-through) and aborts the response, so the

@@ -44,8 +44,8 @@ func TestCompleteOnlyWaitsOnFetchingParent(t *testing.T) {
 				w.Write(data)
 			}))
 			defer srv.Close()
-			p := NewParents([]string{srv.URL}, Options{StallTimeout: 100 * time.Millisecond,
-				PollInterval: 10 * time.Millisecond, CompleteOnly: true})
+			p := fetchers.WithStallTimeout(NewParent(srv.URL, Options{PollInterval: 10 * time.Millisecond, CompleteOnly: true}),
+				100*time.Millisecond)
 			dst := fetcherstest.NewBuffer(nil)
 			err := p.Fetch(context.Background(), fetchers.Request{Image: "t", Digest: d, Size: size}, dst)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {

@@ -31,6 +31,10 @@ type Server struct {
 	infoHash func(digest.Digest) string // nil: no torrents
 }
 
+// DefaultStallTimeout bounds each write to a child until SetStallTimeout
+// sets the spec's stall timeout.
+const DefaultStallTimeout = 30 * time.Second
+
 // serverConfig is what a spec reload replaces as a whole.
 type serverConfig struct {
 	allowed      map[digest.Digest]int64 // digest -> size

@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"bytes"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -12,20 +11,18 @@ import (
 	"github.com/prestaged/prestaged/fetchers/fetcherstest"
 )
 
-// The parent fetcher passes the suite every Fetcher passes, against a real
-// Server over HTTP holding the content complete.
-func TestParentsSuite(t *testing.T) {
+// The parent fetcher, under the stall watch as wired, passes the suite every
+// Fetcher passes, against a real Server over HTTP holding the content
+// complete.
+func TestParentSuite(t *testing.T) {
 	fetcherstest.Suite(t, func(t *testing.T, content []byte, _ string) fetchers.Fetcher {
-		d, _, err := digest.Of(digest.SHA256, bytes.NewReader(content))
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := fetcherstest.Digest(content)
 		c := newMemContent()
 		c.add(d, content, len(content))
 		srv := NewServer(c, WithAllowed(map[digest.Digest]int64{d: int64(len(content))}))
 		hs := httptest.NewServer(srv)
 		t.Cleanup(hs.Close)
-		return NewParents([]string{strings.TrimPrefix(hs.URL, "http://")},
-			Options{StallTimeout: 5 * time.Second, PollInterval: 10 * time.Millisecond})
+		return fetchers.WithStallTimeout(NewParent(strings.TrimPrefix(hs.URL, "http://"),
+			Options{PollInterval: 10 * time.Millisecond}), 5*time.Second)
 	})
 }

@@ -1,0 +1,131 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/fetchers"
+)
+
+// ErrBusy: a parent serves its maximum number of children. Retryable, but
+// the child moves on to its next source at once.
+var ErrBusy = errors.New("parent is serving its maximum number of children")
+
+// dialTimeout bounds a connection to a parent, so that an absent one is
+// left soon even before the stall watch cuts it.
+const dialTimeout = 10 * time.Second
+
+// Options configure a Parent fetcher.
+type Options struct {
+	// PollInterval is the wait between "not yet" answers, 1 s when zero. A
+	// parent's longer Retry-After is honoured while it fits in the stall
+	// budget (fetchers.StallBudget); one that does not is a stall at once.
+	PollInterval time.Duration
+	// CompleteOnly fetches only a complete blob (store-and-forward); a
+	// parent still fetching it is waited on.
+	CompleteOnly bool
+	// Client sends the requests; nil means a client with a short dial
+	// timeout, so an absent parent is left soon.
+	Client *http.Client
+	// OnEvent, if set, receives what happens with the parent, for logs.
+	OnEvent func(parent, msg string)
+}
+
+// Parent fetches an image from one parent: a "parent <host:port>" source.
+// The wiring makes one per parent and puts them in a fetchers.Fallback, so
+// the next parent resumes where this one stopped and the engine counts
+// bytes per parent. It is safe for concurrent use by several images.
+//
+// Stall detection is fetchers.WithStallTimeout's, which must wrap a Parent:
+// it cuts a parent that goes silent or trickles, and one that answers "not
+// yet" without holding more, since a Parent beats (fetchers.Dst) only while
+// the parent's holding grows by the stall floor.
+type Parent struct {
+	addr string
+	opts Options
+}
+
+var _ fetchers.Fetcher = (*Parent)(nil)
+
+// NewParent returns a fetcher from the parent at addr ("host:port" or a URL
+// "http://host:port").
+func NewParent(addr string, opts Options) *Parent {
+	if opts.Client == nil {
+		opts.Client = defaultClient()
+	}
+	return &Parent{addr: addr, opts: opts}
+}
+
+func defaultClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               nil, // peers are on the farm's own network
+		DialContext:         (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ReadBufferSize:      256 << 10,
+	}}
+}
+
+func (p *Parent) event(format string, a ...any) {
+	if p.opts.OnEvent != nil {
+		p.opts.OnEvent(p.addr, fmt.Sprintf(format, a...))
+	}
+}
+
+// Fetch implements fetchers.Fetcher. It waits while the parent answers "not
+// yet" and shows progress, and returns an error naming the parent when the
+// next source should take over: wrapping fetchers.ErrNotFound (permanent)
+// when the parent does not serve the image, fetchers.ErrTooLong (permanent)
+// when it lies about the size, ErrBusy, fetchers.ErrStalled or
+// fetchers.ErrTooShort (retryable) otherwise.
+func (p *Parent) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
+	pr := progress{have: -1}
+	for dst.Offset() < req.Size {
+		resp, err := p.get(ctx, req, dst.Offset())
+		if err != nil {
+			return err
+		}
+		switch resp.StatusCode {
+		case http.StatusOK, http.StatusPartialContent:
+			err := p.copyBody(req, dst, resp)
+			closeBody(resp, false)
+			return err
+		case http.StatusNotFound:
+			closeBody(resp, true)
+			return fmt.Errorf("parent %s does not serve %s: %w", p.addr, req.Digest.Short(), fetchers.ErrNotFound)
+		case http.StatusServiceUnavailable:
+			wait, err := p.notYet(ctx, req, dst, resp, &pr)
+			closeBody(resp, true)
+			if err != nil {
+				return err
+			}
+			if err := sleep(ctx, wait); err != nil {
+				return fmt.Errorf("parent %s: %w", p.addr, err)
+			}
+		default:
+			closeBody(resp, true)
+			return fmt.Errorf("parent %s: HTTP %s", p.addr, resp.Status)
+		}
+	}
+	return nil
+}
+
+// blobURL is where the parent serves d.
+func (p *Parent) blobURL(d digest.Digest) string {
+	base := p.addr
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	u := strings.TrimSuffix(base, "/") + BlobPrefix + d.Path()
+	if p.opts.CompleteOnly {
+		u += "?" + QueryComplete + "=1"
+	}
+	return u
+}
