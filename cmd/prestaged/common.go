@@ -28,13 +28,13 @@ func specArg(args []string) string {
 func loadSpec(path string, w io.Writer, asJSON bool) (*spec.Spec, []spec.Problem, error) {
 	s, diags := spec.Parse(path)
 	if !diags.HasErrors() {
-		if len(diags) > 0 && !asJSON {
+		if len(diags.Diagnostics) > 0 && !asJSON {
 			spec.Render(w, diags, isTerminal(w))
 		}
-		return s, spec.Problems(diags), nil
+		return s, spec.Problems(diags.Diagnostics), nil
 	}
 	if asJSON {
-		return nil, spec.Problems(diags), fmt.Errorf("spec %s is not valid", path)
+		return nil, spec.Problems(diags.Diagnostics), fmt.Errorf("spec %s is not valid", path)
 	}
 	spec.Render(w, diags, isTerminal(w))
 	return nil, nil, fmt.Errorf("spec %s is not valid: %d error(s); nothing was changed", path, countErrors(diags))
@@ -53,10 +53,6 @@ func newEngine(s *spec.Spec, rep engine.Reporter) (e *engine.Engine, close func(
 	return &engine.Engine{Spec: s, Store: st, Sources: testSources(srcs), Reporter: rep, Trust: engine.ListTrust(s, st),
 		Committed: srcs.Committed}, srcs.Close, nil
 }
-
-// testSources is the identity, except in a build with -tags
-// prestaged_panictest (panic_hook.go).
-var testSources = func(s engine.Sources) engine.Sources { return s }
 
 // planSpec loads the spec (diagnostics to stderr, also with --json) and
 // plans it without changing anything: what plan and status show.
