@@ -21,7 +21,7 @@ func TestExamplesParse(t *testing.T) {
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
 			_, diags := spec.Parse(f)
-			if len(diags) > 0 {
+			if len(diags.Diagnostics) > 0 {
 				var buf bytes.Buffer
 				_ = spec.Render(&buf, diags, false)
 				t.Errorf("%s has diagnostics:\n%s", f, buf.String())

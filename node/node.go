@@ -63,7 +63,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer ts.Close()
 	srv := peer.NewServer(storeContent{st}, peer.WithLogger(log), peer.WithInfoHash(ts.infoHash))
 	srv.Register(ts.collectors()...)
-	lists := &listWatcher{}
+	lists := &listWatcher{log: log}
 	images := configureServer(srv, ts, lists, s)
 	ln, where, err := listener(cfg.Listen, s)
 	if err != nil {

@@ -35,6 +35,7 @@ const listsPoll = 2 * time.Second
 // listWatcher is a node's watcher of the remembered lists; configure
 // replaces it on every (re)configuration.
 type listWatcher struct {
+	log  *slog.Logger // serve's
 	mu   sync.Mutex
 	stop context.CancelFunc
 }
@@ -56,7 +57,7 @@ func (w *listWatcher) serveAllowed(srv *peer.Server, s *spec.Spec, pinned map[di
 	}
 	listsDir := filepath.Join(s.Store, "lists")
 	publish := func(now time.Time) (served int, next time.Time) {
-		images, next := endorsedImages(s, listsDir, now, slog.Default())
+		images, next := endorsedImages(s, listsDir, now, w.log)
 		allowed := maps.Clone(pinned)
 		for d, img := range images {
 			allowed[d] = img.size
@@ -85,7 +86,7 @@ func (w *listWatcher) watch(ctx context.Context, s *spec.Spec, listsDir string, 
 		if ctx.Err() == nil { // not replaced by a reload meanwhile
 			var served int
 			served, next = publish(now)
-			slog.Default().Info("endorsed images re-read from the accepted lists", "served", served)
+			w.log.Info("endorsed images re-read from the accepted lists", "served", served)
 		}
 		w.mu.Unlock()
 		seen = stamp

@@ -1,13 +1,14 @@
 // Package report renders what apply does: live bars on a terminal,
-// greppable key=value lines elsewhere, and the metrics file for
-// node_exporter's textfile collector.
+// greppable key=value lines elsewhere (log/slog with NewLineHandler), and
+// the metrics file for node_exporter's textfile collector.
 package report
 
 import (
-	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,30 +37,20 @@ func New(w io.Writer, live bool) Reporter {
 }
 
 // logLines writes one line per event and, for long transfers, a progress
-// line per image every interval.
+// line per image every interval, through slog with NewLineHandler.
 type logLines struct {
-	w    io.Writer
-	mu   sync.Mutex
-	done map[string]chan struct{}
+	log  *slog.Logger
 	ivl  time.Duration
+	runs running
 }
 
 func newLogLines(w io.Writer, ivl time.Duration) *logLines {
-	return &logLines{w: w, ivl: ivl, done: map[string]chan struct{}{}}
-}
-
-func (l *logLines) printf(format string, a ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, time.Now().UTC().Format(time.RFC3339)+" "+format+"\n", a...)
+	return &logLines{log: slog.New(NewLineHandler(w)), ivl: ivl}
 }
 
 func (l *logLines) Begin(image string, size, resumed int64, progress func() int64) {
-	l.printf("image=%s event=start size=%d resumed=%d", image, size, resumed)
-	stop := make(chan struct{})
-	l.mu.Lock()
-	l.done[image] = stop
-	l.mu.Unlock()
+	l.log.Info("", "image", image, "event", "start", "size", size, "resumed", resumed)
+	stop := l.runs.start(image)
 	safe.Go(func() {
 		t := time.NewTicker(l.ivl)
 		defer t.Stop()
@@ -71,8 +62,8 @@ func (l *logLines) Begin(image string, size, resumed int64, progress func() int6
 			case <-t.C:
 				n := progress()
 				rate := float64(n-from) / time.Since(start).Seconds()
-				l.printf("image=%s event=progress bytes=%d size=%d rate=%s/s eta=%s", image, n, size,
-					spec.FormatBytes(int64(rate)), eta(size-n, rate))
+				l.log.Info("", "image", image, "event", "progress", "bytes", n, "size", size,
+					"rate", spec.FormatBytes(int64(rate))+"/s", "eta", eta(size-n, rate))
 			}
 		}
 	})
@@ -85,44 +76,65 @@ func eta(left int64, rate float64) string {
 	return (time.Duration(float64(left)/rate) * time.Second / time.Second).Round(time.Second).String()
 }
 
-func (l *logLines) Event(image, msg string) { l.printf("image=%s event=info msg=%q", image, msg) }
+func (l *logLines) Event(image, msg string) { l.log.Info(msg, "image", image, "event", "info") }
 
 func (l *logLines) End(o engine.Outcome) {
-	l.mu.Lock()
-	if c, ok := l.done[o.Image]; ok {
-		close(c)
-		delete(l.done, o.Image)
-	}
-	l.mu.Unlock()
+	l.runs.stop(o.Image)
+	seconds := strconv.FormatFloat(o.Seconds, 'f', 1, 64)
 	if o.Err != nil {
-		l.printf("image=%s event=end status=failed seconds=%.1f error=%q", o.Image, o.Seconds, o.Error)
+		l.log.Info("", "image", o.Image, "event", "end", "status", "failed", "seconds", seconds, "error", o.Err)
 		return
 	}
-	l.printf("image=%s event=end status=%s seconds=%.1f%s", o.Image, o.Status, o.Seconds, bytesBySource(o.Bytes))
+	l.log.Info("", "image", o.Image, "event", "end", "status", string(o.Status), "seconds", seconds, bytesBySource(o.Bytes))
 }
 
-// bytesBySource renders " bytes.SOURCE=N" pairs in a stable order.
-func bytesBySource(m map[string]int64) string {
-	var b strings.Builder
+// bytesBySource is the group of bytes.SOURCE=N pairs, in a stable order.
+func bytesBySource(m map[string]int64) slog.Attr {
+	var pairs []any
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		fmt.Fprintf(&b, " bytes.%s=%d", strings.ReplaceAll(k, " ", "_"), m[k])
+		pairs = append(pairs, slog.Int64(strings.ReplaceAll(k, " ", "_"), m[k]))
 	}
-	return b.String()
+	return slog.Group("bytes", pairs...)
 }
 
 func (l *logLines) Close() {}
 
+// running holds the stop channel of each image between Begin and End.
+type running struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+func (r *running) start(image string) <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]chan struct{}{}
+	}
+	stop := make(chan struct{})
+	r.m[image] = stop
+	return stop
+}
+
+func (r *running) stop(image string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.m[image]; ok {
+		close(c)
+		delete(r.m, image)
+	}
+}
+
 // bars draws one mpb bar per image: bytes, rate and ETA.
 type bars struct {
-	p   *mpb.Progress
-	mu  sync.Mutex
-	log *logLines
-	act map[string]chan struct{}
+	p    *mpb.Progress
+	log  *logLines
+	runs running
 }
 
 func newBars(w io.Writer) *bars {
 	p := mpb.New(mpb.WithOutput(w), mpb.WithRefreshRate(200*time.Millisecond))
-	return &bars{p: p, log: newLogLines(p, time.Hour), act: map[string]chan struct{}{}}
+	return &bars{p: p, log: newLogLines(p, time.Hour)}
 }
 
 func (b *bars) Begin(image string, size, resumed int64, progress func() int64) {
@@ -130,10 +142,7 @@ func (b *bars) Begin(image string, size, resumed int64, progress func() int64) {
 		mpb.PrependDecorators(decor.Name(image, decor.WCSyncSpaceR), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")),
 		mpb.AppendDecorators(decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30), decor.Name(" ETA "), decor.EwmaETA(decor.ET_STYLE_GO, 30)))
 	bar.SetCurrent(resumed)
-	stop := make(chan struct{})
-	b.mu.Lock()
-	b.act[image] = stop
-	b.mu.Unlock()
+	stop := b.runs.start(image)
 	safe.Go(func() {
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
@@ -155,12 +164,7 @@ func (b *bars) Begin(image string, size, resumed int64, progress func() int64) {
 func (b *bars) Event(image, msg string) { b.log.Event(image, msg) }
 
 func (b *bars) End(o engine.Outcome) {
-	b.mu.Lock()
-	if c, ok := b.act[o.Image]; ok {
-		close(c)
-		delete(b.act, o.Image)
-	}
-	b.mu.Unlock()
+	b.runs.stop(o.Image)
 	b.log.End(o)
 }
 

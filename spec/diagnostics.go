@@ -3,11 +3,9 @@ package spec
 import (
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
@@ -18,34 +16,20 @@ import (
 // diagnostic, as Terraform and Packer do.
 const DiagnosticWidth = 78
 
-// sources remembers the text of every spec file parsed in this process (the
-// latest version per filename), so that Render can show source snippets from
-// the diagnostics alone: the CLI prints a spec's problems in one call without
-// carrying the parser around.
-var sources = struct {
-	sync.Mutex
-	files map[string]*hcl.File
-}{files: map[string]*hcl.File{}}
-
-func remember(files map[string]*hcl.File) {
-	sources.Lock()
-	defer sources.Unlock()
-	maps.Copy(sources.files, files)
-}
-
-// Files returns the parsed files Parse and ParseBytes have read, keyed by the
-// filename they were given, for callers that render diagnostics themselves.
-func Files() map[string]*hcl.File {
-	sources.Lock()
-	defer sources.Unlock()
-	return maps.Clone(sources.files)
+// Diagnostics are what Parse found, with the files they point into, so that
+// Render shows source snippets from the value alone.
+type Diagnostics struct {
+	hcl.Diagnostics
+	// Files are the parsed files by the filename Parse was given; nil when
+	// the file was not parsed (unreadable, or beyond the limits).
+	Files map[string]*hcl.File
 }
 
 // Render writes diags as HCL tools do (severity, summary, "on FILE line N",
 // the source lines with the subject highlighted when color is on, detail with
 // "Did you mean" hints), taking source text from the files Parse read.
-func Render(w io.Writer, diags hcl.Diagnostics, color bool) error {
-	return WriteDiagnostics(w, Files(), diags, DiagnosticWidth, color)
+func Render(w io.Writer, diags Diagnostics, color bool) error {
+	return WriteDiagnostics(w, diags.Files, diags.Diagnostics, DiagnosticWidth, color)
 }
 
 // WriteDiagnostics is Render with explicit files and width (0: no wrapping).

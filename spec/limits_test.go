@@ -35,10 +35,10 @@ func TestLimitsRefuse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, diags := ParseBytes([]byte(tt.src), tt.file)
-			if got != nil || len(diags) != 1 {
-				t.Fatalf("ParseBytes = %v, %d diagnostics %v; want nil and one", got, len(diags), diags)
+			if got != nil || len(diags.Diagnostics) != 1 {
+				t.Fatalf("ParseBytes = %v, %d diagnostics %v; want nil and one", got, len(diags.Diagnostics), diags)
 			}
-			d := diags[0]
+			d := diags.Diagnostics[0]
 			if d.Summary != tt.summary || d.Subject == nil || d.Subject.Filename != tt.file || d.Subject.Start.Line != tt.line {
 				t.Errorf("diagnostic %q at %v; want %q at %s:%d", d.Summary, d.Subject, tt.summary, tt.file, tt.line)
 			}

@@ -30,12 +30,13 @@ type rawSpec struct {
 // Parse reads and validates the spec file at filename (HCL native syntax, or
 // HCL's JSON syntax when the name ends in ".json"). On errors the Spec is
 // nil and diags holds every problem found, each with a source range; warnings
-// may accompany a valid Spec. Render prints diags with source snippets. A
+// may accompany a valid Spec. Render prints diags with snippets of the files
+// diags carries. A
 // file beyond the bounds in limits.go is refused before it is parsed.
-func Parse(filename string) (*Spec, hcl.Diagnostics) {
+func Parse(filename string) (*Spec, Diagnostics) {
 	src, diags := readSpec(filename)
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, Diagnostics{Diagnostics: diags}
 	}
 	return ParseBytes(src, filename)
 }
@@ -44,28 +45,29 @@ func Parse(filename string) (*Spec, hcl.Diagnostics) {
 // diagnostics and its directory anchors relative paths. As with Parse, a
 // filename ending in ".json" selects HCL's JSON syntax, for configuration
 // management that prefers to emit JSON.
-func ParseBytes(src []byte, filename string) (s *Spec, diags hcl.Diagnostics) {
+func ParseBytes(src []byte, filename string) (s *Spec, diags Diagnostics) {
 	json := strings.HasSuffix(filename, ".json")
 	if diags := checkLimits(src, filename, json); diags.HasErrors() {
-		return nil, diags
+		return nil, Diagnostics{Diagnostics: diags}
 	}
 	defer func() {
 		if r := recover(); r != nil { // a parser bug must not crash a host
-			s, diags = nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Spec could not be parsed",
-				Detail: fmt.Sprintf("The HCL parser failed on %s (%v); please report it with the file.", filename, r)}}
+			s, diags = nil, Diagnostics{Diagnostics: hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Spec could not be parsed",
+				Detail: fmt.Sprintf("The HCL parser failed on %s (%v); please report it with the file.", filename, r)}}}
 		}
 	}()
 	// A fresh parser per call: hclparse caches files by name, and a
 	// long-running `serve` must see a spec that changed on disk.
 	p := hclparse.NewParser()
 	var f *hcl.File
+	var found hcl.Diagnostics
 	if json {
-		f, diags = p.ParseJSON(src, filename)
+		f, found = p.ParseJSON(src, filename)
 	} else {
-		f, diags = p.ParseHCL(src, filename)
+		f, found = p.ParseHCL(src, filename)
 	}
-	remember(p.Files())
-	return decode(f, diags, filename)
+	s, found = decode(f, found, filename)
+	return s, Diagnostics{Diagnostics: found, Files: p.Files()}
 }
 
 func decode(f *hcl.File, diags hcl.Diagnostics, filename string) (*Spec, hcl.Diagnostics) {

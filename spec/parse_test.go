@@ -57,7 +57,7 @@ func TestParseGood(t *testing.T) {
 				t.Errorf("Parse(%s) mismatch (-want +got):\n%s", filename, diff)
 			}
 			var warnings []string
-			for _, d := range diags {
+			for _, d := range diags.Diagnostics {
 				warnings = append(warnings, d.Summary)
 			}
 			if diff := cmp.Diff(tt.warnings, warnings); diff != "" {
@@ -88,9 +88,9 @@ func TestParseBad(t *testing.T) {
 		t.Run(filepath.Base(filename), func(t *testing.T) {
 			s, diags := Parse(filename)
 			if !diags.HasErrors() || s != nil {
-				t.Fatalf("Parse(%s) = %v, %d diagnostics; want nil and errors", filename, s, len(diags))
+				t.Fatalf("Parse(%s) = %v, %d diagnostics; want nil and errors", filename, s, len(diags.Diagnostics))
 			}
-			for _, d := range diags {
+			for _, d := range diags.Diagnostics {
 				if d.Subject == nil {
 					t.Errorf("diagnostic %q has no source range", d.Summary)
 				}
@@ -123,7 +123,7 @@ func TestParseBad(t *testing.T) {
 func TestThreeMistakes(t *testing.T) {
 	_, diags := Parse("testdata/bad/three-mistakes.hcl")
 	var got []int
-	for _, p := range Problems(diags) {
+	for _, p := range Problems(diags.Diagnostics) {
 		got = append(got, p.Line)
 	}
 	if diff := cmp.Diff([]int{7, 14, 16}, got); diff != "" {
@@ -265,5 +265,23 @@ func TestParseJSON(t *testing.T) {
 	installDefaults(want)
 	if diff := cmp.Diff(want, got, specOpts); diff != "" {
 		t.Errorf("Parse(%s) mismatch (-want +got):\n%s", filename, diff)
+	}
+}
+
+// TestDiagnosticsCarryTheirFiles checks that diagnostics render with the
+// text they were parsed from, even after another parse of the same name.
+func TestDiagnosticsCarryTheirFiles(t *testing.T) {
+	first, second := "store = 1first\n", "store = 2second\n"
+	_, diags := ParseBytes([]byte(first), "same.hcl")
+	if !diags.HasErrors() {
+		t.Fatal("no error for an invalid spec")
+	}
+	_, _ = ParseBytes([]byte(second), "same.hcl")
+	var buf bytes.Buffer
+	if err := Render(&buf, diags, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "1first") || strings.Contains(buf.String(), "2second") {
+		t.Errorf("diagnostics of the first parse render another text:\n%s", buf.String())
 	}
 }

@@ -32,21 +32,16 @@ type applyFlags struct {
 
 func newApplyCmd() *cobra.Command {
 	var f applyFlags
-	c := &cobra.Command{
-		Use:   "apply [SPEC]",
-		Short: "Converge this host: fetch, verify and install every image of the spec",
-		Long: `Converge this host to its spec: plan, check free space, then fetch, verify and
+	c := newSpecVerb("apply", "Converge this host: fetch, verify and install every image of the spec", func(c *cobra.Command, path string) error {
+		return runApply(c, path, f, false)
+	})
+	c.Long = `Converge this host to its spec: plan, check free space, then fetch, verify and
 install images in parallel, remove images prestaged installed that left the
 spec, and collect blobs no image needs.
 
 Exit codes: 0 success, 1 failure. With --detailed-exitcodes (Puppet's):
 0 nothing to do, 2 changes applied, 4 some images failed, 6 changes and
-failures, 1 a fatal error (invalid spec, lock held, not enough space).`,
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return runApply(c, specArg(args), f, false)
-		},
-	}
+failures, 1 a fatal error (invalid spec, lock held, not enough space).`
 	addApplyFlags(c, &f)
 	c.Flags().StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics of this run to PATH atomically (node_exporter textfile collector)")
 	return c
@@ -136,14 +131,8 @@ func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
 }
 
 func renderResult(c *cobra.Command, out applyJSON) {
-	w := c.ErrOrStderr()
 	if out.Plan != nil {
-		for _, s := range out.Plan.Warnings {
-			fmt.Fprintln(w, "warning:", s)
-		}
-		for _, s := range out.Plan.Problems {
-			fmt.Fprintln(w, "error:", s)
-		}
+		renderProblems(c.ErrOrStderr(), out.Plan)
 	}
 	for _, ch := range out.Checked {
 		line := fmt.Sprintf("verify %s: install ok=%t, blob %s", ch.Image, ch.InstallOK, ch.Blob)

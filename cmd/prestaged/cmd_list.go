@@ -17,36 +17,28 @@ import (
 // newListCmd is the endorser's side of HEPiX image lists, and `verify` for
 // anyone who wants to see why a list is accepted or refused.
 func newListCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "list",
-		Short: "Make, sign and verify HEPiX image lists (endorsers)",
-		Long: `An endorser publishes a signed HEPiX image list; hosts with a trust block
+	c := newGroup("list", "Make, sign and verify HEPiX image lists (endorsers)",
+		newListNewCmd(), newListAddImageCmd(), newListSignCmd(), newListVerifyCmd())
+	c.Long = `An endorser publishes a signed HEPiX image list; hosts with a trust block
 install only what it endorses.
 
   prestaged list new --title "CERN batch images" --uri https://x/cern.list > cern.json
   prestaged list add-image cern.json slc6-batch.img --id slc6-batch --title "SLC6 batch"
   prestaged list sign cern.json --cert endorser.pem --key endorser.key > cern.list
-  prestaged list verify cern.list --ca-dir /etc/grid-security/certificates`,
-	}
-	c.AddCommand(newListNewCmd(), newListAddImageCmd(), newListSignCmd(), newListVerifyCmd())
+  prestaged list verify cern.list --ca-dir /etc/grid-security/certificates`
 	return c
 }
 
 func newListNewCmd() *cobra.Command {
 	var o trust.NewListOptions
-	c := &cobra.Command{
-		Use:   "new",
-		Short: "Print a new, empty, unsigned image list",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			b, err := trust.NewList(o).MarshalIndent()
-			if err != nil {
-				return err
-			}
-			_, err = c.OutOrStdout().Write(b)
+	c := newVerb("new", "Print a new, empty, unsigned image list", cobra.NoArgs, func(c *cobra.Command, _ []string) error {
+		b, err := trust.NewList(o).MarshalIndent()
+		if err != nil {
 			return err
-		},
-	}
+		}
+		_, err = c.OutOrStdout().Write(b)
+		return err
+	})
 	f := c.Flags()
 	f.StringVar(&o.ID, "id", "", "the list's dc:identifier (default: a new UUID)")
 	f.StringVar(&o.Title, "title", "", "dc:title")
@@ -60,30 +52,12 @@ func newListNewCmd() *cobra.Command {
 
 func newListAddImageCmd() *cobra.Command {
 	var o trust.ImageOptions
-	c := &cobra.Command{
-		Use:   "add-image LIST IMAGEFILE",
-		Short: "Hash an image (size, sha512 and sha256 in one pass) and add it to a list",
-		Long: `Hash IMAGEFILE once for its size, sha512 (what every subscriber checks) and
+	c := newVerb("add-image LIST IMAGEFILE", "Hash an image (size, sha512 and sha256 in one pass) and add it to a list", cobra.ExactArgs(2), func(c *cobra.Command, args []string) error {
+		return runListAddImage(c, args[0], args[1], o)
+	})
+	c.Long = `Hash IMAGEFILE once for its size, sha512 (what every subscriber checks) and
 sha256 (what prestaged addresses blobs by), and add or replace the image with
-that identifier in LIST, which is rewritten in place. Sign the list afterwards.`,
-		Args: cobra.ExactArgs(2),
-		RunE: func(c *cobra.Command, args []string) error {
-			l, err := trust.ReadListFile(args[0])
-			if err != nil {
-				return err
-			}
-			im, err := trust.AddImage(c.Context(), l, args[1], o)
-			if err != nil {
-				return err
-			}
-			if err := trust.WriteListFile(args[0], l); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.OutOrStdout(), "%s: image %s version %s, %s, sha512:%.12s sha256:%.12s\n",
-				args[0], im.ID, im.Version, spec.FormatBytes(im.Size), im.SHA512, im.SHA256)
-			return nil
-		},
-	}
+that identifier in LIST, which is rewritten in place. Sign the list afterwards.`
 	f := c.Flags()
 	f.StringVar(&o.ID, "id", "", "the image's dc:identifier (required; reuse it for new versions of the image)")
 	f.StringVar(&o.Title, "title", "", "dc:title (required)")
@@ -100,21 +74,33 @@ that identifier in LIST, which is rewritten in place. Sign the list afterwards.`
 	return c
 }
 
+func runListAddImage(c *cobra.Command, path, image string, o trust.ImageOptions) error {
+	l, err := trust.ReadListFile(path)
+	if err != nil {
+		return err
+	}
+	im, err := trust.AddImage(c.Context(), l, image, o)
+	if err != nil {
+		return err
+	}
+	if err := trust.WriteListFile(path, l); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.OutOrStdout(), "%s: image %s version %s, %s, sha512:%.12s sha256:%.12s\n",
+		path, im.ID, im.Version, spec.FormatBytes(im.Size), im.SHA512, im.SHA256)
+	return nil
+}
+
 func newListSignCmd() *cobra.Command {
 	var certPath, keyPath string
 	var days int
-	c := &cobra.Command{
-		Use:   "sign LIST --cert CERT --key KEY > LIST.smime",
-		Short: "Bump the version, date and sign a list as S/MIME",
-		Long: `Raise LIST's hv:version, set dc:date:created to now and dc:date:expires --days
+	c := newVerb("sign LIST --cert CERT --key KEY > LIST.smime", "Bump the version, date and sign a list as S/MIME", cobra.ExactArgs(1), func(c *cobra.Command, args []string) error {
+		return runListSign(c, args[0], certPath, keyPath, days)
+	})
+	c.Long = `Raise LIST's hv:version, set dc:date:created to now and dc:date:expires --days
 later, name the certificate's subject and issuer as the endorser, and print the
 list signed as detached S/MIME (SHA-256), which 'openssl smime -verify' accepts.
-LIST is rewritten with the new version and dates, so the next sign raises it again.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return runListSign(c, args[0], certPath, keyPath, days)
-		},
-	}
+LIST is rewritten with the new version and dates, so the next sign raises it again.`
 	c.Flags().StringVar(&certPath, "cert", "", "the endorser's PEM certificate (required)")
 	c.Flags().StringVar(&keyPath, "key", "", "its unencrypted PEM private key (required)")
 	c.Flags().IntVar(&days, "days", 30, "days until the list expires; hosts drop its images after that")
@@ -150,40 +136,14 @@ type listVerifyJSON struct {
 func newListVerifyCmd() *cobra.Command {
 	var pol trust.Policy
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "verify FILE",
-		Short: "Check a signed list and print the verdict of every check",
-		Long: `Read a signed list (S/MIME detached or opaque, PKCS#7 DER or PEM; "-" for
+	c := newVerb("verify FILE", "Check a signed list and print the verdict of every check", cobra.ExactArgs(1), func(c *cobra.Command, args []string) error {
+		return runListVerify(c, args[0], pol, asJSON)
+	})
+	c.Long = `Read a signed list (S/MIME detached or opaque, PKCS#7 DER or PEM; "-" for
 standard input), print it, its signer and each check's verdict. Without
 --ca-dir the chain and CRL checks are skipped, not failed. Every certificate
 of the chain is checked against its issuer's CRL in --ca-dir (--crl as a trust
-block's crl attribute). Exits 1 when a check failed.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if !slices.Contains(spec.CRLModes, pol.CRL) {
-				return fmt.Errorf("list verify: --crl must be %s, got %q", strings.Join(spec.CRLModes, ", "), pol.CRL)
-			}
-			raw, err := readFileOrStdin(c, args[0])
-			if err != nil {
-				return err
-			}
-			pol.ListURL = args[0]
-			r := trust.Inspect(raw, pol, time.Now())
-			if asJSON {
-				err = writeJSON(c.OutOrStdout(), listVerifyJSON{File: args[0], Accepted: r.Accepted(),
-					Format: string(r.Format), Signer: r.SignerDN, Issuer: r.IssuerDN, Checks: r.Checks, List: r.List})
-			} else {
-				err = printReport(c.OutOrStdout(), r)
-			}
-			if err != nil {
-				return err
-			}
-			if !r.Accepted() {
-				return &exitError{code: 1}
-			}
-			return nil
-		},
-	}
+block's crl attribute). Exits 1 when a check failed.`
 	f := c.Flags()
 	f.StringVar(&pol.CADir, "ca-dir", "", "OpenSSL hashed CA directory, e.g. /etc/grid-security/certificates")
 	f.StringVar(&pol.EndorserDN, "endorser-dn", "", "required signer subject, e.g. /C=CH/O=CERN/CN=image-endorser")
@@ -193,6 +153,31 @@ block's crl attribute). Exits 1 when a check failed.`,
 	f.StringVar(&pol.CRL, "crl", spec.CRLRequired, `CRLs in --ca-dir: "required" (every CA's, current), "optional" (a CA may have none) or "off"`)
 	addJSONFlag(c, &asJSON)
 	return c
+}
+
+func runListVerify(c *cobra.Command, file string, pol trust.Policy, asJSON bool) error {
+	if !slices.Contains(spec.CRLModes, pol.CRL) {
+		return fmt.Errorf("list verify: --crl must be %s, got %q", strings.Join(spec.CRLModes, ", "), pol.CRL)
+	}
+	raw, err := readFileOrStdin(c, file)
+	if err != nil {
+		return err
+	}
+	pol.ListURL = file
+	r := trust.Inspect(raw, pol, time.Now())
+	if asJSON {
+		err = writeJSON(c.OutOrStdout(), listVerifyJSON{File: file, Accepted: r.Accepted(),
+			Format: string(r.Format), Signer: r.SignerDN, Issuer: r.IssuerDN, Checks: r.Checks, List: r.List})
+	} else {
+		err = printReport(c.OutOrStdout(), r)
+	}
+	if err != nil {
+		return err
+	}
+	if !r.Accepted() {
+		return &exitError{code: 1}
+	}
+	return nil
 }
 
 func readFileOrStdin(c *cobra.Command, path string) ([]byte, error) {

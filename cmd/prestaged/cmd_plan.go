@@ -17,34 +17,25 @@ type planJSON struct {
 }
 
 func newPlanCmd() *cobra.Command {
-	var asJSON, detailed bool
-	c := &cobra.Command{
-		Use:   "plan [SPEC]",
-		Short: "Show what apply would do to each image, and why",
-		Long: `Show what apply would do to each image (ok, fetch, replace, remove), with a
+	var detailed bool
+	c := newPlanVerb("plan", "Show what apply would do to each image, and why", func(c *cobra.Command, pl planned) error {
+		p := pl.plan
+		var err error
+		if pl.asJSON {
+			err = writeJSON(c.OutOrStdout(), planJSON{Spec: pl.path, Plan: p, Changes: p.Changes(), Summary: p.Summary()})
+		} else {
+			renderPlan(c.OutOrStdout(), c.ErrOrStderr(), p)
+		}
+		if err != nil {
+			return err
+		}
+		return planExit(p, detailed)
+	})
+	c.Long = `Show what apply would do to each image (ok, fetch, replace, remove), with a
 reason and the sources it would use, without changing anything.
 
 With --detailed-exitcodes, as Terraform's plan: 0 converged, 2 changes pending,
-1 error (including an image list that was refused).`,
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			path := specArg(args)
-			_, p, err := planSpec(c, path)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				err = writeJSON(c.OutOrStdout(), planJSON{Spec: path, Plan: p, Changes: p.Changes(), Summary: p.Summary()})
-			} else {
-				renderPlan(c.OutOrStdout(), c.ErrOrStderr(), p)
-			}
-			if err != nil {
-				return err
-			}
-			return planExit(p, detailed)
-		},
-	}
-	addJSONFlag(c, &asJSON)
+1 error (including an image list that was refused).`
 	c.Flags().BoolVar(&detailed, "detailed-exitcodes", false, "exit 0 when converged, 2 when changes are pending, 1 on error")
 	return c
 }
@@ -63,11 +54,6 @@ func renderPlan(w, ew io.Writer, p *engine.Plan) {
 	for _, it := range p.Items {
 		fmt.Fprintln(w, it.Describe())
 	}
-	for _, s := range p.Warnings {
-		fmt.Fprintln(ew, "warning:", s)
-	}
-	for _, s := range p.Problems {
-		fmt.Fprintln(ew, "error:", s)
-	}
+	renderProblems(ew, p)
 	fmt.Fprintln(w, p.Summary())
 }

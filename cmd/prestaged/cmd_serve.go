@@ -19,18 +19,13 @@ type serveFlags struct {
 
 func newServeCmd() *cobra.Command {
 	var f serveFlags
-	c := &cobra.Command{
-		Use:   "serve [SPEC]",
-		Short: "Serve this host's images to its children in the distribution tree",
-		Long: `serve runs the peer server: it streams the images named in the spec to
+	c := newSpecVerb("serve", "Serve this host's images to its children in the distribution tree", func(c *cobra.Command, path string) error {
+		return runServe(c.Context(), path, f, c.ErrOrStderr())
+	})
+	c.Long = `serve runs the peer server: it streams the images named in the spec to
 children, including images this host is still fetching (cut-through). It
 reloads the spec on SIGHUP, stops gracefully on SIGTERM, and speaks systemd
-(readiness, status, watchdog, socket activation).`,
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return runServe(c.Context(), specArg(args), f, c.ErrOrStderr())
-		},
-	}
+(readiness, status, watchdog, socket activation).`
 	c.Flags().StringVar(&f.listen, "listen", "", "address to listen on (default: the spec's peer.listen, else "+spec.DefaultListen+")")
 	c.Flags().DurationVar(&f.shutdown, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long children may finish their downloads")
 	c.Flags().BoolVar(&f.json, "json", false, "log JSON lines instead of text")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/prestaged/prestaged/engine"
@@ -19,41 +20,29 @@ type statusJSON struct {
 }
 
 func newStatusCmd() *cobra.Command {
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "status [SPEC]",
-		Short: "Show what this host holds: each image, its state and staged bytes",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			path := specArg(args)
-			s, p, err := planSpec(c, path)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(c.OutOrStdout(), statusJSON{Spec: path, Store: s.Store, Images: p.Items, Warnings: p.Warnings, Problems: p.Problems})
-			}
-			tw := tabwriter.NewWriter(c.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "IMAGE\tSTATE\tSIZE\tSTAGED\tDIGEST\tINSTALL")
-			for _, it := range p.Items {
-				state := map[engine.Action]string{engine.ActionOK: "installed", engine.ActionFetch: "missing",
-					engine.ActionReplace: "outdated", engine.ActionRemove: "to remove"}[it.Action]
-				if it.Action == engine.ActionOK && it.Code == engine.ReasonUntrustedKept {
-					state = "untrusted"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Image, state, spec.FormatBytes(it.Size),
-					spec.FormatBytes(it.Staged), it.Digest.Short(), it.Install)
-			}
-			tw.Flush()
-			for _, w := range p.Warnings {
-				fmt.Fprintln(c.ErrOrStderr(), "warning:", w)
-			}
-			for _, pr := range p.Problems {
-				fmt.Fprintln(c.ErrOrStderr(), "error:", pr)
-			}
-			return nil
-		},
+	return newPlanVerb("status", "Show what this host holds: each image, its state and staged bytes", func(c *cobra.Command, pl planned) error {
+		p := pl.plan
+		if pl.asJSON {
+			return writeJSON(c.OutOrStdout(), statusJSON{Spec: pl.path, Store: pl.spec.Store, Images: p.Items, Warnings: p.Warnings, Problems: p.Problems})
+		}
+		renderStatus(c.OutOrStdout(), p)
+		renderProblems(c.ErrOrStderr(), p)
+		return nil
+	})
+}
+
+// renderStatus is the table of images: state, sizes, digest, install path.
+func renderStatus(w io.Writer, p *engine.Plan) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "IMAGE\tSTATE\tSIZE\tSTAGED\tDIGEST\tINSTALL")
+	for _, it := range p.Items {
+		state := map[engine.Action]string{engine.ActionOK: "installed", engine.ActionFetch: "missing",
+			engine.ActionReplace: "outdated", engine.ActionRemove: "to remove"}[it.Action]
+		if it.Action == engine.ActionOK && it.Code == engine.ReasonUntrustedKept {
+			state = "untrusted"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Image, state, spec.FormatBytes(it.Size),
+			spec.FormatBytes(it.Staged), it.Digest.Short(), it.Install)
 	}
-	addJSONFlag(c, &asJSON)
-	return c
+	tw.Flush()
 }

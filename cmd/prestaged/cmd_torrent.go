@@ -29,32 +29,22 @@ type torrentMakeFlags struct {
 }
 
 func newTorrentCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "torrent",
-		Short: "BitTorrent metainfo for images",
-	}
-	c.AddCommand(newTorrentMakeCmd())
-	return c
+	return newGroup("torrent", "BitTorrent metainfo for images", newTorrentMakeCmd())
 }
 
 func newTorrentMakeCmd() *cobra.Command {
 	var f torrentMakeFlags
-	c := &cobra.Command{
-		Use:   "make IMAGEFILE",
-		Short: "Write the deterministic .torrent of an image file",
-		Long: `Write the BitTorrent v1 metainfo of IMAGEFILE to standard output (or --output).
+	c := newVerb("make IMAGEFILE", "Write the deterministic .torrent of an image file", cobra.ExactArgs(1), func(c *cobra.Command, args []string) error {
+		return runTorrentMake(c, args[0], f)
+	})
+	c.Long = `Write the BitTorrent v1 metainfo of IMAGEFILE to standard output (or --output).
 It depends only on the file's bytes, its name and the piece length, so every
 host, mirror and endorser derives the same info-hash, the one
 'mktorrent -l 22 IMAGEFILE' gives with the default 4 MiB pieces. The name is
 the file's base name: use the image's file name on the mirror (its 'path'),
 or set it with --name.
 
-  prestaged torrent make slc6-batch.img > slc6-batch.torrent`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			return runTorrentMake(c, args[0], f)
-		},
-	}
+  prestaged torrent make slc6-batch.img > slc6-batch.torrent`
 	c.Flags().StringVar(&f.pieceLength, "piece-length", "4MiB", "piece size: a power of two from 16KiB to 64MiB (bytes, KiB or MiB)")
 	c.Flags().StringVar(&f.tracker, "tracker", "", "announce URL written into the .torrent (does not change the info-hash)")
 	c.Flags().StringVar(&f.name, "name", "", "name in the info dictionary (default: IMAGEFILE's base name; changes the info-hash)")

@@ -24,19 +24,14 @@ func versionInfo() map[string]string {
 
 func newVersionCmd() *cobra.Command {
 	var asJSON bool
-	c := &cobra.Command{
-		Use:   "version",
-		Short: "Print prestaged's version",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			v := versionInfo()
-			if asJSON {
-				return writeJSON(c.OutOrStdout(), v)
-			}
-			c.Printf("prestaged %s (%s)\n", v["version"], v["go"])
-			return nil
-		},
-	}
+	c := newVerb("version", "Print prestaged's version", cobra.NoArgs, func(c *cobra.Command, _ []string) error {
+		v := versionInfo()
+		if asJSON {
+			return writeJSON(c.OutOrStdout(), v)
+		}
+		c.Printf("prestaged %s (%s)\n", v["version"], v["go"])
+		return nil
+	})
 	addJSONFlag(c, &asJSON)
 	return c
 }

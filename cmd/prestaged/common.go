@@ -28,13 +28,13 @@ func specArg(args []string) string {
 func loadSpec(path string, w io.Writer, asJSON bool) (*spec.Spec, []spec.Problem, error) {
 	s, diags := spec.Parse(path)
 	if !diags.HasErrors() {
-		if len(diags) > 0 && !asJSON {
+		if len(diags.Diagnostics) > 0 && !asJSON {
 			spec.Render(w, diags, isTerminal(w))
 		}
-		return s, spec.Problems(diags), nil
+		return s, spec.Problems(diags.Diagnostics), nil
 	}
 	if asJSON {
-		return nil, spec.Problems(diags), fmt.Errorf("spec %s is not valid", path)
+		return nil, spec.Problems(diags.Diagnostics), fmt.Errorf("spec %s is not valid", path)
 	}
 	spec.Render(w, diags, isTerminal(w))
 	return nil, nil, fmt.Errorf("spec %s is not valid: %d error(s); nothing was changed", path, countErrors(diags))
@@ -54,12 +54,53 @@ func newEngine(s *spec.Spec, rep engine.Reporter) (e *engine.Engine, close func(
 		Committed: srcs.Committed}, srcs.Close, nil
 }
 
-// testSources is the identity, except in a build with -tags
-// prestaged_panictest (panic_hook.go).
-var testSources = func(s engine.Sources) engine.Sources { return s }
+// newVerb is the skeleton every leaf verb shares: usage, one-line help,
+// positional arguments and what it runs. Callers add Long help and flags.
+func newVerb(use, short string, args cobra.PositionalArgs, run func(c *cobra.Command, args []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, RunE: run}
+}
 
-// planSpec loads the spec (diagnostics to stderr, also with --json) and
-// plans it without changing anything: what plan and status show.
+// newSpecVerb is a verb on one spec: the argument SPEC, or the packaged
+// default.
+func newSpecVerb(name, short string, run func(c *cobra.Command, path string) error) *cobra.Command {
+	return newVerb(name+" [SPEC]", short, cobra.MaximumNArgs(1), func(c *cobra.Command, args []string) error {
+		return run(c, specArg(args))
+	})
+}
+
+// newGroup is a verb that only holds subcommands.
+func newGroup(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short}
+	c.AddCommand(subs...)
+	return c
+}
+
+// planned is what plan and status show: the spec and its plan.
+type planned struct {
+	path   string
+	spec   *spec.Spec
+	plan   *engine.Plan
+	asJSON bool
+}
+
+// newPlanVerb is a verb that loads the spec (diagnostics to stderr, also
+// with --json), plans it without changing anything and shows the plan:
+// plan and status.
+func newPlanVerb(name, short string, show func(c *cobra.Command, p planned) error) *cobra.Command {
+	var asJSON bool
+	c := newSpecVerb(name, short, func(c *cobra.Command, path string) error {
+		s, p, err := planSpec(c, path)
+		if err != nil {
+			return err
+		}
+		return show(c, planned{path: path, spec: s, plan: p, asJSON: asJSON})
+	})
+	addJSONFlag(c, &asJSON)
+	return c
+}
+
+// planSpec loads and plans the spec at path; it stops what the sources
+// started before returning.
 func planSpec(c *cobra.Command, path string) (*spec.Spec, *engine.Plan, error) {
 	s, _, err := loadSpec(path, c.ErrOrStderr(), false)
 	if err != nil {
@@ -72,6 +113,16 @@ func planSpec(c *cobra.Command, path string) (*spec.Spec, *engine.Plan, error) {
 	defer closeSources()
 	p, err := e.Plan(c.Context())
 	return s, p, err
+}
+
+// renderProblems writes a plan's warnings and problems for operators.
+func renderProblems(w io.Writer, p *engine.Plan) {
+	for _, s := range p.Warnings {
+		fmt.Fprintln(w, "warning:", s)
+	}
+	for _, s := range p.Problems {
+		fmt.Fprintln(w, "error:", s)
+	}
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -64,5 +65,29 @@ func TestServeStuckChildren(t *testing.T) {
 		if n, _ := io.Copy(io.Discard, c); n >= image.length() {
 			t.Errorf("stuck child %d was sent the whole image (%d bytes): its connection was not cut", i, n)
 		}
+	}
+}
+
+// TestServeLogJSON: with --json, every line serve logs is one JSON object,
+// and one says where it serves.
+func TestServeLogJSON(t *testing.T) {
+	log := serveLogged(t, newSite(t).spec("", false, img{name: "vm", content: []byte("vm")}), "--json")
+	var serving map[string]any
+	waitFor(t, "serve to log that it serves", func() bool {
+		b, _ := os.ReadFile(log)
+		lines := strings.Split(string(b), "\n")
+		for _, line := range lines[:len(lines)-1] { // the last may be half written
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("serve --json logged a line that is not JSON: %q (%v)", line, err)
+			}
+			if m["msg"] == "serving" {
+				serving = m
+			}
+		}
+		return serving != nil
+	})
+	if l, _ := serving["listen"].(string); !strings.HasPrefix(l, "127.0.0.1:") || serving["level"] != "INFO" {
+		t.Errorf("serving line %v, want level INFO and listen on 127.0.0.1", serving)
 	}
 }

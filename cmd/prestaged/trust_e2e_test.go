@@ -477,27 +477,35 @@ func TestTrustSHA512Only(t *testing.T) {
 // its base URL once it serves.
 func startServe(t *testing.T, spec string) string {
 	t.Helper()
-	logf, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(prestaged, "serve", "--listen", "127.0.0.1:0", spec)
-	cmd.Stderr = logf // written by the process itself: safe to read meanwhile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	log := serveLogged(t, spec)
 	listen := regexp.MustCompile(`msg=serving listen=(127\.0\.0\.1:\d+)`)
 	var addr string
 	waitFor(t, "serve to listen", func() bool {
-		b, _ := os.ReadFile(logf.Name())
+		b, _ := os.ReadFile(log)
 		if m := listen.FindSubmatch(b); m != nil {
 			addr = string(m[1])
 		}
 		return addr != ""
 	})
 	return "http://" + addr
+}
+
+// serveLogged starts `prestaged serve` on a free loopback port with the
+// extra flags and returns the file its log goes to.
+func serveLogged(t *testing.T, spec string, flags ...string) string {
+	t.Helper()
+	logf, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(prestaged, append(append([]string{"serve", "--listen", "127.0.0.1:0"}, flags...), spec)...)
+	cmd.Stderr = logf // written by the process itself: safe to read meanwhile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return logf.Name()
 }
 
 // TestTrustExpiredList: when the last accepted list has expired, its
