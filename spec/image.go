@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/hex"
+	"fmt"
 	"path"
 	"path/filepath"
 	"slices"
@@ -70,7 +71,8 @@ func (v *validator) image(raw *rawImage, s *Spec) *Image {
 	v.identity(raw, img, s)
 	v.imagePaths(raw, img, s.Store)
 	v.imageTorrent(raw, img)
-	v.imageInstall(raw, img)
+	ri := rawInstall{Format: raw.Format, InstallFormat: raw.InstallFormat, Owner: raw.Owner, Group: raw.Group, Mode: raw.Mode, OnChange: raw.OnChange}
+	img.InstallOptions = v.installOptions(ri, raw.Body, fmt.Sprintf("image %q", raw.Name), defaultInstall)
 	img.Sources = v.sources(raw, s)
 	return img
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // Formats of a published image (`format`): disk formats and compressions.
@@ -75,52 +77,69 @@ func InnerFormat(name string) string {
 	return f
 }
 
-// imageInstall checks format, install_format, owner, group and mode.
-func (v *validator) imageInstall(raw *rawImage, img *Image) {
-	img.InstallFormat, img.Mode, img.UID, img.GID, img.OnChange = InstallPublished, DefaultMode, -1, -1, OnChangeRestore
-	if where := at(raw.Body, "on_change"); present(where) {
+// rawInstall holds the attributes of InstallOptions, in an image block or
+// in a trust's defaults block.
+type rawInstall struct {
+	Format        string   `hcl:"format,optional"`
+	InstallFormat string   `hcl:"install_format,optional"`
+	Owner         string   `hcl:"owner,optional"`
+	Group         string   `hcl:"group,optional"`
+	Mode          string   `hcl:"mode,optional"`
+	OnChange      string   `hcl:"on_change,optional"`
+	Body          hcl.Body `hcl:",body"`
+}
+
+// defaultInstall is InstallOptions when nothing is written.
+var defaultInstall = InstallOptions{InstallFormat: InstallPublished, Mode: DefaultMode, UID: -1, GID: -1, OnChange: OnChangeRestore}
+
+// installOptions checks the install attributes raw and body write for
+// what (`image "x"`, `trust "y" defaults`), over base.
+func (v *validator) installOptions(raw rawInstall, body hcl.Body, what string, base InstallOptions) InstallOptions {
+	img := &base
+	if where := at(body, "on_change"); present(where) {
 		modes := []string{OnChangeRestore, OnChangeKeep}
 		if !slices.Contains(modes, raw.OnChange) {
-			v.errorf(where, "Invalid on_change", "on_change of image %q must be %q or %q, got %q.%s",
-				raw.Name, OnChangeRestore, OnChangeKeep, raw.OnChange, suggest(raw.OnChange, modes))
+			v.errorf(where, "Invalid on_change", "on_change of %s must be %q or %q, got %q.%s",
+				what, OnChangeRestore, OnChangeKeep, raw.OnChange, suggest(raw.OnChange, modes))
 		}
 		img.OnChange = raw.OnChange
 	}
-	if where := at(raw.Body, "format"); present(where) {
+	if where := at(body, "format"); present(where) {
 		if !slices.Contains(Formats, raw.Format) {
-			v.errorf(where, "Invalid format", "The format of image %q must be one of %s, got %q.%s",
-				raw.Name, quoted(Formats), raw.Format, suggest(raw.Format, Formats))
+			v.errorf(where, "Invalid format", "The format of %s must be one of %s, got %q.%s",
+				what, quoted(Formats), raw.Format, suggest(raw.Format, Formats))
 		}
 		img.Format = raw.Format
 	}
-	if where := at(raw.Body, "install_format"); present(where) {
+	if where := at(body, "install_format"); present(where) {
 		if !slices.Contains(InstallFormats, raw.InstallFormat) {
-			v.errorf(where, "Invalid install_format", "install_format of image %q must be one of %s, got %q.%s",
-				raw.Name, quoted(InstallFormats), raw.InstallFormat, suggest(raw.InstallFormat, InstallFormats))
+			v.errorf(where, "Invalid install_format", "install_format of %s must be one of %s, got %q.%s",
+				what, quoted(InstallFormats), raw.InstallFormat, suggest(raw.InstallFormat, InstallFormats))
 		}
 		img.InstallFormat = raw.InstallFormat
 	}
-	if where := at(raw.Body, "mode"); present(where) {
+	if where := at(body, "mode"); present(where) {
 		m, err := strconv.ParseUint(raw.Mode, 8, 32)
 		if err != nil || m > 0o7777 {
-			v.errorf(where, "Invalid mode", "mode of image %q is octal permission bits such as \"0640\", got %q.", raw.Name, raw.Mode)
+			v.errorf(where, "Invalid mode", "mode of %s is octal permission bits such as \"0640\", got %q.", what, raw.Mode)
 		}
 		img.Mode = uint32(m)
 	}
-	if where := at(raw.Body, "owner"); present(where) {
+	if where := at(body, "owner"); present(where) {
 		id, err := lookupID(raw.Owner, lookupUser)
 		if err != nil {
-			v.errorf(where, "Unknown owner", "The owner of image %q: %s.", raw.Name, err)
+			v.errorf(where, "Unknown owner", "The owner of %s: %s.", what, err)
 		}
 		img.Owner, img.UID = raw.Owner, id
 	}
-	if where := at(raw.Body, "group"); present(where) {
+	if where := at(body, "group"); present(where) {
 		id, err := lookupID(raw.Group, lookupGroup)
 		if err != nil {
-			v.errorf(where, "Unknown group", "The group of image %q: %s.", raw.Name, err)
+			v.errorf(where, "Unknown group", "The group of %s: %s.", what, err)
 		}
 		img.Group, img.GID = raw.Group, id
 	}
+	return *img
 }
 
 // lookupID resolves a user or group given by name or number.

@@ -155,10 +155,12 @@ image "x" {
 func installDefaults(want *Spec) {
 	for _, img := range want.Images {
 		if img.InstallFormat == "" {
-			img.InstallFormat, img.UID, img.GID, img.Mode = InstallPublished, -1, -1, DefaultMode
+			img.InstallOptions = defaultInstall
 		}
-		if img.OnChange == "" {
-			img.OnChange = OnChangeRestore
+	}
+	for _, t := range want.Trusts {
+		if t.Defaults.InstallFormat == "" {
+			t.Defaults = defaultInstall
 		}
 	}
 }
@@ -201,6 +203,8 @@ func fullWant(dir string) *Spec {
 			EndorserDN: "/DC=ch/DC=cern/OU=computers/CN=image-endorser",
 			EndorserCA: "/DC=ch/DC=cern/CN=CERN Grid Certification Authority",
 			ListID:     "76fdee70-8119-5d33-9f40-3c57e1c60df1", OnRevoke: "keep", AllowSHA1: true, CRL: CRLOptional,
+			Subscribe: true, InstallDir: "/var/lib/one/datastores/1",
+			Defaults: InstallOptions{InstallFormat: FormatRaw, Owner: "0", UID: 0, GID: -1, Mode: 0o600, OnChange: OnChangeRestore},
 		}},
 		Torrent: &Torrent{Tracker: "udp://tracker.example.org:6969/announce", Listen: ":6999", PeersFromTree: true, WebSeed: true},
 		Images: []*Image{{
@@ -213,8 +217,8 @@ func fullWant(dir string) *Spec {
 				{Kind: SourceMirror, Name: "central"}},
 			TorrentURL: "https://images.example.org/torrents/slc6-batch.torrent",
 			InfoHash:   "0123456789abcdef0123456789abcdef01234567",
-			Format:     FormatZstd, InstallFormat: FormatRaw, Owner: "root", Group: "0", UID: 0, GID: 0, Mode: 0o640,
-			OnChange: OnChangeKeep,
+			InstallOptions: InstallOptions{Format: FormatZstd, InstallFormat: FormatRaw, Owner: "root", Group: "0",
+				UID: 0, GID: 0, Mode: 0o640, OnChange: OnChangeKeep},
 		}, {
 			Name: "cernvm", Path: "cernvm", Install: "/var/lib/libvirt/images/cernvm.img",
 			Trust: "cern", ID: "c8a6b8f2-4b0f-5d0b-8e5c-7bd0e1a2f3c4",

@@ -1,24 +1,28 @@
 package spec
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 )
 
 type rawTrust struct {
-	Name       string    `hcl:"name,label"`
-	NameAt     hcl.Range `hcl:"name,label_range"`
-	List       string    `hcl:"list"`
-	CADir      string    `hcl:"ca_dir"`
-	EndorserDN string    `hcl:"endorser_dn"`
-	EndorserCA string    `hcl:"endorser_ca"`
-	ListID     string    `hcl:"list_id,optional"`
-	OnRevoke   string    `hcl:"on_revoke,optional"`
-	AllowSHA1  bool      `hcl:"allow_sha1,optional"`
-	CRL        string    `hcl:"crl,optional"`
-	Body       hcl.Body  `hcl:",body"`
-	DefRange   hcl.Range `hcl:",def_range"`
+	Name       string      `hcl:"name,label"`
+	NameAt     hcl.Range   `hcl:"name,label_range"`
+	List       string      `hcl:"list"`
+	CADir      string      `hcl:"ca_dir"`
+	EndorserDN string      `hcl:"endorser_dn"`
+	EndorserCA string      `hcl:"endorser_ca"`
+	ListID     string      `hcl:"list_id,optional"`
+	OnRevoke   string      `hcl:"on_revoke,optional"`
+	AllowSHA1  bool        `hcl:"allow_sha1,optional"`
+	CRL        string      `hcl:"crl,optional"`
+	Subscribe  bool        `hcl:"subscribe,optional"`
+	InstallDir string      `hcl:"install_dir,optional"`
+	Defaults   *rawInstall `hcl:"defaults,block"`
+	Body       hcl.Body    `hcl:",body"`
+	DefRange   hcl.Range   `hcl:",def_range"`
 }
 
 // What happens to an installed image its trust list no longer endorses.
@@ -88,6 +92,7 @@ func (v *validator) trust(raw *rawTrust) *Trust {
 				OnRevokeRemove, OnRevokeKeep, raw.OnRevoke, suggest(raw.OnRevoke, []string{OnRevokeRemove, OnRevokeKeep}))
 		}
 	}
+	v.subscription(raw, t)
 	if where := at(raw.Body, "crl"); present(where) {
 		if slices.Contains(CRLModes, raw.CRL) {
 			t.CRL = raw.CRL
@@ -97,4 +102,26 @@ func (v *validator) trust(raw *rawTrust) *Trust {
 		}
 	}
 	return t
+}
+
+// subscription checks subscribe, install_dir and the defaults block.
+func (v *validator) subscription(raw *rawTrust, t *Trust) {
+	t.Subscribe, t.Defaults = raw.Subscribe, defaultInstall
+	if raw.Defaults != nil {
+		t.Defaults = v.installOptions(*raw.Defaults, raw.Defaults.Body, fmt.Sprintf("trust %q defaults", raw.Name), defaultInstall)
+	}
+	where := at(raw.Body, "install_dir")
+	switch {
+	case raw.Subscribe && !present(where):
+		v.errorf(raw.DefRange, "Missing install_dir", "Trust %q subscribes to its whole list and needs install_dir, where each image lands as <install_dir>/<dc:identifier>.", raw.Name)
+	case present(where) && raw.InstallDir == "":
+		v.errorf(where, "Empty install_dir", "install_dir of trust %q must be a directory.", raw.Name)
+	case present(where) && !raw.Subscribe:
+		v.errorf(where, "install_dir without subscribe", "install_dir of trust %q is where a subscription installs; add subscribe = true or remove it.", raw.Name)
+	case present(where):
+		t.InstallDir = v.path(raw.InstallDir)
+	}
+	if raw.Defaults != nil && !raw.Subscribe {
+		v.errorf(raw.Defaults.Body.MissingItemRange(), "defaults without subscribe", "The defaults of trust %q apply to the images of a subscription; add subscribe = true or remove them.", raw.Name)
+	}
 }

@@ -77,6 +77,12 @@ type Trust struct {
 	OnRevoke   string // "remove" (default) or "keep"
 	AllowSHA1  bool
 	CRL        string // CRLRequired (default), CRLOptional or CRLOff
+	// Subscribe: every image of the accepted list is installed at
+	// InstallDir/<dc:identifier>, with Defaults, unless an image block
+	// names its id; an image the list drops is removed (on_revoke).
+	Subscribe  bool
+	InstallDir string
+	Defaults   InstallOptions
 	Range      hcl.Range
 }
 
@@ -114,6 +120,13 @@ type Image struct {
 	TorrentURL string // optional .torrent for the swarm source
 	InfoHash   string // optional BitTorrent v1 info-hash (40 hex)
 
+	InstallOptions // how the verified image lands at Install
+
+	Range hcl.Range // the block's definition range, for messages
+}
+
+// InstallOptions say how a verified image lands at its install path.
+type InstallOptions struct {
 	// Format is what the published file is (Formats); "" leaves it to the
 	// endorsed list's hv:format, else the file name's extension, else raw.
 	Format string
@@ -126,8 +139,6 @@ type Image struct {
 	// OnChange is what apply does with an install a consumer changed:
 	// OnChangeRestore (the default) or OnChangeKeep.
 	OnChange string
-
-	Range hcl.Range // the block's definition range, for messages
 }
 
 // SourceKind says where bytes may come from.

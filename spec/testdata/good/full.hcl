@@ -34,6 +34,14 @@ trust "cern" {
   on_revoke   = "keep"
   allow_sha1  = true
   crl         = "optional"
+  subscribe   = true
+  install_dir = "/var/lib/one/datastores/1"
+
+  defaults {
+    install_format = "raw"
+    owner          = "0"
+    mode           = "0600"
+  }
 }
 
 torrent {
