@@ -3,6 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/spec"
@@ -30,7 +35,25 @@ func (e *Engine) resolve(ctx context.Context, p *Plan, st *store.State) ([]*spec
 			out = append(out, r)
 		}
 	}
+	if subscribes(e.Spec) {
+		if end == nil {
+			var err error
+			if end, err = e.endorsements(ctx, p); err != nil {
+				return nil, nil, err
+			}
+		}
+		out = append(out, e.subscribed(end, st, p, held)...)
+	}
 	return out, held, nil
+}
+
+func subscribes(s *spec.Spec) bool {
+	for _, t := range s.Trusts {
+		if t.Subscribe {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) endorsements(ctx context.Context, p *Plan) (*Endorsements, error) {
@@ -90,4 +113,70 @@ func heldItem(name string, cur store.Record, code ReasonCode, reason string) Ite
 	c := cur
 	return Item{Image: name, Action: ActionOK, Code: code, Reason: reason, Digest: cur.Digest, Size: cur.File.Size,
 		Install: cur.Install, current: &c}
+}
+
+// subscribed adds the images of each subscribing trust's list that no image
+// block names, installed at <install_dir>/<dc:identifier> with the trust's
+// defaults, and plans what to do with those it installed that the list
+// dropped: revoked as for named images.
+func (e *Engine) subscribed(end *Endorsements, st *store.State, p *Plan, held map[string]bool) []*spec.Image {
+	var out []*spec.Image
+	for _, t := range e.Spec.Trusts {
+		if !t.Subscribe {
+			continue
+		}
+		named := map[string]bool{}
+		for _, img := range e.Spec.Images {
+			if img.Trust == t.Name {
+				named[img.ID] = true
+			}
+		}
+		ids := map[string]bool{}
+		sub, inForce := end.Subscriptions[t.Name]
+		for id := range sub.Images {
+			ids[id] = true
+		}
+		for _, r := range st.Images {
+			if r.Trust == t.Name && r.Name == subscriptionName(t, r.ID) {
+				ids[r.ID] = true // installed by the subscription: still planned, perhaps revoked
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(ids)) {
+			if named[id] {
+				continue
+			}
+			if !validID(id) {
+				p.Problems.Add(&ImageError{Image: subscriptionName(t, id), Err: fmt.Errorf("dc:identifier %q of trust %s cannot be a file name in %s; not installed", id, t.Name, t.InstallDir)})
+				continue
+			}
+			img := subscriptionImage(t, id)
+			if en, ok := sub.Images[id]; ok {
+				end.Images[img.Name] = en
+			} else if inForce {
+				reason := fmt.Sprintf("revoked by endorser: %s is not (or no longer) in the image list of trust %s (hv:version %s)", id, t.Name, sub.Version)
+				if !sub.Expired.IsZero() {
+					reason = fmt.Sprintf("image list expired (trust %s, dc:date:expires %s)", t.Name, sub.Expired.UTC().Format(time.RFC3339))
+				}
+				end.Images[img.Name] = Endorsed{Revoked: true, Reason: reason, Keep: t.OnRevoke == spec.OnRevokeKeep}
+			}
+			if r := e.endorsedImage(img, end, st, p, held); r != nil {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// subscriptionName is the name a subscription's image goes by in the state,
+// logs and --json: "<trust>/<dc:identifier>".
+func subscriptionName(t *spec.Trust, id string) string { return t.Name + "/" + id }
+
+func subscriptionImage(t *spec.Trust, id string) *spec.Image {
+	return &spec.Image{Name: subscriptionName(t, id), Path: id, Install: filepath.Join(t.InstallDir, id),
+		Sources: t.Sources, Trust: t.Name, ID: id, InstallOptions: t.Defaults, Range: t.Range}
+}
+
+// validID: a list's identifier names one file in the install directory.
+func validID(id string) bool {
+	return id != "" && id != "." && id != ".." && !strings.ContainsAny(id, "/\x00")
 }

@@ -89,6 +89,16 @@ type Endorsements struct {
 	// not revoke anything (the last accepted one stays in force).
 	Problems []error
 	Warnings []string
+	// Subscriptions by trust name, for trusts that subscribe and have a
+	// list in force (or whose last list expired).
+	Subscriptions map[string]Subscription
+}
+
+// Subscription is what a subscribing trust's list endorses.
+type Subscription struct {
+	Images  map[string]Endorsed // by dc:identifier
+	Version string              // the list's hv:version
+	Expired time.Time           // the last list expired then: everything is revoked
 }
 
 // Endorsed is one image's identity according to its list.

@@ -50,6 +50,9 @@ func (r trustResolver) Resolve(ctx context.Context, s *spec.Spec) (*Endorsements
 				}
 			}
 		}
+		if t.Subscribe {
+			end.subscribe(t, acc, expired)
+		}
 	}
 	return end, nil
 }
@@ -84,4 +87,27 @@ func endorsed(img *spec.Image, t *spec.Trust, acc *trust.Accepted, expired time.
 		return Endorsed{Revoked: true, Reason: reason, Keep: keep}, true
 	}
 	return Endorsed{Digest: im.Digest(), Size: im.Size, URI: im.URI, Version: im.Version, Format: im.Format, Fields: im.Fields}, true
+}
+
+// subscribe records what a subscribing trust's list holds: every image of
+// acc, or, with no list in force, nothing (when the last one expired, that
+// revokes them all).
+func (end *Endorsements) subscribe(t *spec.Trust, acc *trust.Accepted, expired time.Time) {
+	if end.Subscriptions == nil {
+		end.Subscriptions = map[string]Subscription{}
+	}
+	sub := Subscription{}
+	switch {
+	case acc != nil:
+		sub.Images = map[string]Endorsed{}
+		for id, im := range acc.Images {
+			sub.Images[id] = Endorsed{Digest: im.Digest(), Size: im.Size, URI: im.URI, Version: im.Version, Format: im.Format, Fields: im.Fields}
+		}
+		sub.Version = acc.Version
+	case !expired.IsZero():
+		sub.Images, sub.Expired = map[string]Endorsed{}, expired
+	default:
+		return // no list in force: what is installed stays
+	}
+	end.Subscriptions[t.Name] = sub
 }

@@ -93,6 +93,11 @@ func decode(f *hcl.File, diags hcl.Diagnostics, filename string) (*Spec, hcl.Dia
 	s.Hooks = v.hooks(raw.Hooks)
 	s.Torrent = v.torrent(raw.Torrent, s.Peer)
 	s.Images = v.images(raw.Images, s)
+	for _, t := range s.Trusts {
+		if t.Subscribe {
+			t.Sources = defaultSources(s, true)
+		}
+	}
 	diags = tidy(v.diags, f)
 	if diags.HasErrors() {
 		return nil, diags

@@ -204,6 +204,8 @@ func fullWant(dir string) *Spec {
 			EndorserCA: "/DC=ch/DC=cern/CN=CERN Grid Certification Authority",
 			ListID:     "76fdee70-8119-5d33-9f40-3c57e1c60df1", OnRevoke: "keep", AllowSHA1: true, CRL: CRLOptional,
 			Subscribe: true, InstallDir: "/var/lib/one/datastores/1",
+			Sources: []Source{{Kind: SourceParents}, {Kind: SourceTorrent}, {Kind: SourceMirror, Name: "central"},
+				{Kind: SourceMirror, Name: "local"}, {Kind: SourceMirror, Name: "nfs"}, {Kind: SourceEndorsed}},
 			Defaults: InstallOptions{InstallFormat: FormatRaw, Owner: "0", UID: 0, GID: -1, Mode: 0o600, OnChange: OnChangeRestore},
 		}},
 		Torrent: &Torrent{Tracker: "udp://tracker.example.org:6969/announce", Listen: ":6999", PeersFromTree: true, WebSeed: true},

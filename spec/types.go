@@ -83,6 +83,7 @@ type Trust struct {
 	Subscribe  bool
 	InstallDir string
 	Defaults   InstallOptions
+	Sources    []Source // of the subscription's images: the default for an endorsed image
 	Range      hcl.Range
 }
 
