@@ -61,6 +61,8 @@ type originFeed struct {
 	info   *metainfo.Info
 	self   torrent.PeerID
 
+	// patience grows to four times this host's longest read and twice
+	// the longest another host's seemed to take, up to OriginPatienceMax.
 	patience time.Duration
 	started  time.Time
 	peers    int             // how many peers were seen at the last tick
@@ -208,7 +210,7 @@ func (o *originFeed) step(ctx context.Context, now time.Time) {
 		if o.busy[p] || now.Before(o.retryAt[p]) {
 			continue
 		}
-		if now.Sub(o.since[p].at) < time.Duration(rank(o.self, ids, p))*wait {
+		if !ownerTurn(rank(o.self, ids, p), now.Sub(o.since[p].at), wait) {
 			continue
 		}
 		o.busy[p] = true

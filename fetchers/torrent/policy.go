@@ -57,6 +57,14 @@ func mix64(z uint64) uint64 {
 	return z ^ z>>31
 }
 
+// ownerTurn reports whether the host of rank r for a piece reads it from
+// the origin, the piece having waited waited in the window: the owner
+// (rank 0) at once, each next host in rank one wait later, so a dead or
+// slow owner delays a piece and does not stop it.
+func ownerTurn(r int, waited, wait time.Duration) bool {
+	return waited >= time.Duration(r)*wait
+}
+
 // gateView is one look at the swarm, as the gate decides from it.
 type gateView struct {
 	now      time.Time

@@ -89,6 +89,27 @@ func TestOriginWaitPolicy(t *testing.T) {
 	}
 }
 
+// TestOwnerTurn: the owner reads a piece at once, the host ranked r after
+// r waits.
+func TestOwnerTurn(t *testing.T) {
+	s := time.Second
+	for _, c := range []struct {
+		rank         int
+		waited, wait time.Duration
+		want         bool
+	}{
+		{0, 0, 5 * s, true},
+		{1, 4 * s, 5 * s, false},
+		{1, 5 * s, 5 * s, true},
+		{3, 14 * s, 5 * s, false},
+		{3, 15 * s, 5 * s, true},
+	} {
+		if got := ownerTurn(c.rank, c.waited, c.wait); got != c.want {
+			t.Errorf("ownerTurn(%d, %v, %v) = %v, want %v", c.rank, c.waited, c.wait, got, c.want)
+		}
+	}
+}
+
 // TestWindowSize: one origin read while the swarm holds nothing, two more
 // per piece held, up to OriginWindow.
 func TestWindowSize(t *testing.T) {
