@@ -104,9 +104,8 @@ func TestOriginWait(t *testing.T) {
 
 // TestOriginWaitFollowsPace: once pieces come in from the origin, the wait
 // is at least three times what w of them take at that pace. The shortest
-// read seen (share) undercounts a read sharing the link: at 10 Mbit it let
-// the next host in rank read pieces again while eight shared reads were
-// still on their way.
+// read seen (share) undercounts a read sharing the link, and would let the
+// next host in rank read pieces again while shared reads are on their way.
 func TestOriginWaitFollowsPace(t *testing.T) {
 	t0 := time.Now()
 	cfg := DefaultConfig()
@@ -138,8 +137,7 @@ func TestOriginWaitFollowsPace(t *testing.T) {
 
 // TestOriginRetrySoon: a failed origin read is tried again after a second,
 // then after twice as long each time the piece fails again, up to the
-// patience; a good read starts the piece over. Failed reads were retried
-// after the patience, which at 10 Mbit had grown to 30-70 s.
+// patience; a good read starts the piece over.
 func TestOriginRetrySoon(t *testing.T) {
 	info := &metainfo.Info{PieceLength: 1 << 22, Length: 3 << 22, Pieces: make([]byte, 20*3)}
 	cfg := DefaultConfig()
@@ -163,10 +161,10 @@ func TestOriginRetrySoon(t *testing.T) {
 }
 
 // TestOriginPatienceCapped: this host's own slow reads raise the patience
-// to no more than OriginPatienceMax, as other hosts' reads do. Uncapped,
-// four times a read that shared the origin with seven others (25 s at 10
-// Mbit) kept one of the image's last pieces from the next host in rank for
-// 100 s while its owner could not reach the mirror.
+// to no more than OriginPatienceMax, as other hosts' reads do: uncapped,
+// four times a slow shared read would keep one of the image's last pieces
+// from the next host in rank for minutes while its owner cannot reach the
+// mirror.
 func TestOriginPatienceCapped(t *testing.T) {
 	info := &metainfo.Info{PieceLength: 1 << 22, Length: 3 << 22, Pieces: make([]byte, 20*3)}
 	cfg := DefaultConfig()
