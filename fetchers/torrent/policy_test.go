@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/time/rate"
 )
 
@@ -139,5 +140,19 @@ func TestPaceCap(t *testing.T) {
 		if got := paceCap(&cfg, c.peak, c.mine, c.median, c.ok); got != c.want {
 			t.Errorf("paceCap(%v, %d, %d, %v) = %v, want %v", c.peak, c.mine, c.median, c.ok, got, c.want)
 		}
+	}
+}
+
+// TestConfigDefaults: every tuning field left zero takes its default, and
+// one that is set is kept.
+func TestConfigDefaults(t *testing.T) {
+	want := DefaultConfig()
+	if diff := cmp.Diff(want, Config{}.withDefaults(), cmpopts.IgnoreFields(Config{}, "Logger", "Events")); diff != "" {
+		t.Errorf("Config{} with defaults (-want +got):\n%s", diff)
+	}
+	got := Config{Listen: ":6881", GateFanOut: 2, PaceShare: 0.5}.withDefaults()
+	want.Listen, want.GateFanOut, want.PaceShare = ":6881", 2, 0.5
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Config{}, "Logger", "Events")); diff != "" {
+		t.Errorf("set fields with defaults (-want +got):\n%s", diff)
 	}
 }
