@@ -73,8 +73,9 @@ func torrentNames(x *Set, _ *spec.Image, _ spec.Source) ([]string, error) {
 	return []string{TorrentSourceName}, nil
 }
 
-// torrentSource is the swarm source of img. It has its own stall detection
-// and no retry: a swarm that stalls hands over to the next source, which
+// torrentSource is the swarm source of img. The stall watchdog around it is
+// its only stall detection (the swarm beats it while it progresses), and it
+// has no retry: a swarm that stalls hands over to the next source, which
 // resumes from the pieces already landed in order.
 func torrentSource(x *Set, img *spec.Image, src spec.Source) ([]fetchers.Named, error) {
 	if _, err := torrentNames(x, img, src); err != nil {

@@ -8,10 +8,12 @@ import (
 	"github.com/anacrolix/torrent"
 )
 
-// TestGateLimit: each holder lets gateFanOut more hosts in, and the limit
+// TestGateLimit: each holder lets GateFanOut more hosts in, and the limit
 // doubles every period, so that a piece reaches every host of any swarm in
 // bounded time even if its holders never grow.
 func TestGateLimit(t *testing.T) {
+	cfg := DefaultConfig()
+	gateFanOut, gateDoubling := cfg.GateFanOut, cfg.GateDoubling
 	for _, c := range []struct {
 		holders int
 		heldFor time.Duration
@@ -25,34 +27,34 @@ func TestGateLimit(t *testing.T) {
 		{1, gateDoubling - 1, 1 + gateFanOut},                    //
 		{32, gateDoubling / 2, 32 * (1 + gateFanOut)},            //
 	} {
-		if got := gateLimit(c.holders, c.heldFor, gateDoubling); got != c.want {
+		if got := gateLimit(&cfg, c.holders, c.heldFor, gateDoubling); got != c.want {
 			t.Errorf("gateLimit(%d, %v) = %d, want %d", c.holders, c.heldFor, got, c.want)
 		}
 	}
 }
 
-// TestGateDoublingPeriod: the limit doubles every gateDoubling in a swarm
+// TestGateDoublingPeriod: the limit doubles every GateDoubling in a swarm
 // without an origin, and never where the origin feeds the swarm: there a
 // piece's first takers must hold it before more hosts ask its holder.
 func TestGateDoublingPeriod(t *testing.T) {
-	g := &gate{}
-	if got := g.doublingPeriod(); got != gateDoubling {
-		t.Errorf("without an origin: %v, want %v", got, gateDoubling)
+	cfg := DefaultConfig()
+	if got := gatePeriod(&cfg, false); got != cfg.GateDoubling {
+		t.Errorf("without an origin: %v, want %v", got, cfg.GateDoubling)
 	}
-	g.fed = true
-	if got := g.doublingPeriod(); got != 0 {
+	if got := gatePeriod(&cfg, true); got != 0 {
 		t.Errorf("with an origin: %v, want 0", got)
 	}
-	if got := gateLimit(1, time.Hour, g.doublingPeriod()); got != 1+gateFanOut {
-		t.Errorf("limit after an hour with an origin: %d, want %d", got, 1+gateFanOut)
+	if got := gateLimit(&cfg, 1, time.Hour, gatePeriod(&cfg, true)); got != 1+cfg.GateFanOut {
+		t.Errorf("limit after an hour with an origin: %d, want %d", got, 1+cfg.GateFanOut)
 	}
 }
 
-// TestViewShared: the gate's and the origin feed's looks within viewAge
+// TestViewShared: the gate's and the origin feed's looks within the age
 // share one lookAround, each caller getting its own copy of the answer.
 func TestViewShared(t *testing.T) {
 	looks := 0
-	v := &view{count: make([]int, 3), around: func(count []int, _ map[*torrent.PeerConn]int) ([]torrent.PeerID, int) {
+	viewAge := DefaultConfig().GateTick
+	v := &view{age: viewAge, count: make([]int, 3), around: func(count []int, _ map[*torrent.PeerConn]int) ([]torrent.PeerID, int) {
 		looks++
 		count[1] = looks
 		return []torrent.PeerID{{byte(looks)}}, looks
@@ -83,18 +85,20 @@ func TestViewShared(t *testing.T) {
 // TestRareBelow: a piece fewer than a quarter of the ranked hosts hold is
 // rare, and in a small swarm one that a single peer holds.
 func TestRareBelow(t *testing.T) {
+	cfg := DefaultConfig()
 	for ranked, want := range map[int]int{1: 2, 4: 2, 8: 2, 12: 3, 32: 8, 50: 12} {
-		if got := rareBelow(ranked); got != want {
+		if got := rareBelow(&cfg, ranked); got != want {
 			t.Errorf("rareBelow(%d) = %d, want %d", ranked, got, want)
 		}
 	}
 }
 
-// TestThrottle: a throttled connection is held to throttledRequests from
+// TestThrottle: a throttled connection is held to ThrottledRequests from
 // its next message on, and gets its own limit back once the throttle is
 // lifted; a connection never throttled is left alone.
 func TestThrottle(t *testing.T) {
-	s := &Swarm{}
+	s := &Swarm{cfg: DefaultConfig()}
+	maxPeerRequests, throttledRequests := s.cfg.MaxPeerRequests, s.cfg.ThrottledRequests
 	pc := &torrent.PeerConn{PeerMaxRequests: maxPeerRequests}
 	s.throttle(pc, true)
 	if pc.PeerMaxRequests != maxPeerRequests {

@@ -44,7 +44,7 @@ func (s *Swarm) Info(ctx context.Context, ih metainfo.Hash, peers PeersFunc) (*m
 	s.mu.Unlock()
 	defer s.Drop(ih)
 
-	refresh := time.NewTicker(PeerRefresh)
+	refresh := time.NewTicker(s.cfg.PeerRefresh)
 	defer refresh.Stop()
 	stall := time.NewTimer(s.cfg.StallTimeout)
 	defer stall.Stop()

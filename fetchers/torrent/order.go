@@ -6,10 +6,6 @@ import (
 	"github.com/anacrolix/torrent"
 )
 
-// DefaultWindow is how many missing pieces a fetch asks for before any
-// other: 16 MiB of 4 MiB pieces.
-const DefaultWindow = 4
-
 // picker chooses which pieces a fetch asks the swarm for first. anacrolix
 // orders requests by priority, then rarest first, then by index: at the
 // start of a rollout every piece is as rare as every other (only the first

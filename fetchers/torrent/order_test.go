@@ -48,12 +48,13 @@ func TestPickerWindow(t *testing.T) {
 
 // TestOriginWindowGrows: the origin's window holds one piece while the
 // swarm holds none, grows by two per piece held, and never passes
-// originWindow; held pieces are skipped, whether here or at a peer.
+// OriginWindow; held pieces are skipped, whether here or at a peer.
 func TestOriginWindowGrows(t *testing.T) {
 	const n = 20
 	info := &metainfo.Info{PieceLength: 1 << 14, Length: n << 14, Pieces: make([]byte, 20*n)}
 	b := newBacking(info, nil, nil, func(_, _ int64) bool { return false })
-	o := &originFeed{b: b, count: make([]int, n)}
+	cfg := DefaultConfig()
+	o := &originFeed{cfg: &cfg, b: b, count: make([]int, n)}
 	steps := []struct {
 		name       string
 		here, peer []int
@@ -81,7 +82,8 @@ func TestOriginWindowGrows(t *testing.T) {
 // TestOriginWait: the wait for a host ahead in rank is the patience until
 // a piece's time is known, then grows with the reads sharing the origin.
 func TestOriginWait(t *testing.T) {
-	o := &originFeed{patience: 5 * time.Second}
+	cfg := DefaultConfig()
+	o := &originFeed{cfg: &cfg, patience: 5 * time.Second}
 	for _, tt := range []struct {
 		share time.Duration
 		w     int
@@ -102,12 +104,12 @@ func TestOriginWait(t *testing.T) {
 
 // TestOriginWaitFollowsPace: once pieces come in from the origin, the wait
 // is at least three times what w of them take at that pace. The shortest
-// read seen (share) undercounts a read sharing the link: at 10 Mbit it let
-// the next host in rank read pieces again while eight shared reads were
-// still on their way.
+// read seen (share) undercounts a read sharing the link, and would let the
+// next host in rank read pieces again while shared reads are on their way.
 func TestOriginWaitFollowsPace(t *testing.T) {
 	t0 := time.Now()
-	o := &originFeed{patience: 5 * time.Second}
+	cfg := DefaultConfig()
+	o := &originFeed{cfg: &cfg, patience: 5 * time.Second}
 	o.share.Store(int64(1600 * time.Millisecond)) // 16 s for 5 reads
 	if got, want := o.wait(5), 16*time.Second; got != want {
 		t.Fatalf("no arrival yet: wait %v, want %v", got, want)
@@ -119,8 +121,8 @@ func TestOriginWaitFollowsPace(t *testing.T) {
 	for i := 1; i < 12; i++ { // a piece every 4 s: 4 MiB pieces at 10 Mbit
 		o.arrived(t0.Add(time.Duration(i) * 4 * time.Second))
 	}
-	if n := len(o.arrivals); n != originArrivals {
-		t.Fatalf("%d arrivals kept, want %d", n, originArrivals)
+	if n := len(o.arrivals); n != cfg.OriginArrivals {
+		t.Fatalf("%d arrivals kept, want %d", n, cfg.OriginArrivals)
 	}
 	if got, want := o.wait(5), 60*time.Second; got != want {
 		t.Fatalf("a piece every 4 s, 5 reads: wait %v, want %v", got, want)
@@ -135,11 +137,11 @@ func TestOriginWaitFollowsPace(t *testing.T) {
 
 // TestOriginRetrySoon: a failed origin read is tried again after a second,
 // then after twice as long each time the piece fails again, up to the
-// patience; a good read starts the piece over. Failed reads were retried
-// after the patience, which at 10 Mbit had grown to 30-70 s.
+// patience; a good read starts the piece over.
 func TestOriginRetrySoon(t *testing.T) {
 	info := &metainfo.Info{PieceLength: 1 << 22, Length: 3 << 22, Pieces: make([]byte, 20*3)}
-	o := &originFeed{info: info, patience: 5 * time.Second, busy: map[int]bool{},
+	cfg := DefaultConfig()
+	o := &originFeed{cfg: &cfg, info: info, patience: 5 * time.Second, busy: map[int]bool{},
 		retryAt: map[int]time.Time{}, fails: map[int]int{}, since: map[int]entered{}}
 	fail := errors.New("dial tcp 10.77.0.1:80: i/o timeout")
 	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
@@ -159,23 +161,24 @@ func TestOriginRetrySoon(t *testing.T) {
 }
 
 // TestOriginPatienceCapped: this host's own slow reads raise the patience
-// to no more than originPatienceMax, as other hosts' reads do. Uncapped,
-// four times a read that shared the origin with seven others (25 s at 10
-// Mbit) kept one of the image's last pieces from the next host in rank for
-// 100 s while its owner could not reach the mirror.
+// to no more than OriginPatienceMax, as other hosts' reads do: uncapped,
+// four times a slow shared read would keep one of the image's last pieces
+// from the next host in rank for minutes while its owner cannot reach the
+// mirror.
 func TestOriginPatienceCapped(t *testing.T) {
 	info := &metainfo.Info{PieceLength: 1 << 22, Length: 3 << 22, Pieces: make([]byte, 20*3)}
-	o := &originFeed{info: info, patience: 5 * time.Second, busy: map[int]bool{},
+	cfg := DefaultConfig()
+	o := &originFeed{cfg: &cfg, info: info, patience: 5 * time.Second, busy: map[int]bool{},
 		retryAt: map[int]time.Time{}, fails: map[int]int{}, since: map[int]entered{}}
 	o.done(originResult{piece: 0, took: 4 * time.Second})
 	if o.patience != 16*time.Second {
 		t.Fatalf("after a 4 s read: patience %v, want 16s", o.patience)
 	}
 	o.done(originResult{piece: 1, took: 25 * time.Second})
-	if o.patience != originPatienceMax {
-		t.Fatalf("after a 25 s read: patience %v, want %v", o.patience, originPatienceMax)
+	if o.patience != cfg.OriginPatienceMax {
+		t.Fatalf("after a 25 s read: patience %v, want %v", o.patience, cfg.OriginPatienceMax)
 	}
-	if got := o.wait(1); got != originPatienceMax {
-		t.Errorf("one piece left: wait %v, want %v", got, originPatienceMax)
+	if got := o.wait(1); got != cfg.OriginPatienceMax {
+		t.Errorf("one piece left: wait %v, want %v", got, cfg.OriginPatienceMax)
 	}
 }

@@ -100,7 +100,7 @@ func fetchAll(t *testing.T, data []byte, mi *metainfo.MetaInfo, swarms []*Swarm,
 		if origins[i] != nil {
 			f = f.WithOrigin(origins[i])
 		}
-		wg.Go(func() { errs[i] = f.Fetch(ctx, request(len(data)), dsts[i]) })
+		wg.Go(func() { errs[i] = watched(s, f).Fetch(ctx, request(len(data)), dsts[i]) })
 	}
 	wg.Wait()
 	for i := range swarms {
@@ -143,15 +143,15 @@ func TestOriginSharedBySwarm(t *testing.T) {
 // host itself may be left alone in the swarm when the others are done; it
 // then stalls, and the engine would go on to its next source.)
 func TestOriginOwnerFails(t *testing.T) {
-	defer func(p time.Duration) { originPatience = p }(originPatience)
-	originPatience = 300 * time.Millisecond
 	const size = 24 << 20
 	data := content(size, 11)
 	mi := makeMetainfo(t, data)
 	good := newMemOrigin(data)
 	bad := newMemOrigin(data)
 	bad.fail = func(int64) error { return errors.New("connection refused") }
-	swarms := []*Swarm{newSwarm(t, Config{StallTimeout: 2 * time.Second}), newSwarm(t, Config{}), newSwarm(t, Config{})}
+	const patience = 300 * time.Millisecond
+	swarms := []*Swarm{newSwarm(t, Config{StallTimeout: 2 * time.Second, OriginPatience: patience}),
+		newSwarm(t, Config{OriginPatience: patience}), newSwarm(t, Config{OriginPatience: patience})}
 	fetchAll(t, data, mi, swarms, []Origin{bad.read, good.read, good.read}, 0)
 	if total, _ := bad.reads(); total != 0 {
 		t.Errorf("the failing origin served %d reads", total)
@@ -202,11 +202,10 @@ func TestRankSpreadsPieces(t *testing.T) {
 }
 
 // TestOriginQuietSwarm: once the swarm's piece time is known, a fetch
-// waits quietPieces of them for a sign of progress, not only the stall
+// waits QuietPieces of them for a sign of progress, not only the stall
 // timeout: here every piece after the first takes longer than the stall
 // timeout to come from the origin, and the fetch still completes.
 func TestOriginQuietSwarm(t *testing.T) {
-	quickStalls(t)
 	const size = 3 << 22
 	data := content(size, 9)
 	mi := makeMetainfo(t, data)
@@ -222,9 +221,9 @@ func TestOriginQuietSwarm(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
 	defer cancel()
-	s := newSwarm(t, Config{StallTimeout: 2 * time.Second})
+	s := newSwarm(t, quick(Config{StallTimeout: 2 * time.Second}))
 	dst := newMemDst(size, nil)
-	if err := s.Fetcher(fixedMetainfo(mi), nil).WithOrigin(o.read).Fetch(ctx, request(size), dst); err != nil {
+	if err := watched(s, s.Fetcher(fixedMetainfo(mi), nil).WithOrigin(o.read)).Fetch(ctx, request(size), dst); err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
 	if !bytes.Equal(dst.bytes(), data) {

@@ -7,12 +7,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// TestPacerCapsWhileBehind: a fetch paceBehind pieces behind its peers'
-// median caps the swarm's uploads at paceShare of the most it sent over a
-// paceWindow, and lifts the cap once it catches up or ends.
+// TestPacerCapsWhileBehind: a fetch PaceBehind pieces behind its peers'
+// median caps the swarm's uploads at PaceShare of the most it sent over a
+// PaceWindow, and lifts the cap once it catches up or ends.
 func TestPacerCapsWhileBehind(t *testing.T) {
-	p := newPace(0)
-	f := &pacer{p: p}
+	cfg := DefaultConfig()
+	paceBehind, paceShare := cfg.PaceBehind, cfg.PaceShare
+	p := newPace(0, cfg.PaceBurst)
+	f := &pacer{p: p, cfg: &cfg}
 	t0 := time.Unix(1000, 0)
 	const perSecond = 1 << 20
 	// Five seconds at 1 MiB/s, at the median: no cap, and the peak learnt.
@@ -49,11 +51,12 @@ func TestPacerCapsWhileBehind(t *testing.T) {
 }
 
 // TestPacerNeedsPeersAndAPeak: without peers, or before it has uploaded
-// over most of a paceWindow, a fetch sets no cap, however few pieces it
+// over most of a PaceWindow, a fetch sets no cap, however few pieces it
 // holds.
 func TestPacerNeedsPeersAndAPeak(t *testing.T) {
-	p := newPace(0)
-	f := &pacer{p: p}
+	cfg := DefaultConfig()
+	p := newPace(0, cfg.PaceBurst)
+	f := &pacer{p: p, cfg: &cfg}
 	t0 := time.Unix(1000, 0)
 	f.step(t0, 0, 0, 40, true)
 	f.step(t0.Add(3*time.Second), 3<<20, 0, 40, true)
@@ -69,8 +72,9 @@ func TestPacerNeedsPeersAndAPeak(t *testing.T) {
 // TestPaceKeepsUploadLimit: the cap never raises the spec's upload_limit,
 // and with two fetches behind the lower cap holds until both lift theirs.
 func TestPaceKeepsUploadLimit(t *testing.T) {
-	p := newPace(1 << 20)
-	a, b := &pacer{p: p}, &pacer{p: p}
+	cfg := DefaultConfig()
+	p := newPace(1<<20, cfg.PaceBurst)
+	a, b := &pacer{p: p, cfg: &cfg}, &pacer{p: p, cfg: &cfg}
 	p.set(a, 4<<20)
 	if got := p.lim.Limit(); got != 1<<20 {
 		t.Fatalf("cap above upload_limit: limit %v, want %v", got, 1<<20)

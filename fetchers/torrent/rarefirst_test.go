@@ -92,9 +92,11 @@ func TestUploadChunkDelayHolds(t *testing.T) {
 }
 
 // TestRareFirst: a block waits while a block of a rarer piece went out
-// within rareHold, and a peer behind is never held back.
+// within RareHold, and a peer behind is never held back.
 func TestRareFirst(t *testing.T) {
-	r := &rareFirst{}
+	cfg := DefaultConfig()
+	rareHold := cfg.RareHold
+	r := &rareFirst{cfg: &cfg}
 	class := []uint8{0, 3, rareCommon}
 	r.class.Store(&class)
 	late, other := &torrent.PeerConn{}, &torrent.PeerConn{}

@@ -8,11 +8,12 @@ import (
 )
 
 // TestPeerRequestsCapped: whatever reqq a peer announces, or none, this
-// host keeps at most maxPeerRequests requests outstanding there; a peer
+// host keeps at most MaxPeerRequests requests outstanding there; a peer
 // that asks for fewer gets fewer.
 func TestPeerRequestsCapped(t *testing.T) {
+	const maxPeerRequests = 8
 	cc := torrent.NewDefaultClientConfig()
-	capPeerRequests(cc)
+	capPeerRequests(cc, maxPeerRequests)
 	for _, tt := range []struct{ announced, want int }{
 		{1024, maxPeerRequests}, // another anacrolix
 		{250, maxPeerRequests},

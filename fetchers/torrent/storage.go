@@ -283,3 +283,14 @@ type noDefaultStorage struct{}
 func (noDefaultStorage) OpenTorrent(_ context.Context, _ *metainfo.Info, ih metainfo.Hash) (storage.TorrentImpl, error) {
 	return storage.TorrentImpl{}, fmt.Errorf("torrent %s: added without a backing", ih.HexString())
 }
+
+// completed says, per piece, whether it is complete here.
+func (b *backing) completed() []bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c := make([]bool, len(b.state))
+	for p, st := range b.state {
+		c[p] = st == pieceComplete
+	}
+	return c
+}

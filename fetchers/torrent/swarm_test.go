@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -22,13 +23,18 @@ import (
 // a speed requirement.
 const testGuard = 30 * time.Second
 
-// quickStalls has a test's fetches give a swarm up after their stall
-// timeout alone (minQuiet and quietFirst 0): for tests that wait for a
+// quick has cfg's fetches give a swarm up after their stall timeout alone
+// (MinQuiet and QuietFirst as short as can be): for tests that wait for a
 // stall, or that test another bound.
-func quickStalls(t *testing.T) {
-	old, first := minQuiet, quietFirst
-	minQuiet, quietFirst = 0, 0
-	t.Cleanup(func() { minQuiet, quietFirst = old, first })
+func quick(cfg Config) Config {
+	cfg.MinQuiet, cfg.QuietFirst = time.Nanosecond, time.Nanosecond
+	return cfg
+}
+
+// watched wraps f in the stall watchdog the engine wraps every source in,
+// with s's stall timeout: the one stall detection a swarm fetch has.
+func watched(s *Swarm, f *Fetcher) fetchers.Fetcher {
+	return fetchers.WithStallTimeout(f, s.cfg.StallTimeout)
 }
 
 func newSwarm(t *testing.T, cfg Config) *Swarm {
@@ -155,7 +161,6 @@ func TestFetchThenSeed(t *testing.T) {
 }
 
 func TestFetchErrors(t *testing.T) {
-	quickStalls(t)
 	const size = 5<<20 + 1
 	data := content(size, 3)
 	mi, err := Make(bytes.NewReader(data), size, "image.img", DefaultPieceLength)
@@ -182,10 +187,10 @@ func TestFetchErrors(t *testing.T) {
 		{"no peers: stall", context.Background(), fixedMetainfo(mi), size, newMemDst(size, nil), fetchers.ErrStalled, false},
 		{"cancelled", cancelled, fixedMetainfo(mi), size, newMemDst(size, nil), context.Canceled, false},
 	}
-	s := newSwarm(t, Config{StallTimeout: 300 * time.Millisecond})
+	s := newSwarm(t, quick(Config{StallTimeout: 300 * time.Millisecond}))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.Fetcher(tt.meta, nil).Fetch(tt.ctx, request(tt.size), tt.dst)
+			err := watched(s, s.Fetcher(tt.meta, nil)).Fetch(tt.ctx, request(tt.size), tt.dst)
 			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) || fetchers.IsPermanent(err) != tt.permanent {
 				t.Errorf("Fetch: %v (permanent %v), want %v (permanent %v)",
 					err, fetchers.IsPermanent(err), tt.want, tt.permanent)
@@ -233,7 +238,6 @@ func TestSeedRejects(t *testing.T) {
 // bans the seeder and stalls; a second fetch from a good seeder resumes from
 // the complete prefix in dst.
 func TestFetchCorruptSeeder(t *testing.T) {
-	quickStalls(t)
 	const size = 16<<20 + 10
 	good := seedImage(t, size)
 	bad := append([]byte(nil), good.data...)
@@ -247,8 +251,8 @@ func TestFetchCorruptSeeder(t *testing.T) {
 	defer cancel()
 
 	dst := newMemDst(size, nil)
-	first := newSwarm(t, Config{StallTimeout: 3 * time.Second})
-	err := first.Fetcher(fixedMetainfo(good.mi), fixedPeers(peerAddr(badSeed))).Fetch(ctx, request(size), dst)
+	first := newSwarm(t, quick(Config{StallTimeout: 3 * time.Second}))
+	err := watched(first, first.Fetcher(fixedMetainfo(good.mi), fixedPeers(peerAddr(badSeed)))).Fetch(ctx, request(size), dst)
 	if !errors.Is(err, fetchers.ErrStalled) || fetchers.IsPermanent(err) {
 		t.Fatalf("Fetch from a corrupt seeder: %v, want a retryable ErrStalled", err)
 	}
@@ -332,11 +336,10 @@ func TestNoFilesBesideImage(t *testing.T) {
 }
 
 // TestFetchSlowPieceIsNoStall: a seeder so slow that a piece takes longer
-// than the stall timeout. Blocks keep arriving, so neither the fetch's own
-// stall timer nor a stall watchdog around it (fetchers.WithStallTimeout,
-// as the engine runs every source) may give up on it.
+// than the stall timeout. Blocks keep arriving, so the stall watchdog
+// around it (fetchers.WithStallTimeout, as the engine runs every source)
+// must not give up on it.
 func TestFetchSlowPieceIsNoStall(t *testing.T) {
-	quickStalls(t) // the piece takes about 4 s, less than minQuiet
 
 	const size = int(DefaultPieceLength) + 10 // one whole piece, then 10 bytes
 	data := content(size, 43)
@@ -353,7 +356,8 @@ func TestFetchSlowPieceIsNoStall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
 	defer cancel()
 	dst := newMemDst(size, nil)
-	f := newSwarm(t, Config{StallTimeout: stall}).Fetcher(fixedMetainfo(mi), fixedPeers(peerAddr(seed)))
+	// The piece takes about 4 s, less than MinQuiet.
+	f := newSwarm(t, quick(Config{StallTimeout: stall})).Fetcher(fixedMetainfo(mi), fixedPeers(peerAddr(seed)))
 	if err := fetchers.WithStallTimeout(f, stall).Fetch(ctx, request(size), dst); err != nil {
 		t.Fatalf("fetch from a slow seeder: %v", err)
 	}
@@ -367,8 +371,6 @@ func TestFetchSlowPieceIsNoStall(t *testing.T) {
 // goes on in the swarm; one that stays away fails the fetch, retryable,
 // once the stall timeout has passed, with the last try's error.
 func TestFetchRetriesMetainfo(t *testing.T) {
-	defer func(a, b time.Duration) { metainfoRetry, metainfoRetryMax = a, b }(metainfoRetry, metainfoRetryMax)
-	metainfoRetry, metainfoRetryMax = 10*time.Millisecond, 20*time.Millisecond
 	const size = 5<<20 + 1
 	src := seedImage(t, size)
 	errLost := errors.New("torrent_url: context deadline exceeded")
@@ -385,7 +387,7 @@ func TestFetchRetriesMetainfo(t *testing.T) {
 
 	var calls atomic.Int32
 	dst := newMemDst(size, nil)
-	s := newSwarm(t, Config{StallTimeout: 5 * time.Second})
+	s := newSwarm(t, Config{StallTimeout: 5 * time.Second, MetainfoRetry: 10 * time.Millisecond, MetainfoRetryMax: 20 * time.Millisecond})
 	if err := s.Fetcher(flaky(2, &calls), fixedPeers(peerAddr(src.s))).Fetch(ctx, request(size), dst); err != nil {
 		t.Fatalf("Fetch after two lost metainfo requests: %v", err)
 	}
@@ -394,9 +396,8 @@ func TestFetchRetriesMetainfo(t *testing.T) {
 	}
 
 	calls.Store(0)
-	defer func(p time.Duration) { metainfoPatience = p }(metainfoPatience)
-	metainfoPatience = 0
-	s = newSwarm(t, Config{StallTimeout: 300 * time.Millisecond})
+	s = newSwarm(t, Config{StallTimeout: 300 * time.Millisecond, MetainfoRetry: 10 * time.Millisecond,
+		MetainfoRetryMax: 20 * time.Millisecond, MetainfoPatience: time.Nanosecond})
 	err := s.Fetcher(flaky(1<<30, &calls), nil).Fetch(ctx, request(size), newMemDst(size, nil))
 	if !errors.Is(err, errLost) || fetchers.IsPermanent(err) || calls.Load() < 2 {
 		t.Errorf("Fetch with the metainfo always lost: %v (permanent %v) after %d tries, want %v, retryable, after several",
@@ -409,8 +410,6 @@ func TestFetchRetriesMetainfo(t *testing.T) {
 // fetch while a try may still get an answer, even a try longer than the
 // stall timeout.
 func TestMetainfoRetryFeedsWatchdog(t *testing.T) {
-	defer func(a, b time.Duration) { metainfoRetry, metainfoRetryMax = a, b }(metainfoRetry, metainfoRetryMax)
-	metainfoRetry, metainfoRetryMax = 10*time.Millisecond, 20*time.Millisecond
 	const size = 5<<20 + 1
 	const stall = time.Second
 	src := seedImage(t, size)
@@ -433,7 +432,7 @@ func TestMetainfoRetryFeedsWatchdog(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
 	defer cancel()
-	s := newSwarm(t, Config{StallTimeout: stall})
+	s := newSwarm(t, Config{StallTimeout: stall, MetainfoRetry: 10 * time.Millisecond, MetainfoRetryMax: 20 * time.Millisecond})
 	f := fetchers.WithStallTimeout(s.Fetcher(slow, fixedPeers(peerAddr(src.s))), stall)
 	dst := newMemDst(size, nil)
 	if err := f.Fetch(ctx, request(size), dst); err != nil {
@@ -446,11 +445,10 @@ func TestMetainfoRetryFeedsWatchdog(t *testing.T) {
 
 // TestMetainfoPatience: a metainfo lost for longer than a short stall
 // timeout (a busy mirror's link dropping the GETs) is still asked for, up to
-// metainfoPatience, while the engine's watchdog is fed; past it the fetch
+// Config.MetainfoPatience, while the engine's watchdog is fed; past it the fetch
 // fails.
 func TestMetainfoPatience(t *testing.T) {
-	defer func(a, b, p time.Duration) { metainfoRetry, metainfoRetryMax, metainfoPatience = a, b, p }(metainfoRetry, metainfoRetryMax, metainfoPatience)
-	metainfoRetry, metainfoRetryMax, metainfoPatience = 10*time.Millisecond, 20*time.Millisecond, 2*time.Second
+	const patience = 2 * time.Second
 	const size = 5<<20 + 1
 	const stall = 300 * time.Millisecond
 	src := seedImage(t, size)
@@ -471,9 +469,10 @@ func TestMetainfoPatience(t *testing.T) {
 		ok   bool
 	}{
 		{4 * stall, true},
-		{3 * metainfoPatience, false},
+		{3 * patience, false},
 	} {
-		s := newSwarm(t, Config{StallTimeout: stall})
+		s := newSwarm(t, Config{StallTimeout: stall, MetainfoRetry: 10 * time.Millisecond,
+			MetainfoRetryMax: 20 * time.Millisecond, MetainfoPatience: patience})
 		f := fetchers.WithStallTimeout(s.Fetcher(lostFor(c.lost), fixedPeers(peerAddr(src.s))), stall)
 		err := f.Fetch(ctx, request(size), newMemDst(size, nil))
 		if (err == nil) != c.ok {
@@ -483,11 +482,9 @@ func TestMetainfoPatience(t *testing.T) {
 }
 
 // TestMinQuiet: a seed that sends nothing for longer than a short stall
-// timeout, as anacrolix's writer may for up to writerWake, is waited for
-// up to minQuiet, with the engine's watchdog fed meanwhile.
+// timeout, as anacrolix's writer may for up to WriterWake, is waited for
+// up to MinQuiet, with the engine's watchdog fed meanwhile.
 func TestMinQuiet(t *testing.T) {
-	defer func(q time.Duration) { minQuiet = q }(minQuiet)
-	minQuiet = 3 * time.Second
 	const size = 5<<20 + 1
 	const stall = 300 * time.Millisecond
 	src := seedImage(t, size)
@@ -497,7 +494,7 @@ func TestMinQuiet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
 	defer cancel()
 	dst := newMemDst(size, nil)
-	f := newSwarm(t, Config{StallTimeout: stall}).Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s)))
+	f := newSwarm(t, Config{StallTimeout: stall, MinQuiet: 3 * time.Second}).Fetcher(fixedMetainfo(src.mi), fixedPeers(peerAddr(src.s)))
 	if err := fetchers.WithStallTimeout(f, stall).Fetch(ctx, request(size), dst); err != nil {
 		t.Fatalf("fetch from a seed quiet for 1.5 s, stall timeout %v: %v", stall, err)
 	}
@@ -506,34 +503,9 @@ func TestMinQuiet(t *testing.T) {
 	}
 }
 
-// TestQuietFor: a swarm may stay quiet for the longest of the stall
-// timeout, minQuiet, ten piece times and, while the origin feeds it, four
-// times what a full window of origin reads takes at the pace its pieces
-// arrive, and quietFirst until its first piece from the origin.
-func TestQuietFor(t *testing.T) {
-	s, ms := time.Second, time.Millisecond
-	for _, c := range []struct {
-		stall, pieceTime, pace time.Duration
-		first                  bool
-		want                   time.Duration
-	}{
-		{30 * s, 0, 0, false, 30 * s},
-		{s, 0, 0, false, minQuiet},
-		{10 * s, 0, 0, true, quietFirst},                   // no piece from the origin yet
-		{10 * s, 1300 * ms, 0, false, 13 * s},              // 25 Mbit, before the origin's pace is known
-		{10 * s, 1600 * ms, 3400 * ms, false, 108800 * ms}, // 10 Mbit
-		{30 * s, 35 * ms, 40 * ms, false, 30 * s},          // 1 GbE: the stall timeout
-	} {
-		if got := quietFor(c.stall, c.pieceTime, c.pace, c.first); got != c.want {
-			t.Errorf("quietFor(%v, %v, %v, %v) = %v, want %v", c.stall, c.pieceTime, c.pace, c.first, got, c.want)
-		}
-	}
-}
-
-// TestStallSaysWhomItSaw: a stalled fetch's error tells a host that no peer
-// reached from one whose peers hold nothing.
+// TestStallSaysWhomItSaw: a fetch the watchdog stalls logs whom it saw,
+// telling a host that no peer reached from one whose peers hold nothing.
 func TestStallSaysWhomItSaw(t *testing.T) {
-	quickStalls(t)
 	const size = 5<<20 + 1
 	mi, err := Make(bytes.NewReader(content(size, 5)), size, "image.img", DefaultPieceLength)
 	if err != nil {
@@ -542,14 +514,15 @@ func TestStallSaysWhomItSaw(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
 	defer cancel()
 
-	alone := newSwarm(t, Config{StallTimeout: 300 * time.Millisecond})
-	err = alone.Fetcher(fixedMetainfo(mi), nil).Fetch(ctx, request(size), newMemDst(size, nil))
-	if !errors.Is(err, fetchers.ErrStalled) || !strings.Contains(err.Error(), "(no peer connected)") {
-		t.Errorf("Fetch with no peer: %v, want a stall with no peer connected", err)
+	events, logged := eventLog()
+	alone := newSwarm(t, quick(Config{StallTimeout: 300 * time.Millisecond, Events: events}))
+	err = watched(alone, alone.Fetcher(fixedMetainfo(mi), nil)).Fetch(ctx, request(size), newMemDst(size, nil))
+	if !errors.Is(err, fetchers.ErrStalled) || !strings.Contains(logged(), "(no peer connected)") {
+		t.Errorf("Fetch with no peer: %v, logged %q; want a stall with no peer connected", err, logged())
 	}
 
 	// A host whose one peer waits too, and outlives it.
-	a := newSwarm(t, Config{StallTimeout: 2 * time.Second})
+	a := newSwarm(t, quick(Config{StallTimeout: 2 * time.Second, Events: events}))
 	b := newSwarm(t, Config{StallTimeout: testGuard})
 	bctx, bcancel := context.WithCancel(ctx)
 	bdone := make(chan struct{})
@@ -558,8 +531,29 @@ func TestStallSaysWhomItSaw(t *testing.T) {
 		b.Fetcher(fixedMetainfo(mi), fixedPeers(peerAddr(a))).Fetch(bctx, request(size), newMemDst(size, nil))
 	}()
 	defer func() { bcancel(); <-bdone }()
-	err = a.Fetcher(fixedMetainfo(mi), fixedPeers(peerAddr(b))).Fetch(ctx, request(size), newMemDst(size, nil))
-	if !errors.Is(err, fetchers.ErrStalled) || !strings.Contains(err.Error(), "(peers connected: 1, holding 0 pieces in all)") {
-		t.Errorf("Fetch from a peer holding nothing: %v, want a stall naming one peer and no pieces", err)
+	err = watched(a, a.Fetcher(fixedMetainfo(mi), fixedPeers(peerAddr(b)))).Fetch(ctx, request(size), newMemDst(size, nil))
+	if !errors.Is(err, fetchers.ErrStalled) || !strings.Contains(logged(), "(peers connected: 1, holding 0 pieces in all)") {
+		t.Errorf("Fetch from a peer holding nothing: %v, logged %q; want a stall naming one peer and no pieces", err, logged())
 	}
 }
+
+// eventLog is a Swarm's Events logger and what it logged so far.
+func eventLog() (*slog.Logger, func() string) {
+	var mu sync.Mutex
+	var lines []string
+	h := slog.NewTextHandler(writeFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, string(p))
+		return len(p), nil
+	}), nil)
+	return slog.New(h), func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(lines, "")
+	}
+}
+
+type writeFunc func(p []byte) (int, error)
+
+func (f writeFunc) Write(p []byte) (int, error) { return f(p) }

@@ -47,9 +47,9 @@ func TestFetchAsksTrackerAgain(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
 	defer cancel()
-	s := newSwarm(t, Config{Tracker: url, StallTimeout: 2 * PeerRefresh})
+	s := newSwarm(t, Config{Tracker: url, StallTimeout: 2 * DefaultConfig().PeerRefresh})
 	dst := newMemDst(size, nil)
-	if err := s.Fetcher(fixedMetainfo(src.mi), nil).Fetch(ctx, request(size), dst); err != nil {
+	if err := watched(s, s.Fetcher(fixedMetainfo(src.mi), nil)).Fetch(ctx, request(size), dst); err != nil {
 		t.Fatalf("Fetch whose first announce failed: %v (tracker asked %d times)", err, hits.Load())
 	}
 	if !bytes.Equal(dst.bytes(), src.data) || hits.Load() < 2 {
@@ -65,7 +65,7 @@ func TestInfoAsksTrackerAgain(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), testGuard)
 	defer cancel()
-	s := newSwarm(t, Config{Tracker: url, StallTimeout: 2 * PeerRefresh})
+	s := newSwarm(t, Config{Tracker: url, StallTimeout: 2 * DefaultConfig().PeerRefresh})
 	mi, err := s.Info(ctx, src.mi.HashInfoBytes(), nil)
 	if err != nil {
 		t.Fatalf("Info whose first announce failed: %v (tracker asked %d times)", err, hits.Load())
