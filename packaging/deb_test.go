@@ -36,7 +36,7 @@ func TestDeb(t *testing.T) {
 	}
 	testutil.Need(t, "dpkg")
 	testutil.Need(t, "dpkg-query")
-	deb := build(t).deb
+	deb := artifacts.Get(t).deb
 	leftovers := append([]string{"/etc/prestaged", "/var/lib/prestaged", "/usr/share/doc/prestaged"}, packaged...)
 	// What the machine has stays below the overlay; this root starts clean.
 	if _, err := runErr("dpkg-query", "-W", "prestaged"); err == nil {

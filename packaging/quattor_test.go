@@ -20,7 +20,7 @@ func TestQuattor(t *testing.T) {
 	if err := exec.Command(perl, "-MTemplate", "-MJSON::PP", "-e1").Run(); err != nil {
 		testutil.Unavailable(t, "Perl's Template Toolkit is not installed (libtemplate-perl)")
 	}
-	b := build(t)
+	b := artifacts.Get(t)
 	tests := []struct {
 		name, contents string
 		want           []string // in the rendered spec

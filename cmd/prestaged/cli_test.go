@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // The CLI tests drive the real binary, built once by TestMain, the way
@@ -23,22 +25,14 @@ import (
 var prestaged string // path of the binary under test
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "prestaged-cli-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	prestaged = filepath.Join(dir, "prestaged")
-	build := exec.Command("go", "build", "-o", prestaged, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	code := 1
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building prestaged:", err)
-	} else {
-		code = m.Run()
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testutil.Main(m, func() error {
+		dir, err := testutil.TempDir("prestaged-cli-test-")
+		if err != nil {
+			return err
+		}
+		prestaged = filepath.Join(dir, "prestaged")
+		return testutil.GoBuild(prestaged, testutil.PrestagedPkg)
+	})
 }
 
 // result is what one run of the binary did.

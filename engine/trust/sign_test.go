@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 func writeImage(t testing.TB, size int) (string, []byte) {
@@ -87,9 +88,7 @@ func TestSignVerifiesWithOpenSSL(t *testing.T) {
 			}
 			for _, extra := range [][]string{nil, {"-binary"}} {
 				args := append([]string{"smime", "-verify", "-CAfile", p.root, "-in", f, "-out", f + ".out"}, extra...)
-				if _, err := openssl(p.dir, args...); err != nil {
-					t.Fatal(err)
-				}
+				testutil.OpenSSLT(t, p.dir, args...)
 			}
 			out, _ := os.ReadFile(f + ".out")
 			js := marshal(t, &l)

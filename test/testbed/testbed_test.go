@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,45 +15,14 @@ import (
 // The tests assert correctness only: every host installed the right bytes,
 // and the sources each host used. Times are for the table, never asserted.
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	binErr    error
-)
+func TestMain(m *testing.M) { testutil.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-// prestagedBinary builds the binary once for every test of the package.
-func prestagedBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "prestaged-testbed-bin-"); binErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "prestaged"), "github.com/prestaged/prestaged/cmd/prestaged")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = &buildError{err, out}
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("build prestaged: %v", binErr)
-	}
-	return filepath.Join(binDir, "prestaged")
-}
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
+// prestaged is the binary, built once for every test of the package.
+var prestaged = testutil.Shared[string]{What: "build prestaged", Pattern: "prestaged-testbed-bin-",
+	Make: func(dir string) (string, error) {
+		bin := filepath.Join(dir, "prestaged")
+		return bin, testutil.GoBuild(bin, testutil.PrestagedPkg)
+	}}
 
 // newTestbed makes a testbed for one test, removed when the test ends.
 func newTestbed(t *testing.T, hosts int, size int64, rate string, stall time.Duration) (context.Context, *Testbed) {
@@ -70,7 +37,7 @@ func newTestbed(t *testing.T, hosts int, size int64, rate string, stall time.Dur
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	cfg := Config{Hosts: hosts, Size: size, Bandwidth: bw, Prestaged: prestagedBinary(t), Seed: 7,
+	cfg := Config{Hosts: hosts, Size: size, Bandwidth: bw, Prestaged: prestaged.Get(t), Seed: 7,
 		StallTimeout: stall, CongestionControl: "cubic", Verbose: t.Logf}
 	tb, err := New(ctx, cfg)
 	if err != nil {
