@@ -71,7 +71,7 @@ func wantRefused(t *testing.T, res *engine.Result, image, path string) {
 // neither renames over it nor follows it. The "not installed" cases go
 // through adopt (engine/fetch.go), which must open with store.OpenRegular.
 func TestApplyRefusesNonRegularInstall(t *testing.T) {
-	v, d := content(t, 64<<10, 30)
+	v, d := testutil.Image(t, 64<<10, 30)
 	situations := []struct {
 		name  string
 		setup func(h *host, im *spec.Image) (path string)
@@ -125,7 +125,7 @@ func strays(t *testing.T, path string) []string {
 // progress or blob path of an image is refused, and a symlink's target is
 // never written.
 func TestApplyRefusesPlantedStore(t *testing.T) {
-	v, d := content(t, 64<<10, 31)
+	v, d := testutil.Image(t, 64<<10, 31)
 	places := []struct {
 		name string
 		path func(s *store.Store) string
@@ -155,7 +155,7 @@ func TestApplyRefusesPlantedStore(t *testing.T) {
 // planted at an install or blob path. The install cases need FileHas
 // (engine/verify.go) to open with store.OpenRegular.
 func TestVerifyNonRegular(t *testing.T) {
-	v, d := content(t, 64<<10, 32)
+	v, d := testutil.Image(t, 64<<10, 32)
 	for _, at := range []string{"install", "blob"} {
 		for _, p := range testutil.Plants {
 			t.Run(at+"/"+p.Name, func(t *testing.T) {

@@ -5,13 +5,15 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // WriteNTo follows a growing staging file through to the blob, and reports
 // an abandoned fetch as a ContentError (the server aborts the response).
 func TestFollowWriteNTo(t *testing.T) {
 	const size = 1 << 20
-	data, d := followContent(t, size)
+	data, d := testutil.Image(t, size, 1)
 	for _, tt := range []struct {
 		name    string
 		finish  func(w *followWriter)

@@ -5,29 +5,15 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"golang.org/x/sys/unix"
 )
-
-func followContent(t *testing.T, n int) ([]byte, digest.Digest) {
-	t.Helper()
-	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(uint64(n), 1))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	d, _, err := digest.Of(digest.SHA256, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, d
-}
 
 // followWriter plays `prestaged apply`: it holds an exclusive flock on the
 // staging file while it appends to it.
@@ -72,7 +58,7 @@ func (w *followWriter) remove() {
 
 func TestFollowGrowing(t *testing.T) {
 	const size = 3<<20 + 17
-	content, d := followContent(t, size)
+	content, d := testutil.Image(t, size, 1)
 	half := size / 2
 	tests := []struct {
 		name    string
@@ -122,7 +108,7 @@ func TestFollowGrowing(t *testing.T) {
 }
 
 func TestFollowOpen(t *testing.T) {
-	content, d := followContent(t, 1<<20)
+	content, d := testutil.Image(t, 1<<20, 1)
 	tests := []struct {
 		name    string
 		setup   func(t *testing.T, s *Store)
@@ -169,7 +155,7 @@ func TestFollowOpen(t *testing.T) {
 
 func followBlob(b []byte) func(*testing.T, *Store) {
 	return func(t *testing.T, s *Store) {
-		_, d := followContent(t, 1<<20)
+		_, d := testutil.Image(t, 1<<20, 1)
 		if err := os.WriteFile(s.BlobPath(d), b, 0o444); err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +164,7 @@ func followBlob(b []byte) func(*testing.T, *Store) {
 
 func followStaging(b []byte) func(*testing.T, *Store) {
 	return func(t *testing.T, s *Store) {
-		_, d := followContent(t, 1<<20)
+		_, d := testutil.Image(t, 1<<20, 1)
 		if err := os.WriteFile(s.StagingPath(d), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +173,7 @@ func followStaging(b []byte) func(*testing.T, *Store) {
 
 func TestFollowProgressRecord(t *testing.T) {
 	const size = 1 << 20
-	content, d := followContent(t, size)
+	content, d := testutil.Image(t, size, 1)
 	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +205,7 @@ func TestFollowProgressRecord(t *testing.T) {
 }
 
 func TestHave(t *testing.T) {
-	content, d := followContent(t, 1<<20)
+	content, d := testutil.Image(t, 1<<20, 1)
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, s *Store)

@@ -44,7 +44,7 @@ func refused(t *testing.T, what string, err error, path string) {
 // TestInstallRefusesNonRegular: prestaged installs only over regular files;
 // a symlink, FIFO or directory at the install path is not renamed over.
 func TestInstallRefusesNonRegular(t *testing.T) {
-	content, d := image(t, 1<<16, 20)
+	content, d := testutil.Image(t, 1<<16, 20)
 	for _, p := range testutil.Plants {
 		t.Run(p.Name, func(t *testing.T) {
 			s := openStore(t)
@@ -76,7 +76,7 @@ func TestInstallRefusesNonRegular(t *testing.T) {
 // blob path is refused by every reader and writer, never followed and never
 // blocked on.
 func TestStoreRefusesNonRegular(t *testing.T) {
-	content, d := image(t, 1<<16, 21)
+	content, d := testutil.Image(t, 1<<16, 21)
 	places := []struct {
 		name string
 		path func(s *store.Store) string
@@ -129,7 +129,7 @@ func writeAll(w *store.Staging, b []byte) error { _, err := w.Write(b); return e
 // TestFollowRefusesSwappedStaging: a staging file replaced by a symlink
 // while a child is being served ends the read with ErrNotRegular.
 func TestFollowRefusesSwappedStaging(t *testing.T) {
-	content, d := image(t, 1<<16, 22)
+	content, d := testutil.Image(t, 1<<16, 22)
 	s := openStore(t)
 	w := stage(t, s, d, len(content))
 	testutil.Must(t, writeAll(w, content[:100]))

@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // TestResumeAfterOutOfOrder: a run killed with pieces beyond the prefix
 // resumes from the recorded prefix, not from the file's length.
 func TestResumeAfterOutOfOrder(t *testing.T) {
 	const piece = 128 << 10
-	content, d := image(t, 4*piece, 3)
+	content, d := testutil.Image(t, 4*piece, 3)
 	s := openStore(t)
 	w := stage(t, s, d, len(content))
 	for _, p := range []int{0, 2, 3} {
@@ -39,7 +40,7 @@ func TestResumeAfterOutOfOrder(t *testing.T) {
 // hole as image bytes and fail verification.
 func TestResumeAfterFarPieceOnly(t *testing.T) {
 	const piece = 64 << 10
-	content, d := image(t, 4*piece, 30)
+	content, d := testutil.Image(t, 4*piece, 30)
 	s := openStore(t)
 	w := stage(t, s, d, len(content))
 	if _, err := w.WriteAt(content[3*piece:], 3*piece); err != nil {

@@ -13,22 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
-
-// image returns n pseudo-random bytes and their sha256.
-func image(t testing.TB, n int, seed uint64) ([]byte, digest.Digest) {
-	t.Helper()
-	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(seed, uint64(n)))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	d, _, err := digest.Of(digest.SHA256, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, d
-}
 
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
@@ -54,7 +40,7 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 // rehashed, so the committed digest covers the whole file, not the rest.
 func TestStageResume(t *testing.T) {
 	const size = 3<<20 + 123
-	content, d := image(t, size, 1)
+	content, d := testutil.Image(t, size, 1)
 	tests := []struct {
 		name       string
 		leftover   []byte // staging file content before Stage
@@ -119,7 +105,7 @@ func checkBlob(t *testing.T, s *store.Store, b store.Blob, content []byte, d dig
 // a landed piece fills, and the progress record tells peer servers.
 func TestWriteAtOutOfOrder(t *testing.T) {
 	const piece = 256 << 10
-	content, d := image(t, 5*piece, 2)
+	content, d := testutil.Image(t, 5*piece, 2)
 	type step struct {
 		piece        int
 		wantOffset   int64
@@ -166,7 +152,7 @@ func TestWriteAtOutOfOrder(t *testing.T) {
 // beyond it, and the prefix follows its writes instead of jumping past them.
 func TestWriteAfterPieces(t *testing.T) {
 	const piece = 256 << 10
-	content, d := image(t, 5*piece, 3)
+	content, d := testutil.Image(t, 5*piece, 3)
 	s := openStore(t)
 	w := stage(t, s, d, len(content))
 	for _, p := range []int{0, 2, 4} {
@@ -192,8 +178,8 @@ func TestWriteAfterPieces(t *testing.T) {
 }
 
 func TestCommitRefuses(t *testing.T) {
-	content, d := image(t, 1<<20, 4)
-	other, _ := image(t, 1<<20, 5)
+	content, d := testutil.Image(t, 1<<20, 4)
+	other, _ := testutil.Image(t, 1<<20, 5)
 	tests := []struct {
 		name        string
 		write       []byte
@@ -226,7 +212,7 @@ func TestCommitRefuses(t *testing.T) {
 }
 
 func TestOverflow(t *testing.T) {
-	content, d := image(t, 1000, 6)
+	content, d := testutil.Image(t, 1000, 6)
 	tests := []struct {
 		name  string
 		write func(w *store.Staging) error
@@ -258,7 +244,7 @@ func TestOverflow(t *testing.T) {
 }
 
 func TestStageBusy(t *testing.T) {
-	content, d := image(t, 1000, 7)
+	content, d := testutil.Image(t, 1000, 7)
 	s := openStore(t)
 	first := stage(t, s, d, len(content))
 	if _, err := s.Stage(context.Background(), d, int64(len(content))); !errors.Is(err, store.ErrBusy) {
@@ -275,7 +261,7 @@ func TestStageBusy(t *testing.T) {
 // TestCommitSHA512: a blob addressed by sha512 also learns its sha256, the
 // address peers use.
 func TestCommitSHA512(t *testing.T) {
-	content, d256 := image(t, 70_000, 8)
+	content, d256 := testutil.Image(t, 70_000, 8)
 	d512, _, err := digest.Of(digest.SHA512, bytes.NewReader(content))
 	if err != nil {
 		t.Fatal(err)
@@ -299,7 +285,7 @@ func TestCommitSHA512(t *testing.T) {
 // the chunks written and partly read back, and the digest must come out
 // whole either way.
 func TestWriteAtOverlapping(t *testing.T) {
-	content, d := image(t, 3<<20+17, 4)
+	content, d := testutil.Image(t, 3<<20+17, 4)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for round := range 20 {
 		s := openStore(t)

@@ -12,11 +12,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 func TestStateRoundTrip(t *testing.T) {
-	_, d1 := image(t, 10, 20)
-	_, d2 := image(t, 20, 21)
+	_, d1 := testutil.Image(t, 10, 20)
+	_, d2 := testutil.Image(t, 20, 21)
 	when := time.Date(2026, 11, 24, 20, 38, 40, 123, time.UTC)
 	want := &store.State{Images: map[string]store.Record{
 		"a": {Name: "a", Digest: d1, Install: "/x/a.img", File: store.FileID{Size: 10, MTime: when, Inode: 42}, Installed: when},
