@@ -126,20 +126,13 @@ func strays(t *testing.T, path string) []string {
 // never written.
 func TestApplyRefusesPlantedStore(t *testing.T) {
 	v, d := testutil.Image(t, 64<<10, 31)
-	places := []struct {
-		name string
-		path func(s *store.Store) string
-	}{
-		{"staging", func(s *store.Store) string { return s.StagingPath(d) }},
-		{"progress", func(s *store.Store) string { return s.ProgressPath(d) }},
-		{"blob", func(s *store.Store) string { return s.BlobPath(d) }},
-	}
-	for _, pl := range places {
+	for _, place := range []string{"staging", "progress", "blob"} {
 		for _, p := range testutil.Plants {
-			t.Run(pl.name+"/"+p.Name, func(t *testing.T) {
+			t.Run(place+"/"+p.Name, func(t *testing.T) {
 				h := newHost(t)
 				h.serve("m", v)
-				path := pl.path(h.store)
+				path := map[string]string{"staging": h.store.StagingPath(d), "progress": h.store.ProgressPath(d),
+					"blob": h.store.BlobPath(d)}[place]
 				victim := replant(t, path, p.Plant)
 				wantRefused(t, applyWithin(t, h.engine(h.img("a", v, d, "m"))), "a", path)
 				testutil.Untouched(t, victim)

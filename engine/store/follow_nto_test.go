@@ -23,10 +23,7 @@ func TestFollowWriteNTo(t *testing.T) {
 		{"writer killed", func(w *followWriter) { w.kill() }, ErrFetchAbandoned},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := tempStore(t)
 			w := newFollowWriter(t, s, d)
 			w.write(data[:size/2])
 			fl, err := s.Follow(context.Background(), d, size, 1000, FollowOptions{})

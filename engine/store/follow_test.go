@@ -79,10 +79,7 @@ func TestFollowGrowing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := tempStore(t)
 			w := newFollowWriter(t, s, d)
 			w.write(content[:half])
 			fl, err := s.Follow(context.Background(), d, size, 0, FollowOptions{})
@@ -107,6 +104,14 @@ func TestFollowGrowing(t *testing.T) {
 	}
 }
 
+// tempStore is a store in a directory of its own.
+func tempStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir())
+	testutil.Must(t, err)
+	return s
+}
+
 func TestFollowOpen(t *testing.T) {
 	content, d := testutil.Image(t, 1<<20, 1)
 	tests := []struct {
@@ -126,10 +131,7 @@ func TestFollowOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := tempStore(t)
 			tt.setup(t, s)
 			fl, err := s.Follow(context.Background(), d, int64(len(content)), tt.off, tt.opts)
 			if tt.want == nil {
@@ -174,10 +176,7 @@ func followStaging(b []byte) func(*testing.T, *Store) {
 func TestFollowProgressRecord(t *testing.T) {
 	const size = 1 << 20
 	content, d := testutil.Image(t, size, 1)
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := tempStore(t)
 	w := newFollowWriter(t, s, d)
 	w.write(content) // every byte is in the file, but only 1000 are complete
 	setProgress := func(n int) {
@@ -222,10 +221,7 @@ func TestHave(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := tempStore(t)
 			tt.setup(t, s)
 			got, err := s.Have(d)
 			if err != nil {

@@ -266,15 +266,7 @@ func TestCommitSHA512(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := openStore(t)
-	w := stage(t, s, d512, len(content))
-	if _, err := w.Write(content); err != nil {
-		t.Fatal(err)
-	}
-	b, err := w.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := committed(t, openStore(t), content, d512)
 	if b.Digest != d512 || b.SHA256 != d256 {
 		t.Errorf("Commit = %v / %v, want %v / %v", b.Digest, b.SHA256, d512, d256)
 	}
