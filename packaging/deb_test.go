@@ -34,8 +34,7 @@ func TestDeb(t *testing.T) {
 	if !isolated(t) {
 		return
 	}
-	testutil.Need(t, "dpkg")
-	testutil.Need(t, "dpkg-query")
+	testutil.NeedAll(t, "dpkg", "dpkg-query")
 	deb := artifacts.Get(t).deb
 	leftovers := append([]string{"/etc/prestaged", "/var/lib/prestaged", "/usr/share/doc/prestaged"}, packaged...)
 	// What the machine has stays below the overlay; this root starts clean.

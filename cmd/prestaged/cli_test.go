@@ -149,6 +149,24 @@ func (s *site) publish(images ...img) {
 	}
 }
 
+// publishedSite is a site whose file mirror holds one image, name (n bytes
+// from seed), and the spec of a host that installs it, with a sources line
+// when sources is set.
+func publishedSite(t *testing.T, name string, n int, seed uint64, sources bool) (*site, img, string) {
+	s := newSite(t)
+	image := img{name: name, content: randomBytes(n, seed)}
+	s.publish(image)
+	return s, image, s.spec("", sources, image)
+}
+
+// editSpec rewrites the spec file at path with edit.
+func editSpec(t *testing.T, path string, edit func(string) string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	testutil.Must(t, err)
+	testutil.Must(t, os.WriteFile(path, []byte(edit(string(b))), 0o644))
+}
+
 // spec writes spec.hcl with the mirror at url ("" for the file mirror) and
 // returns its path. With no sources line, images use the default sources.
 func (s *site) spec(url string, sources bool, images ...img) string {

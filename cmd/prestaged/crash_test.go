@@ -21,10 +21,7 @@ func TestPanicExitsOne(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building with -tags prestaged_panictest: %v\n%s", err, out)
 	}
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(64<<10, 91)}
-	s.publish(image)
-	spec := s.spec("", false, image)
+	s, _, spec := publishedSite(t, "vm", 64<<10, 91, false)
 	for _, mode := range []string{"worker", "goroutine"} {
 		for _, args := range [][]string{{"apply"}, {"apply", "--detailed-exitcodes"}} {
 			t.Run(mode+" "+strings.Join(args, " "), func(t *testing.T) {

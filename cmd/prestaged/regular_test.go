@@ -91,10 +91,7 @@ func TestApplyNonRegularInstall(t *testing.T) {
 				name = kind + "/replaced after install"
 			}
 			t.Run(name, func(t *testing.T) {
-				s := newSite(t)
-				image := img{name: "vm", content: randomBytes(256<<10, 70)}
-				s.publish(image)
-				spec := s.spec("", true, image)
+				s, _, spec := publishedSite(t, "vm", 256<<10, 70, true)
 				if installedFirst {
 					mustApply(t, spec, 2)
 				}
@@ -111,10 +108,7 @@ func TestApplyNonRegularInstall(t *testing.T) {
 // TestApplySymlinkAtStaging: a symlink planted at the staging .part path is
 // not followed: its target keeps its bytes and apply names the path.
 func TestApplySymlinkAtStaging(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(256<<10, 71)}
-	s.publish(image)
-	spec := s.spec("", true, image)
+	s, image, spec := publishedSite(t, "vm", 256<<10, 71, true)
 	victim, untouched := victimFile(t)
 	part := s.path("store", "staging", "sha256", image.digest()+".part")
 	plantAt(t, part, "symlink:"+victim)
@@ -238,10 +232,7 @@ func TestServeNonRegular(t *testing.T) {
 // within seconds of SIGTERM, and the next apply takes the lock. Once
 // nothing blocks there, apply has ended before the signal.
 func TestSIGTERMStuckApply(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(256<<10, 75)}
-	s.publish(image)
-	spec := s.spec("", true, image)
+	s, _, spec := publishedSite(t, "vm", 256<<10, 75, true)
 	plantAt(t, s.path("images", "vm.img"), "fifo")
 	cmd, wait := start(t, "apply", "--no-progress", spec)
 	time.Sleep(time.Second)

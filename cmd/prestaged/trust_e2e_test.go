@@ -111,6 +111,18 @@ func (p *e2ePKI) valid(t *testing.T, l *trust.List, version string) []byte {
 	return p.sign(t, p.one, l, version, now.Add(-time.Hour), now.Add(7*24*time.Hour))
 }
 
+// publishedVM is a subscriber to whom the endorser published version 1 of
+// a list of one image, vm (64 KiB from seed), and the spec of a host that
+// subscribes with onRevoke.
+func publishedVM(t *testing.T, seed uint64, onRevoke string) (*subscriber, img, *trust.List, string) {
+	t.Helper()
+	s := newSubscriber(t)
+	vm := img{name: "vm", content: randomBytes(64<<10, seed)}
+	l := s.newList(vm)
+	s.publish(s.pki.valid(t, l, "1"))
+	return s, vm, l, s.spec(onRevoke, "vm")
+}
+
 // subscriber is a host with a trust block "e2e" over the list published
 // at dir/published/e2e.list, and images installed in dir/images.
 type subscriber struct {
@@ -349,11 +361,7 @@ func TestTrustEndorsedLifecycle(t *testing.T) {
 // TestTrustRevokedKept: with on_revoke = "keep" a revoked image stays,
 // reported as untrusted.
 func TestTrustRevokedKept(t *testing.T) {
-	s := newSubscriber(t)
-	vm := img{name: "vm", content: randomBytes(64<<10, 3)}
-	l := s.newList(vm)
-	s.publish(s.pki.valid(t, l, "1"))
-	spec := s.spec("keep", "vm")
+	s, vm, l, spec := publishedVM(t, 3, "keep")
 	mustApply(t, spec, 2)
 
 	l.Images = nil
@@ -456,11 +464,7 @@ func startServe(t *testing.T, spec string) string {
 // TestTrustExpiredList: when the last accepted list has expired, its
 // images are revoked.
 func TestTrustExpiredList(t *testing.T) {
-	s := newSubscriber(t)
-	vm := img{name: "vm", content: randomBytes(64<<10, 6)}
-	l := s.newList(vm)
-	s.publish(s.pki.valid(t, l, "1"))
-	spec := s.spec("", "vm")
+	s, _, l, spec := publishedVM(t, 6, "")
 	mustApply(t, spec, 2)
 
 	// Days later: the endorser stopped re-signing, and the list this host

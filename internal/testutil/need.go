@@ -40,3 +40,13 @@ func Unavailable(t testing.TB, reason string) {
 	}
 	t.Skipf("skipped: %s", reason)
 }
+
+// NeedAll is Need for each of programs; it returns their paths in order.
+func NeedAll(t testing.TB, programs ...string) []string {
+	t.Helper()
+	paths := make([]string, len(programs))
+	for i, p := range programs {
+		paths[i] = Need(t, p)
+	}
+	return paths
+}

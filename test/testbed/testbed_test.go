@@ -28,9 +28,7 @@ var prestaged = testutil.Shared[string]{What: "build prestaged", Pattern: "prest
 func newTestbed(t *testing.T, hosts int, size int64, rate string, stall time.Duration) (context.Context, *Testbed) {
 	t.Helper()
 	testutil.NeedRoot(t)
-	for _, p := range []string{"ip", "tc", "nginx"} {
-		testutil.Need(t, p)
-	}
+	testutil.NeedAll(t, "ip", "tc", "nginx")
 	bw, err := spec.ParseRate(rate)
 	if err != nil {
 		t.Fatal(err)
@@ -83,9 +81,7 @@ func TestTestbedSmall(t *testing.T) {
 // image's bytes, and every host but the tree's root must have taken some
 // of them from its swarm or its parents rather than all from the mirror.
 func TestTestbedSwarm(t *testing.T) {
-	for _, p := range []string{"aria2c", "opentracker", "curl"} {
-		testutil.Need(t, p)
-	}
+	testutil.NeedAll(t, "aria2c", "opentracker", "curl")
 	ctx, tb := newTestbed(t, 4, 16<<20, "200Mbit", 10*time.Second)
 	for _, s := range []Strategy{Torrent, TreeTorrent, Aria2c} {
 		res, err := tb.Bench(ctx, s)
