@@ -183,11 +183,7 @@ func (s *site) spec(url string, sources bool, images ...img) string {
 		}
 		b.WriteString("}\n")
 	}
-	p := s.path("spec.hcl")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		s.t.Fatal(err)
-	}
-	return p
+	return s.writeSpec(b.String())
 }
 
 // badSources is the bad_sources of the one image of an apply --json.
@@ -216,10 +212,13 @@ func (s *site) mirrorsSpec(stall string, image img, sources string, mirrors ...s
 	}
 	fmt.Fprintf(&b, "\nimage %q {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = %s\n}\n",
 		image.name, image.digest(), image.length(), image.name+".img", "images/"+image.name+".img", sources)
+	return s.writeSpec(b.String())
+}
+
+// writeSpec writes spec.hcl and returns its path.
+func (s *site) writeSpec(text string) string {
 	p := s.path("spec.hcl")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		s.t.Fatal(err)
-	}
+	testutil.Must(s.t, os.WriteFile(p, []byte(text), 0o644))
 	return p
 }
 

@@ -123,26 +123,21 @@ func publishedVM(t *testing.T, seed uint64, onRevoke string) (*subscriber, img, 
 	return s, vm, l, s.spec(onRevoke, "vm")
 }
 
-// subscriber is a host with a trust block "e2e" over the list published
-// at dir/published/e2e.list, and images installed in dir/images.
+// subscriber is a site whose host has a trust block "e2e" over the list
+// published at dir/published/e2e.list.
 type subscriber struct {
-	t   *testing.T
+	*site
 	pki *e2ePKI
-	dir string
 	crl string // the trust block's crl attribute; "" = not written
 }
 
 func newSubscriber(t *testing.T) *subscriber {
-	s := &subscriber{t: t, pki: newE2EPKI(t), dir: t.TempDir()}
-	for _, d := range []string{"published", "images", "endorser"} {
-		if err := os.Mkdir(s.path(d), 0o755); err != nil {
-			t.Fatal(err)
-		}
+	s := &subscriber{site: newSite(t), pki: newE2EPKI(t)}
+	for _, d := range []string{"published", "endorser"} {
+		testutil.Must(t, os.Mkdir(s.path(d), 0o755))
 	}
 	return s
 }
-
-func (s *subscriber) path(p ...string) string { return filepath.Join(append([]string{s.dir}, p...)...) }
 
 // newList makes an unsigned list with `prestaged list new` and adds each
 // image with `prestaged list add-image` (size, sha512 and sha256), its file
@@ -210,19 +205,7 @@ func (s *subscriber) spec(onRevoke string, ids ...string) string {
 	for _, id := range ids {
 		fmt.Fprintf(&b, "\nimage %q {\n  trust   = \"e2e\"\n  id      = %q\n  install = %q\n}\n", id, id, s.path("images", id+".img"))
 	}
-	p := s.path("spec.hcl")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		s.t.Fatal(err)
-	}
-	return p
-}
-
-func (s *subscriber) installed(id string) []byte {
-	b, err := os.ReadFile(s.path("images", id+".img"))
-	if err != nil {
-		return nil
-	}
-	return b
+	return s.writeSpec(b.String())
 }
 
 func (s *subscriber) rememberedVersion() string {
