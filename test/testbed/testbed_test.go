@@ -24,6 +24,17 @@ var prestaged = testutil.Shared[string]{What: "build prestaged", Pattern: "prest
 		return bin, testutil.GoBuild(bin, testutil.PrestagedPkg)
 	}}
 
+// prepare readies the hosts for a run of s, stopped when the test ends.
+func prepare(t *testing.T, tb *Testbed, s Strategy) *Run {
+	t.Helper()
+	r, err := tb.Prepare(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r
+}
+
 // newTestbed makes a testbed for one test, removed when the test ends.
 func newTestbed(t *testing.T, hosts int, size int64, rate string, stall time.Duration) (context.Context, *Testbed) {
 	t.Helper()
