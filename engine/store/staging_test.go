@@ -34,6 +34,15 @@ func stage(t testing.TB, s *store.Store, d digest.Digest, size int) *store.Stagi
 	return w
 }
 
+// staged is an image of n bytes from seed, its digest, and its staging
+// in a new store.
+func staged(t testing.TB, n int, seed uint64) ([]byte, digest.Digest, *store.Store, *store.Staging) {
+	t.Helper()
+	content, d := testutil.Image(t, n, seed)
+	s := openStore(t)
+	return content, d, s, stage(t, s, d, n)
+}
+
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // TestStageResume: bytes left in staging by an earlier run are kept and
@@ -152,9 +161,7 @@ func TestWriteAtOutOfOrder(t *testing.T) {
 // beyond it, and the prefix follows its writes instead of jumping past them.
 func TestWriteAfterPieces(t *testing.T) {
 	const piece = 256 << 10
-	content, d := testutil.Image(t, 5*piece, 3)
-	s := openStore(t)
-	w := stage(t, s, d, len(content))
+	content, d, s, w := staged(t, 5*piece, 3)
 	for _, p := range []int{0, 2, 4} {
 		off := int64(p * piece)
 		if _, err := w.WriteAt(content[off:off+piece], off); err != nil {
