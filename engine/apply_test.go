@@ -146,7 +146,7 @@ func TestPreflightRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.Apply(context.Background(), p)
-	if !errors.Is(err, engine.ErrNoSpace) || !strings.Contains(err.Error(), "nothing was downloaded") {
+	if !errors.Is(err, engine.ErrNoSpace) || !testutil.ErrorContains(err, "nothing was downloaded") {
 		t.Errorf("Apply: %v, want ErrNoSpace saying nothing was downloaded", err)
 	}
 	if f.Calls() != 0 || fileExists(h.store.StagingPath(huge.Digest)) {

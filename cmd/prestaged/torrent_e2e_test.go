@@ -383,9 +383,7 @@ func TestTorrentFromAria2c(t *testing.T) {
 			t.Fatalf("apply: want the swarm named as a bad source and the image installed, got %q\n%s", bad, r)
 		}
 		wantInstalled(t, h, part, "installed other bytes than the image")
-		if mi := cachedMetainfo(t, h, part); mi != nil {
-			t.Errorf("kept the metainfo of other bytes for the image: %s", mi.HashInfoBytes().HexString())
-		}
+		wantNoMetainfo(t, h, part, "kept the metainfo of other bytes for the image")
 	})
 	// Before "web seed": there the host's swarm takes the piece aria2c
 	// lacks from the mirror and offers it to aria2c, which, still a
@@ -403,9 +401,7 @@ func TestTorrentFromAria2c(t *testing.T) {
 		wantInstalled(t, h, part, "installed other bytes than the image")
 		// The mirror finished the image: the pieces it sent were never
 		// checked against the metainfo, which is therefore not kept.
-		if mi := cachedMetainfo(t, h, part); mi != nil {
-			t.Errorf("metainfo cached after the mirror finished the image: %s", mi.HashInfoBytes().HexString())
-		}
+		wantNoMetainfo(t, h, part, "metainfo cached after the mirror finished the image")
 	})
 	t.Run("web seed", func(t *testing.T) {
 		// The mirror is the swarm's web seed: the piece aria2c lacks comes
@@ -424,6 +420,15 @@ func wantInstalled(t *testing.T, h btHost, i img, complaint string) {
 	t.Helper()
 	if !bytes.Equal(h.installed(i.name), i.content) {
 		t.Error(complaint)
+	}
+}
+
+// wantNoMetainfo fails the test with complaint if h's store keeps a
+// metainfo for i.
+func wantNoMetainfo(t *testing.T, h btHost, i img, complaint string) {
+	t.Helper()
+	if mi := cachedMetainfo(t, h, i); mi != nil {
+		t.Errorf("%s: %s", complaint, mi.HashInfoBytes().HexString())
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +35,7 @@ func within(t *testing.T, f func()) {
 // refused checks that err is ErrNotRegular and names path.
 func refused(t *testing.T, what string, err error, path string) {
 	t.Helper()
-	if !errors.Is(err, store.ErrNotRegular) || !strings.Contains(err.Error(), path) {
+	if !errors.Is(err, store.ErrNotRegular) || !testutil.ErrorContains(err, path) {
 		t.Errorf("%s: %v, want %v naming %s", what, err, store.ErrNotRegular, path)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +56,7 @@ func TestStateCorrupt(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.Root(), "state.json"), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.LoadState(); err == nil || !strings.Contains(err.Error(), "state.json") {
+	if _, err := s.LoadState(); !testutil.ErrorContains(err, "state.json") {
 		t.Errorf("LoadState of a corrupt file: %v, want an error naming state.json", err)
 	}
 }
@@ -93,7 +92,7 @@ func TestLock(t *testing.T) {
 				t.Fatalf("Lock: %v, want %v", err, tt.wantErr)
 			}
 			if err != nil {
-				if !strings.Contains(err.Error(), "--wait") {
+				if !testutil.ErrorContains(err, "--wait") {
 					t.Errorf("lock message does not say how to wait: %v", err)
 				}
 				return

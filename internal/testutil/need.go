@@ -5,6 +5,7 @@ package testutil
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -49,4 +50,18 @@ func NeedAll(t testing.TB, programs ...string) []string {
 		paths[i] = Need(t, p)
 	}
 	return paths
+}
+
+// ErrorContains reports whether err is an error whose message holds every
+// one of parts: how a test checks that a message names what went wrong.
+func ErrorContains(err error, parts ...string) bool {
+	if err == nil {
+		return false
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			return false
+		}
+	}
+	return true
 }
