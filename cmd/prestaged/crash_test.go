@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // #28 case 8: no crash reads as success. A panic in an image worker, or in
@@ -17,9 +19,8 @@ import (
 // PRESTAGED_PANIC says so.
 func TestPanicExitsOne(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "prestaged-panictest")
-	build := exec.Command("go", "build", "-tags", "prestaged_panictest", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building with -tags prestaged_panictest: %v\n%s", err, out)
+	if err := testutil.GoBuild(bin, testutil.PrestagedPkg, "-tags", "prestaged_panictest"); err != nil {
+		t.Fatalf("building with -tags prestaged_panictest: %v", err)
 	}
 	s, _, spec := publishedSite(t, "vm", 64<<10, 91, false)
 	for _, mode := range []string{"worker", "goroutine"} {
