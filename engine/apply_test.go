@@ -16,13 +16,14 @@ import (
 	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/fetchers"
 	"github.com/prestaged/prestaged/fetchers/fetcherstest"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"github.com/prestaged/prestaged/spec"
 )
 
 // TestApplyConverges: a first apply fetches, a second does nothing and says so.
 func TestApplyConverges(t *testing.T) {
-	a, da := content(t, 300<<10, 1)
-	b, db := content(t, 200<<10, 2)
+	a, da := testutil.Image(t, 300<<10, 1)
+	b, db := testutil.Image(t, 200<<10, 2)
 	h := newHost(t)
 	fa, fb := h.serve("ma", a), h.serve("mb", b)
 	e := h.engine(h.img("a", a, da, "ma"), h.img("b", b, db, "mb"))
@@ -48,9 +49,9 @@ func TestApplyConverges(t *testing.T) {
 // TestApplyWrongDigest: bytes that fail verification are never installed,
 // the previous version stays, and the other images are not stopped.
 func TestApplyWrongDigest(t *testing.T) {
-	v1, d1 := content(t, 100<<10, 1)
-	v2, d2 := content(t, 100<<10, 2)
-	other, dOther := content(t, 50<<10, 3)
+	v1, d1 := testutil.Image(t, 100<<10, 1)
+	v2, d2 := testutil.Image(t, 100<<10, 2)
+	other, dOther := testutil.Image(t, 50<<10, 3)
 	h := newHost(t)
 	installed(h, v1, h.img("a", v1, d1, "m"))
 	h.serve("m", v2, fetcherstest.Fault{Kind: fetcherstest.CorruptAt, At: 5000})
@@ -79,8 +80,8 @@ func TestApplyWrongDigest(t *testing.T) {
 // TestApplyCommittedHook: Committed sees each verified blob before it is
 // installed, and never bytes that failed verification.
 func TestApplyCommittedHook(t *testing.T) {
-	good, dGood := content(t, 100<<10, 6)
-	bad, dBad := content(t, 100<<10, 7)
+	good, dGood := testutil.Image(t, 100<<10, 6)
+	bad, dBad := testutil.Image(t, 100<<10, 7)
 	h := newHost(t)
 	h.serve("good", good)
 	h.serve("bad", bad, fetcherstest.Fault{Kind: fetcherstest.CorruptAt, At: 5000})
@@ -105,7 +106,7 @@ func TestApplyCommittedHook(t *testing.T) {
 // TestApplyExcludesBadSource: after a source sends bad bytes, the image is
 // fetched again from the others and the culprit is named.
 func TestApplyExcludesBadSource(t *testing.T) {
-	v, d := content(t, 300<<10, 4)
+	v, d := testutil.Image(t, 300<<10, 4)
 	h := newHost(t)
 	bad := h.serve("bad", v, fetcherstest.Fault{Kind: fetcherstest.CorruptAt, At: 200 << 10})
 	h.serve("good", v)
@@ -121,7 +122,7 @@ func TestApplyExcludesBadSource(t *testing.T) {
 
 // TestApplyResumesAcrossSources: a fallback continues from the staged bytes.
 func TestApplyResumesAcrossSources(t *testing.T) {
-	v, d := content(t, 512<<10, 5)
+	v, d := testutil.Image(t, 512<<10, 5)
 	h := newHost(t)
 	h.serve("first", v, fetcherstest.Fault{Kind: fetcherstest.FailAfter, At: 128 << 10,
 		Err: fetchers.Permanentf("injected: %w", fetchers.ErrNotFound)})
@@ -145,7 +146,7 @@ func TestPreflightRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.Apply(context.Background(), p)
-	if !errors.Is(err, engine.ErrNoSpace) || !strings.Contains(err.Error(), "nothing was downloaded") {
+	if !errors.Is(err, engine.ErrNoSpace) || !testutil.ErrorContains(err, "nothing was downloaded") {
 		t.Errorf("Apply: %v, want ErrNoSpace saying nothing was downloaded", err)
 	}
 	if f.Calls() != 0 || fileExists(h.store.StagingPath(huge.Digest)) {
@@ -153,7 +154,7 @@ func TestPreflightRefuses(t *testing.T) {
 	}
 }
 
-func mustDigest(t *testing.T) digest.Digest { _, d := content(t, 1, 99); return d }
+func mustDigest(t *testing.T) digest.Digest { _, d := testutil.Image(t, 1, 99); return d }
 
 var digestCmp = cmp.Comparer(func(a, b digest.Digest) bool { return a == b })
 
@@ -162,8 +163,8 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // TestApplyRemoves: an image that left the spec is removed, unless someone
 // replaced its file since.
 func TestApplyRemoves(t *testing.T) {
-	a, da := content(t, 10<<10, 1)
-	b, db := content(t, 10<<10, 2)
+	a, da := testutil.Image(t, 10<<10, 1)
+	b, db := testutil.Image(t, 10<<10, 2)
 	h := newHost(t)
 	h.serve("m", a)
 	h.serve("n", b)
@@ -191,7 +192,7 @@ func TestApplyRemoves(t *testing.T) {
 // TestApplyForeignFile: a file prestaged did not install is adopted when it
 // is the image, and refused (left alone) otherwise.
 func TestApplyForeignFile(t *testing.T) {
-	v, d := content(t, 20<<10, 6)
+	v, d := testutil.Image(t, 20<<10, 6)
 	tests := []struct {
 		name   string
 		status engine.Status
@@ -222,7 +223,7 @@ func TestApplyForeignFile(t *testing.T) {
 
 // TestVerifyRepairs: verify rehashes what apply trusts, and reinstalls.
 func TestVerifyRepairs(t *testing.T) {
-	v, d := content(t, 64<<10, 7)
+	v, d := testutil.Image(t, 64<<10, 7)
 	h := newHost(t)
 	h.serve("m", v)
 	e := h.engine(h.img("a", v, d, "m"))

@@ -166,8 +166,8 @@ func crashHost(t testing.TB, dir string) (h *host, v1, v2 []byte, mk func(b []by
 		t.Fatal(err)
 	}
 	h = &host{t: t, dir: dir, store: st, sources: map[string]fetchers.Fetcher{}}
-	v1, d1 := content(t, crashSize, 1)
-	v2, d2 := content(t, crashSize, 2)
+	v1, d1 := testutil.Image(t, crashSize, 1)
+	v2, d2 := testutil.Image(t, crashSize, 2)
 	mk = func(b []byte) *engine.Engine {
 		if bytes.Equal(b, v1) {
 			return h.engine(h.img("a", v1, d1, "m"))

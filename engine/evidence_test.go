@@ -11,6 +11,7 @@ import (
 	"github.com/prestaged/prestaged/engine"
 	"github.com/prestaged/prestaged/fetchers"
 	"github.com/prestaged/prestaged/fetchers/fetcherstest"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // rot overwrites 4 bytes at 4096 of the store's blob of the image, as a
@@ -40,7 +41,7 @@ func rot(t *testing.T, path string) {
 // what it copies, removes the blob and fetches the image again, for a new
 // install path and for a replace after a consumer changed its copy.
 func TestInstallVerifiesOldBlob(t *testing.T) {
-	v, d := content(t, 256<<10, 21)
+	v, d := testutil.Image(t, 256<<10, 21)
 	for _, tc := range []string{"install path removed", "installed copy changed"} {
 		t.Run(tc, func(t *testing.T) {
 			h := newHost(t)
@@ -74,7 +75,7 @@ func TestInstallVerifiesOldBlob(t *testing.T) {
 // Verify says what it found, fetches a removed blob again so that the host
 // can serve it, and counts that as a change.
 func TestVerifyRefetchesBlob(t *testing.T) {
-	v, d := content(t, 256<<10, 22)
+	v, d := testutil.Image(t, 256<<10, 22)
 	h := newHost(t)
 	m := h.serve("m", v)
 	e := h.engine(h.img("a", v, d, "m"))
@@ -111,7 +112,7 @@ func TestVerifyRefetchesBlob(t *testing.T) {
 // when one good source exists.
 func TestBlameByEvidence(t *testing.T) {
 	const size = 4 << 20
-	v, d := content(t, size, 23)
+	v, d := testutil.Image(t, size, 23)
 	dies := fetcherstest.Fault{Kind: fetcherstest.FailAfter, At: 2 << 20, Err: fetchers.Permanentf("injected: %w", fetchers.ErrNotFound)}
 	flips := fetcherstest.Fault{Kind: fetcherstest.CorruptAt, At: 1 << 20}
 	tests := []struct {
@@ -164,7 +165,7 @@ func TestBlameByEvidence(t *testing.T) {
 
 // When every source sends bad bytes, the image fails and names them all.
 func TestBlameEveryBadSource(t *testing.T) {
-	v, d := content(t, 1<<20, 24)
+	v, d := testutil.Image(t, 1<<20, 24)
 	h := newHost(t)
 	h.serve("b1", v, fetcherstest.Fault{Kind: fetcherstest.CorruptAt, At: 100})
 	h.serve("b2", v, fetcherstest.Fault{Kind: fetcherstest.CorruptAt, At: 200})
@@ -179,7 +180,7 @@ func TestBlameEveryBadSource(t *testing.T) {
 // file is refused and kept, the image's content is adopted and the old copy
 // removed.
 func TestMovedInstallPathOntoForeignFile(t *testing.T) {
-	v, d := content(t, 64<<10, 25)
+	v, d := testutil.Image(t, 64<<10, 25)
 	for _, tc := range []struct {
 		name   string
 		there  []byte

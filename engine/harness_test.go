@@ -1,10 +1,8 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,21 +15,6 @@ import (
 	"github.com/prestaged/prestaged/fetchers/fetcherstest"
 	"github.com/prestaged/prestaged/spec"
 )
-
-// content is n pseudo-random bytes and their sha256.
-func content(t testing.TB, n int, seed uint64) ([]byte, digest.Digest) {
-	t.Helper()
-	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(seed, 7))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	d, _, err := digest.Of(digest.SHA256, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, d
-}
 
 // host is a store, an install directory and fake sources by mirror name.
 type host struct {

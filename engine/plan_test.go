@@ -12,13 +12,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"github.com/prestaged/prestaged/spec"
 )
 
 // TestPlanActions: each way the host can differ from the spec gives its action.
 func TestPlanActions(t *testing.T) {
-	v1, d1 := content(t, 64<<10, 1)
-	v2, d2 := content(t, 64<<10, 2)
+	v1, d1 := testutil.Image(t, 64<<10, 1)
+	v2, d2 := testutil.Image(t, 64<<10, 2)
 	type planned struct{ Action, Reason string }
 	tests := []struct {
 		name string
@@ -118,7 +119,7 @@ func TestPlanSummaryAndDescribe(t *testing.T) {
 // A plan is data: it round-trips through JSON, reason codes and problems
 // included, and problems stay errors until rendered.
 func TestPlanRoundTripsJSON(t *testing.T) {
-	v, d := content(t, 64<<10, 9)
+	v, d := testutil.Image(t, 64<<10, 9)
 	h := newHost(t)
 	h.serve("m", v)
 	e := h.engine(h.img("a", v, d, "m"))

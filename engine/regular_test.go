@@ -71,7 +71,7 @@ func wantRefused(t *testing.T, res *engine.Result, image, path string) {
 // neither renames over it nor follows it. The "not installed" cases go
 // through adopt (engine/fetch.go), which must open with store.OpenRegular.
 func TestApplyRefusesNonRegularInstall(t *testing.T) {
-	v, d := content(t, 64<<10, 30)
+	v, d := testutil.Image(t, 64<<10, 30)
 	situations := []struct {
 		name  string
 		setup func(h *host, im *spec.Image) (path string)
@@ -125,21 +125,14 @@ func strays(t *testing.T, path string) []string {
 // progress or blob path of an image is refused, and a symlink's target is
 // never written.
 func TestApplyRefusesPlantedStore(t *testing.T) {
-	v, d := content(t, 64<<10, 31)
-	places := []struct {
-		name string
-		path func(s *store.Store) string
-	}{
-		{"staging", func(s *store.Store) string { return s.StagingPath(d) }},
-		{"progress", func(s *store.Store) string { return s.ProgressPath(d) }},
-		{"blob", func(s *store.Store) string { return s.BlobPath(d) }},
-	}
-	for _, pl := range places {
+	v, d := testutil.Image(t, 64<<10, 31)
+	for _, place := range []string{"staging", "progress", "blob"} {
 		for _, p := range testutil.Plants {
-			t.Run(pl.name+"/"+p.Name, func(t *testing.T) {
+			t.Run(place+"/"+p.Name, func(t *testing.T) {
 				h := newHost(t)
 				h.serve("m", v)
-				path := pl.path(h.store)
+				path := map[string]string{"staging": h.store.StagingPath(d), "progress": h.store.ProgressPath(d),
+					"blob": h.store.BlobPath(d)}[place]
 				victim := replant(t, path, p.Plant)
 				wantRefused(t, applyWithin(t, h.engine(h.img("a", v, d, "m"))), "a", path)
 				testutil.Untouched(t, victim)
@@ -155,7 +148,7 @@ func TestApplyRefusesPlantedStore(t *testing.T) {
 // planted at an install or blob path. The install cases need FileHas
 // (engine/verify.go) to open with store.OpenRegular.
 func TestVerifyNonRegular(t *testing.T) {
-	v, d := content(t, 64<<10, 32)
+	v, d := testutil.Image(t, 64<<10, 32)
 	for _, at := range []string{"install", "blob"} {
 		for _, p := range testutil.Plants {
 			t.Run(at+"/"+p.Name, func(t *testing.T) {

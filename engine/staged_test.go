@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // TestPlanStagedCountsCompletePrefix: bytes a swarm landed out of order
@@ -13,7 +15,7 @@ import (
 // the image's full length.
 func TestPlanStagedCountsCompletePrefix(t *testing.T) {
 	const piece = 64 << 10
-	v, d := content(t, 8*piece, 9)
+	v, d := testutil.Image(t, 8*piece, 9)
 	tests := []struct {
 		name       string
 		pieces     []int

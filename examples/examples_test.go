@@ -10,15 +10,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"github.com/prestaged/prestaged/spec"
 )
 
 func TestExamplesParse(t *testing.T) {
-	files, err := filepath.Glob("*.hcl")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples found: %v", err)
-	}
-	for _, f := range files {
+	for _, f := range testutil.Files(t, "*.hcl") {
 		t.Run(f, func(t *testing.T) {
 			_, diags := spec.Parse(f)
 			if len(diags.Diagnostics) > 0 {

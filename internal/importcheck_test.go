@@ -45,7 +45,7 @@ var rules = []rule{
 	{"cmd/...", []string{"*"}},
 	{"packaging/...", []string{"digest"}},
 	{"internal/tools", nil},
-	{"internal/testutil", nil},
+	{"internal/testutil", []string{"digest"}},
 	{"internal/ranges", nil},
 	{"internal/safe", nil},
 	{"examples", nil},

@@ -34,9 +34,8 @@ func TestDeb(t *testing.T) {
 	if !isolated(t) {
 		return
 	}
-	testutil.Need(t, "dpkg")
-	testutil.Need(t, "dpkg-query")
-	deb := build(t).deb
+	testutil.NeedAll(t, "dpkg", "dpkg-query")
+	deb := artifacts.Get(t).deb
 	leftovers := append([]string{"/etc/prestaged", "/var/lib/prestaged", "/usr/share/doc/prestaged"}, packaged...)
 	// What the machine has stays below the overlay; this root starts clean.
 	if _, err := runErr("dpkg-query", "-W", "prestaged"); err == nil {

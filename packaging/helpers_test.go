@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,60 +27,34 @@ type built struct {
 	rpm    string
 }
 
-var (
-	buildOnce sync.Once
-	artifacts built
-	buildErr  error
-	buildDir  string
-)
+func TestMain(m *testing.M) { testutil.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// build compiles the binary and the packages the first time a test needs
-// them, exactly as the Makefile's `packages` target does.
-func build(t *testing.T) built {
-	t.Helper()
-	buildOnce.Do(func() {
+// artifacts are made once per `go test`, the first time a test needs them,
+// exactly as the Makefile's `packages` target does.
+var artifacts = testutil.Shared[built]{What: "building the binary and packages", Pattern: "prestaged-packaging-",
+	Make: func(dir string) (built, error) {
 		if b, ok := parentArtifacts(); ok {
-			artifacts = b
-			return
+			return b, nil
 		}
-		buildDir, buildErr = os.MkdirTemp("", "prestaged-packaging-")
-		if buildErr != nil {
-			return
-		}
-		artifacts, buildErr = buildAll(buildDir)
-	})
-	if buildErr != nil {
-		t.Fatalf("building the binary and packages: %v", buildErr)
-	}
-	return artifacts
-}
+		return buildAll(dir)
+	}}
 
 func buildAll(dir string) (built, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
 	b := built{
 		binary: filepath.Join(dir, "bin", "prestaged"),
 		deb:    filepath.Join(dir, "dist", "prestaged_"+version+"_amd64.deb"),
 		rpm:    filepath.Join(dir, "dist", "prestaged-"+version+".x86_64.rpm"),
 	}
-	gobuild := exec.CommandContext(ctx, "go", "build", "-trimpath",
-		"-ldflags", "-s -w -X main.version="+describe, "-o", b.binary, "./cmd/prestaged")
-	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if err := testutil.GoBuild(b.binary, testutil.PrestagedPkg, "-trimpath", "-ldflags", "-s -w -X main.version="+describe); err != nil {
+		return b, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
 	pkg := exec.CommandContext(ctx, "go", "run", "./packaging/build",
 		"-version", describe, "-binary", b.binary, "-out", filepath.Join(dir, "dist"))
-	for _, c := range []*exec.Cmd{gobuild, pkg} {
-		c.Dir = ".."
-		if out, err := c.CombinedOutput(); err != nil {
-			return b, fmt.Errorf("%s: %w\n%s", strings.Join(c.Args, " "), err, out)
-		}
+	pkg.Dir = ".."
+	if out, err := pkg.CombinedOutput(); err != nil {
+		return b, fmt.Errorf("%s: %w\n%s", strings.Join(pkg.Args, " "), err, out)
 	}
 	return b, nil
 }

@@ -43,7 +43,7 @@ func isolated(t *testing.T) bool {
 	}
 	testutil.NeedRoot(t)
 	testutil.Need(t, "unshare")
-	b := build(t)
+	b := artifacts.Get(t)
 	before := machineState(t)
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private",
 		os.Args[0], "-test.run", "^"+t.Name()+"$", "-test.count=1", "-test.v")

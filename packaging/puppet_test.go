@@ -50,7 +50,7 @@ class { 'prestaged':
 // finds the host converged (exit 0).
 func TestPuppet(t *testing.T) {
 	puppet := testutil.Need(t, "puppet")
-	b := build(t)
+	b := artifacts.Get(t)
 	dir := t.TempDir()
 	for _, d := range []string{"etc", "images", "mirror"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {

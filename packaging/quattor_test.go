@@ -12,15 +12,23 @@ import (
 	"github.com/prestaged/prestaged/internal/testutil"
 )
 
-// TestQuattor renders the ncm-metaconfig template with Perl's Template
-// Toolkit from JSON equivalents of Pan contents, as ncm-metaconfig would,
-// and validates each result with `prestaged validate`.
-func TestQuattor(t *testing.T) {
+// needTemplateToolkit returns perl, which must have the Template Toolkit
+// ncm-metaconfig renders with.
+func needTemplateToolkit(t *testing.T) string {
+	t.Helper()
 	perl := testutil.Need(t, "perl")
 	if err := exec.Command(perl, "-MTemplate", "-MJSON::PP", "-e1").Run(); err != nil {
 		testutil.Unavailable(t, "Perl's Template Toolkit is not installed (libtemplate-perl)")
 	}
-	b := build(t)
+	return perl
+}
+
+// TestQuattor renders the ncm-metaconfig template with Perl's Template
+// Toolkit from JSON equivalents of Pan contents, as ncm-metaconfig would,
+// and validates each result with `prestaged validate`.
+func TestQuattor(t *testing.T) {
+	perl := needTemplateToolkit(t)
+	b := artifacts.Get(t)
 	tests := []struct {
 		name, contents string
 		want           []string // in the rendered spec

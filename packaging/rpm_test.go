@@ -23,7 +23,7 @@ var packaged = []string{
 
 func TestRPM(t *testing.T) {
 	testutil.Need(t, "rpm")
-	rpm := build(t).rpm
+	rpm := artifacts.Get(t).rpm
 	tests := []struct {
 		name string
 		args []string

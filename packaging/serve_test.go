@@ -19,7 +19,7 @@ import (
 // with LISTEN_FDS; serve must answer on it.
 func TestSocketActivation(t *testing.T) {
 	activate := testutil.Need(t, "systemd-socket-activate")
-	b := build(t)
+	b := artifacts.Get(t)
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "spec.hcl")
 	// peer.listen names another port: serve must use the socket it is given.

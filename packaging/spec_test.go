@@ -35,7 +35,7 @@ func uncomment(src string) string {
 // TestDefaultSpec validates the shipped /etc/prestaged/spec.hcl as is and
 // with every commented example enabled.
 func TestDefaultSpec(t *testing.T) {
-	b := build(t)
+	b := artifacts.Get(t)
 	src, err := os.ReadFile("spec.hcl")
 	if err != nil {
 		t.Fatal(err)

@@ -87,7 +87,7 @@ func TestUnitSettings(t *testing.T) {
 // so `systemd-analyze --root` resolves targets and every ExecStart path.
 func verifyRoot(t *testing.T) string {
 	t.Helper()
-	root := extract(t, build(t).deb)
+	root := extract(t, artifacts.Get(t).deb)
 	unitDir := filepath.Join(root, "usr/lib/systemd/system")
 	host, err := filepath.Glob("/usr/lib/systemd/system/*")
 	if err != nil {

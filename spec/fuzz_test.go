@@ -2,19 +2,17 @@ package spec
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // FuzzParseBytes: any bytes, as native HCL or as JSON, give a spec or
 // diagnostics; never a panic, never a hang.
 func FuzzParseBytes(f *testing.F) {
-	for _, glob := range []string{"../examples/*.hcl", "testdata/good/*", "testdata/bad/*"} {
-		files, _ := filepath.Glob(glob)
-		for _, p := range files {
-			if b, err := os.ReadFile(p); err == nil {
-				f.Add(b, false)
-			}
+	for _, p := range testutil.Files(f, "../examples/*.hcl", "testdata/good/*", "testdata/bad/*") {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b, false)
 		}
 	}
 	f.Add([]byte(`{"store": "/s", "image": {"a": {"sha256": "00", "size": 1}}}`), true)

@@ -3,9 +3,10 @@ package spec
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // TestLimitsRefuse checks that each bound is refused before HCL parses the
@@ -83,11 +84,8 @@ func TestLimitsAdmit(t *testing.T) {
 // TestLimitsAdmitEveryKnownSpec runs the scan over every spec in the tree,
 // bad ones included: the bounds must leave their diagnostics to HCL.
 func TestLimitsAdmitEveryKnownSpec(t *testing.T) {
-	var files []string
-	for _, g := range []string{"testdata/*/*.hcl", "testdata/*/*.json", "../examples/*.hcl", "../examples/*/*.hcl", "../examples/*/*/*.hcl", "../packaging/*.hcl"} {
-		m, _ := filepath.Glob(g)
-		files = append(files, m...)
-	}
+	files := testutil.Files(t, "testdata/*/*.hcl", "testdata/*/*.json", "../examples/*.hcl", "../examples/*/*.hcl",
+		"../examples/*/*/*.hcl", "../packaging/*.hcl")
 	if len(files) < 10 {
 		t.Fatalf("found only %d specs: %v", len(files), files)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/bad/*.golden from the current output")
@@ -65,8 +66,7 @@ func TestParseGood(t *testing.T) {
 			}
 		})
 	}
-	files, _ := filepath.Glob("testdata/good/*.hcl")
-	for _, f := range files {
+	for _, f := range testutil.Files(t, "testdata/good/*.hcl") {
 		if !covered[filepath.Base(f)] {
 			t.Errorf("%s has no case in TestParseGood", f)
 		}
@@ -80,11 +80,7 @@ func TestParseBad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob("testdata/bad/*.hcl")
-	if len(files) == 0 {
-		t.Fatal("no testdata/bad/*.hcl")
-	}
-	for _, filename := range files {
+	for _, filename := range testutil.Files(t, "testdata/bad/*.hcl") {
 		t.Run(filepath.Base(filename), func(t *testing.T) {
 			s, diags := Parse(filename)
 			if !diags.HasErrors() || s != nil {

@@ -85,27 +85,22 @@ func TestTreeConsistent(t *testing.T) {
 }
 
 func TestHostPort(t *testing.T) {
-	tests := []struct {
-		in, want string
-		wantErr  bool
-	}{
-		{in: "lxb0012", want: "lxb0012:7946"},
-		{in: "lxb0012:80", want: "lxb0012:80"},
-		{in: "10.1.2.3", want: "10.1.2.3:7946"},
-		{in: "::1", want: "[::1]:7946"},
-		{in: "[::1]", want: "[::1]:7946"},
-		{in: "[::1]:80", want: "[::1]:80"},
-		{in: "", wantErr: true},
-		{in: "a b", wantErr: true},
-		{in: ":80", wantErr: true},
-		{in: "h:0", wantErr: true},
-		{in: "h:x", wantErr: true},
-		{in: "a:b:c", wantErr: true},
+	good := map[string]string{
+		"lxb0012":    "lxb0012:7946",
+		"lxb0012:80": "lxb0012:80",
+		"10.1.2.3":   "10.1.2.3:7946",
+		"::1":        "[::1]:7946",
+		"[::1]":      "[::1]:7946",
+		"[::1]:80":   "[::1]:80",
 	}
-	for _, tt := range tests {
-		got, err := hostPort(tt.in, "7946")
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("hostPort(%q) = %q, %v; want %q, error: %v", tt.in, got, err, tt.want, tt.wantErr)
+	for in, want := range good {
+		if got, err := hostPort(in, "7946"); err != nil || got != want {
+			t.Errorf("hostPort(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "a b", ":80", "h:0", "h:x", "a:b:c"} {
+		if got, err := hostPort(in, "7946"); err == nil || got != "" {
+			t.Errorf("hostPort(%q) = %q, %v; want an error", in, got, err)
 		}
 	}
 }

@@ -82,10 +82,7 @@ func TestWrongDigest(t *testing.T) {
 // TestKilledApplyResumes: apply is SIGKILLed mid-download from a slow
 // mirror; the rerun fetches only the rest and installs the right bytes.
 func TestKilledApplyResumes(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(4<<20, 3)}
-	srv := newSlowServer(t, "vm", image.content)
-	spec := s.spec(srv.url, true, image)
+	s, image, srv, spec := slowSite(t, 4<<20, 3)
 
 	cmd, wait := start(t, "apply", spec)
 	waitFor(t, "staged bytes", func() bool { return s.stagingSize(image) >= 256<<10 })
@@ -122,10 +119,7 @@ func TestKilledApplyResumes(t *testing.T) {
 // TestConcurrentApply: a second apply refuses clearly while the first holds
 // the store, or waits for it with --wait.
 func TestConcurrentApply(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(2<<20, 4)}
-	srv := newSlowServer(t, "vm", image.content)
-	spec := s.spec(srv.url, true, image)
+	s, image, srv, spec := slowSite(t, 2<<20, 4)
 
 	_, waitFirst := start(t, "apply", spec)
 	waitFor(t, "the first apply to stage bytes", func() bool { return s.stagingSize(image) > 0 })

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // The CLI tests drive the real binary, built once by TestMain, the way
@@ -23,22 +25,14 @@ import (
 var prestaged string // path of the binary under test
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "prestaged-cli-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	prestaged = filepath.Join(dir, "prestaged")
-	build := exec.Command("go", "build", "-o", prestaged, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	code := 1
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building prestaged:", err)
-	} else {
-		code = m.Run()
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testutil.Main(m, func() error {
+		dir, err := testutil.TempDir("prestaged-cli-test-")
+		if err != nil {
+			return err
+		}
+		prestaged = filepath.Join(dir, "prestaged")
+		return testutil.GoBuild(prestaged, testutil.PrestagedPkg)
+	})
 }
 
 // result is what one run of the binary did.
@@ -155,6 +149,24 @@ func (s *site) publish(images ...img) {
 	}
 }
 
+// publishedSite is a site whose file mirror holds one image, name (n bytes
+// from seed), and the spec of a host that installs it, with a sources line
+// when sources is set.
+func publishedSite(t *testing.T, name string, n int, seed uint64, sources bool) (*site, img, string) {
+	s := newSite(t)
+	image := img{name: name, content: randomBytes(n, seed)}
+	s.publish(image)
+	return s, image, s.spec("", sources, image)
+}
+
+// editSpec rewrites the spec file at path with edit.
+func editSpec(t *testing.T, path string, edit func(string) string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	testutil.Must(t, err)
+	testutil.Must(t, os.WriteFile(path, []byte(edit(string(b))), 0o644))
+}
+
 // spec writes spec.hcl with the mirror at url ("" for the file mirror) and
 // returns its path. With no sources line, images use the default sources.
 func (s *site) spec(url string, sources bool, images ...img) string {
@@ -171,11 +183,7 @@ func (s *site) spec(url string, sources bool, images ...img) string {
 		}
 		b.WriteString("}\n")
 	}
-	p := s.path("spec.hcl")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		s.t.Fatal(err)
-	}
-	return p
+	return s.writeSpec(b.String())
 }
 
 // badSources is the bad_sources of the one image of an apply --json.
@@ -204,10 +212,13 @@ func (s *site) mirrorsSpec(stall string, image img, sources string, mirrors ...s
 	}
 	fmt.Fprintf(&b, "\nimage %q {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = %s\n}\n",
 		image.name, image.digest(), image.length(), image.name+".img", "images/"+image.name+".img", sources)
+	return s.writeSpec(b.String())
+}
+
+// writeSpec writes spec.hcl and returns its path.
+func (s *site) writeSpec(text string) string {
 	p := s.path("spec.hcl")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		s.t.Fatal(err)
-	}
+	testutil.Must(s.t, os.WriteFile(p, []byte(text), 0o644))
 	return p
 }
 

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // #28 case 8: no crash reads as success. A panic in an image worker, or in
@@ -17,14 +19,10 @@ import (
 // PRESTAGED_PANIC says so.
 func TestPanicExitsOne(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "prestaged-panictest")
-	build := exec.Command("go", "build", "-tags", "prestaged_panictest", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building with -tags prestaged_panictest: %v\n%s", err, out)
+	if err := testutil.GoBuild(bin, testutil.PrestagedPkg, "-tags", "prestaged_panictest"); err != nil {
+		t.Fatalf("building with -tags prestaged_panictest: %v", err)
 	}
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(64<<10, 91)}
-	s.publish(image)
-	spec := s.spec("", false, image)
+	s, _, spec := publishedSite(t, "vm", 64<<10, 91, false)
 	for _, mode := range []string{"worker", "goroutine"} {
 		for _, args := range [][]string{{"apply"}, {"apply", "--detailed-exitcodes"}} {
 			t.Run(mode+" "+strings.Join(args, " "), func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // docsJSON is the reference of every verb's --json object.
@@ -237,11 +238,7 @@ func TestReadmeForOperators(t *testing.T) {
 	if n := strings.Count(string(readme), "\n"); n > 250 {
 		t.Errorf("README.md has %d lines, want at most 250: move details to docs/", n)
 	}
-	docs, err := filepath.Glob("../../docs/*.md")
-	if err != nil || len(docs) == 0 {
-		t.Fatalf("docs/*.md: %v, %d files", err, len(docs))
-	}
-	for _, d := range docs {
+	for _, d := range testutil.Files(t, "../../docs/*.md") {
 		if link := "(docs/" + filepath.Base(d) + ")"; !strings.Contains(string(readme), link) {
 			t.Errorf("README.md does not link %s", link)
 		}

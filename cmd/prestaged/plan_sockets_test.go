@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,15 +12,11 @@ import (
 // machine's (so a swarm could not even bind), plan lists the torrent source
 // as usable and exits as for any host that needs the image.
 func TestPlanStartsNoSwarm(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(64<<10, 95)}
-	s.publish(image)
-	spec := s.spec("", false, image)
-	b, err := os.ReadFile(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = append(b, `
+	_, _, spec := publishedSite(t, "vm", 64<<10, 95, false)
+	editSpec(t, spec, func(b string) string {
+		b = strings.Replace(b, `path    = "vm.img"`, `path    = "vm.img"
+  sources = ["parents", "torrent", "mirror.m"]`, 1)
+		return b + `
 peer {
   listen  = "127.0.0.1:0"
   parents = ["192.0.2.7:8471"]
@@ -30,12 +25,8 @@ torrent {
   listen  = "192.0.2.1:6881"
   tracker = "http://192.0.2.2:6969/announce"
 }
-`...)
-	b = []byte(strings.Replace(string(b), `path    = "vm.img"`, `path    = "vm.img"
-  sources = ["parents", "torrent", "mirror.m"]`, 1))
-	if err := os.WriteFile(spec, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+`
+	})
 	r := run(t, "plan", "--json", "--detailed-exitcodes", spec)
 	if r.code != 2 {
 		t.Fatalf("plan: want exit 2 (changes pending), got %s", r)

@@ -91,10 +91,7 @@ func TestApplyNonRegularInstall(t *testing.T) {
 				name = kind + "/replaced after install"
 			}
 			t.Run(name, func(t *testing.T) {
-				s := newSite(t)
-				image := img{name: "vm", content: randomBytes(256<<10, 70)}
-				s.publish(image)
-				spec := s.spec("", true, image)
+				s, _, spec := publishedSite(t, "vm", 256<<10, 70, true)
 				if installedFirst {
 					mustApply(t, spec, 2)
 				}
@@ -111,10 +108,7 @@ func TestApplyNonRegularInstall(t *testing.T) {
 // TestApplySymlinkAtStaging: a symlink planted at the staging .part path is
 // not followed: its target keeps its bytes and apply names the path.
 func TestApplySymlinkAtStaging(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(256<<10, 71)}
-	s.publish(image)
-	spec := s.spec("", true, image)
+	s, image, spec := publishedSite(t, "vm", 256<<10, 71, true)
 	victim, untouched := victimFile(t)
 	part := s.path("store", "staging", "sha256", image.digest()+".part")
 	plantAt(t, part, "symlink:"+victim)
@@ -125,29 +119,33 @@ func TestApplySymlinkAtStaging(t *testing.T) {
 	}
 }
 
+// wantEnded fails the test unless the apply that wait waits for ends,
+// within bound of a SIGTERM and with a non-zero exit.
+func wantEnded(t *testing.T, wait func() result, what string) {
+	t.Helper()
+	done := make(chan result, 1)
+	go func() { done <- wait() }()
+	select {
+	case r := <-done:
+		if r.code == 0 {
+			t.Errorf("%s exited 0: %s", what, r)
+		}
+	case <-time.After(bound):
+		t.Fatalf("apply still running %s after SIGTERM", bound)
+	}
+}
+
 // TestSIGTERMMidDownload: SIGTERM ends an apply that is downloading from a
 // slow mirror within seconds, and the next apply takes the lock.
 func TestSIGTERMMidDownload(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(4<<20, 72)}
-	srv := newSlowServer(t, "vm", image.content)
-	spec := s.spec(srv.url, true, image)
+	s, image, srv, spec := slowSite(t, 4<<20, 72)
 
 	cmd, wait := start(t, "apply", "--no-progress", spec)
 	waitFor(t, "staged bytes", func() bool { return s.stagingSize(image) >= 256<<10 })
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan result, 1)
-	go func() { done <- wait() }()
-	select {
-	case r := <-done:
-		if r.code == 0 {
-			t.Errorf("apply ended by SIGTERM exited 0: %s", r)
-		}
-	case <-time.After(bound):
-		t.Fatalf("apply still running %s after SIGTERM", bound)
-	}
+	wantEnded(t, wait, "apply ended by SIGTERM")
 	srv.slow.Store(false)
 	if r := runWithin(t, "apply", "--detailed-exitcodes", "--no-progress", spec); r.code != 2 {
 		t.Errorf("apply after the terminated one: want exit 2, got %s", r)
@@ -238,24 +236,12 @@ func TestServeNonRegular(t *testing.T) {
 // within seconds of SIGTERM, and the next apply takes the lock. Once
 // nothing blocks there, apply has ended before the signal.
 func TestSIGTERMStuckApply(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(256<<10, 75)}
-	s.publish(image)
-	spec := s.spec("", true, image)
+	s, _, spec := publishedSite(t, "vm", 256<<10, 75, true)
 	plantAt(t, s.path("images", "vm.img"), "fifo")
 	cmd, wait := start(t, "apply", "--no-progress", spec)
 	time.Sleep(time.Second)
 	cmd.Process.Signal(syscall.SIGTERM) // an error: it has exited already
-	done := make(chan result, 1)
-	go func() { done <- wait() }()
-	select {
-	case r := <-done:
-		if r.code == 0 {
-			t.Errorf("apply exited 0: %s", r)
-		}
-	case <-time.After(bound):
-		t.Fatalf("apply still running %s after SIGTERM", bound)
-	}
+	wantEnded(t, wait, "apply")
 	if err := os.Remove(s.path("images", "vm.img")); err != nil {
 		t.Fatal(err)
 	}

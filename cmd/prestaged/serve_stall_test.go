@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,19 +18,10 @@ import (
 // stall_timeout; then a child that reads gets the whole image. A HEAD is
 // answered meanwhile, without a slot.
 func TestServeStuckChildren(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "big", content: randomBytes(32<<20, 60)}
-	s.publish(image)
-	spec := s.spec("", false, image)
-	b, err := os.ReadFile(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = bytes.Replace(b, []byte(`stall_timeout = "5s"`), []byte(`stall_timeout = "2s"`), 1)
-	b = append(b, "\npeer {\n  max_children = 2\n}\n"...)
-	if err := os.WriteFile(spec, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, image, spec := publishedSite(t, "big", 32<<20, 60, false)
+	editSpec(t, spec, func(b string) string {
+		return strings.Replace(b, `stall_timeout = "5s"`, `stall_timeout = "2s"`, 1) + "\npeer {\n  max_children = 2\n}\n"
+	})
 	mustApply(t, spec, 2)
 	base := startServe(t, spec)
 	blob := "/v1/blobs/sha256/" + image.digest()

@@ -47,6 +47,15 @@ func (s *slowServer) sentSince(mark int) (n int64, ranges []string) {
 	return n, ranges
 }
 
+// slowSite is a site whose image vm (n bytes from seed) a slow mirror
+// serves, and the spec of a host that installs it from there.
+func slowSite(t *testing.T, n int, seed uint64) (*site, img, *slowServer, string) {
+	s := newSite(t)
+	image := img{name: "vm", content: randomBytes(n, seed)}
+	srv := newSlowServer(t, "vm", image.content)
+	return s, image, srv, s.spec(srv.url, true, image)
+}
+
 func newSlowServer(t *testing.T, name string, content []byte) *slowServer {
 	s := &slowServer{content: content}
 	s.slow.Store(true)

@@ -343,16 +343,18 @@ func TestTorrentFromAria2c(t *testing.T) {
 		btListening(t, fmt.Sprintf("127.0.0.1:%d", port))
 	}
 
+	// swarmHost is a host of the swarm, with sources, extra lines of its
+	// torrent block and the torrent lines of its image.
+	swarmHost := func(t *testing.T, sources, torrentExtra, image string) btHost {
+		return btHost{site: newSite(t), sources: sources, image: image,
+			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n%s}\n", tracker, torrentExtra)}
+	}
 	t.Run("seeder", func(t *testing.T) {
-		h := btHost{site: newSite(t), sources: `["torrent"]`,
-			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n}\n", tracker),
-			image:  fmt.Sprintf("  torrent_url = %q\n  infohash = %q\n", filepath.Join(seedDir, "vm.torrent"), fullIH)}
+		h := swarmHost(t, `["torrent"]`, "", fmt.Sprintf("  torrent_url = %q\n  infohash = %q\n", filepath.Join(seedDir, "vm.torrent"), fullIH))
 		if got := applyBySource(t, h.writeSpec(full)); got["torrent"] != btSize {
 			t.Errorf("bytes by source: %v, want all %d from torrent", got, btSize)
 		}
-		if !bytes.Equal(h.installed("vm"), full.content) {
-			t.Error("installed other bytes than the image aria2c seeds")
-		}
+		wantInstalled(t, h, full, "installed other bytes than the image aria2c seeds")
 		// The swarm's metainfo is kept for serve, without the published
 		// .torrent's tracker.
 		if mi := cachedMetainfo(t, h, full); mi == nil || mi.HashInfoBytes().HexString() != fullIH || mi.Announce != "" {
@@ -363,42 +365,31 @@ func TestTorrentFromAria2c(t *testing.T) {
 		// No .torrent anywhere: the info comes from aria2c over the swarm
 		// (BEP 9), checked against the spec's infohash. Until it has, no
 		// byte arrives: the stall timeout must allow a few announces.
-		h := btHost{site: newSite(t), sources: `["torrent"]`, stall: "30s",
-			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n}\n", tracker),
-			image:  fmt.Sprintf("  infohash = %q\n", fullIH)}
+		h := swarmHost(t, `["torrent"]`, "", fmt.Sprintf("  infohash = %q\n", fullIH))
+		h.stall = "30s"
 		if got := applyBySource(t, h.writeSpec(full)); got["torrent"] != btSize {
 			t.Errorf("bytes by source: %v, want all %d from torrent", got, btSize)
 		}
-		if !bytes.Equal(h.installed("vm"), full.content) {
-			t.Error("installed other bytes than the image aria2c seeds")
-		}
+		wantInstalled(t, h, full, "installed other bytes than the image aria2c seeds")
 	})
 	t.Run("swarm of other bytes", func(t *testing.T) {
 		// The .torrent describes another image of the same size: the swarm
 		// delivers it whole, the digest refuses it, the mirror sends the
 		// image, and the swarm's metainfo is not kept for it.
-		h := btHost{site: newSite(t), sources: `["torrent", "mirror.m"]`,
-			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n  web_seed = false\n}\n", tracker),
-			image:  fmt.Sprintf("  torrent_url = %q\n", filepath.Join(seedDir, "vm.torrent"))}
+		h := swarmHost(t, `["torrent", "mirror.m"]`, "  web_seed = false\n", fmt.Sprintf("  torrent_url = %q\n", filepath.Join(seedDir, "vm.torrent")))
 		h.publish(part)
 		r := run(t, "apply", "--json", "--no-progress", h.writeSpec(part))
 		if bad := badSources(t, r); r.code != 0 || !slices.Equal(bad, []string{"torrent"}) {
 			t.Fatalf("apply: want the swarm named as a bad source and the image installed, got %q\n%s", bad, r)
 		}
-		if !bytes.Equal(h.installed("vm"), part.content) {
-			t.Error("installed other bytes than the image")
-		}
-		if mi := cachedMetainfo(t, h, part); mi != nil {
-			t.Errorf("kept the metainfo of other bytes for the image: %s", mi.HashInfoBytes().HexString())
-		}
+		wantInstalled(t, h, part, "installed other bytes than the image")
+		wantNoMetainfo(t, h, part, "kept the metainfo of other bytes for the image")
 	})
 	// Before "web seed": there the host's swarm takes the piece aria2c
 	// lacks from the mirror and offers it to aria2c, which, still a
 	// leecher, may download it and then seed the whole image here.
 	t.Run("stall then mirror", func(t *testing.T) {
-		h := btHost{site: newSite(t), sources: `["torrent", "mirror.m"]`,
-			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n  web_seed = false\n}\n", tracker),
-			image:  fmt.Sprintf("  torrent_url = %q\n", filepath.Join(partDir, "vm.torrent"))}
+		h := swarmHost(t, `["torrent", "mirror.m"]`, "  web_seed = false\n", fmt.Sprintf("  torrent_url = %q\n", filepath.Join(partDir, "vm.torrent")))
 		h.publish(part)
 		got := applyBySource(t, h.writeSpec(part))
 		// Pieces 0 and 2 came from the swarm; the mirror resumed at piece 1
@@ -407,29 +398,38 @@ func TestTorrentFromAria2c(t *testing.T) {
 		if got["torrent"] != want["torrent"] || got["mirror.m"] != want["mirror.m"] {
 			t.Errorf("bytes by source: %v, want %v", got, want)
 		}
-		if !bytes.Equal(h.installed("vm"), part.content) {
-			t.Error("installed other bytes than the image")
-		}
+		wantInstalled(t, h, part, "installed other bytes than the image")
 		// The mirror finished the image: the pieces it sent were never
 		// checked against the metainfo, which is therefore not kept.
-		if mi := cachedMetainfo(t, h, part); mi != nil {
-			t.Errorf("metainfo cached after the mirror finished the image: %s", mi.HashInfoBytes().HexString())
-		}
+		wantNoMetainfo(t, h, part, "metainfo cached after the mirror finished the image")
 	})
 	t.Run("web seed", func(t *testing.T) {
 		// The mirror is the swarm's web seed: the piece aria2c lacks comes
 		// from it into the swarm, and the swarm never stalls.
-		h := btHost{site: newSite(t), sources: `["torrent", "mirror.m"]`,
-			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n}\n", tracker),
-			image:  fmt.Sprintf("  torrent_url = %q\n", filepath.Join(partDir, "vm.torrent"))}
+		h := swarmHost(t, `["torrent", "mirror.m"]`, "", fmt.Sprintf("  torrent_url = %q\n", filepath.Join(partDir, "vm.torrent")))
 		h.publish(part)
 		if got := applyBySource(t, h.writeSpec(part)); got["torrent"] != btSize || got["mirror.m"] != 0 {
 			t.Errorf("bytes by source: %v, want all %d through the swarm", got, btSize)
 		}
-		if !bytes.Equal(h.installed("vm"), part.content) {
-			t.Error("installed other bytes than the image")
-		}
+		wantInstalled(t, h, part, "installed other bytes than the image")
 	})
+}
+
+// wantInstalled fails the test with complaint unless h installed i.
+func wantInstalled(t *testing.T, h btHost, i img, complaint string) {
+	t.Helper()
+	if !bytes.Equal(h.installed(i.name), i.content) {
+		t.Error(complaint)
+	}
+}
+
+// wantNoMetainfo fails the test with complaint if h's store keeps a
+// metainfo for i.
+func wantNoMetainfo(t *testing.T, h btHost, i img, complaint string) {
+	t.Helper()
+	if mi := cachedMetainfo(t, h, i); mi != nil {
+		t.Errorf("%s: %s", complaint, mi.HashInfoBytes().HexString())
+	}
 }
 
 // cachedMetainfo is the metainfo h's store keeps for serve, nil if none.

@@ -28,8 +28,8 @@ import (
 // serve seeds the named torrent's info-hash, from the metainfo apply kept
 // and, with that cache gone, from the torrent_url checked against the blob.
 func TestServeSeedsNamedTorrent(t *testing.T) {
-	aria2c := testutil.Need(t, "aria2c")
-	mk := testutil.Need(t, "mktorrent")
+	bin := testutil.NeedAll(t, "aria2c", "mktorrent")
+	aria2c, mk := bin[0], bin[1]
 	content := randomBytes(btSize, 33)
 	pub := t.TempDir()
 	if err := os.WriteFile(filepath.Join(pub, "worker.img"), content, 0o644); err != nil {

@@ -24,8 +24,8 @@ import (
 // writes, the same bytes as A serves, and serve starts once the tracker
 // knows it.
 func TestTorrentTransmissionLeecher(t *testing.T) {
-	daemon := testutil.Need(t, "transmission-daemon")
-	remote := testutil.Need(t, "transmission-remote")
+	bin := testutil.NeedAll(t, "transmission-daemon", "transmission-remote")
+	daemon, remote := bin[0], bin[1]
 	a, image, specA, httpA, swarmAddr, tracker, _ := installedHost(t, 24)
 	torrentFile := filepath.Join(t.TempDir(), "vm.torrent")
 	torrentMake(t, a.path("mirror", "vm.img"), torrentFile, "--tracker", tracker)

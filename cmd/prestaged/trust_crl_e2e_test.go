@@ -38,11 +38,7 @@ func (s *subscriber) listVerify(extra ...string) (int, []string, result) {
 // CRL, crl = "required" refuses, "optional" installs, and "off" installs
 // with a warning from plan.
 func TestTrustCRL(t *testing.T) {
-	s := newSubscriber(t)
-	vm := img{name: "vm", content: randomBytes(64<<10, 31)}
-	l := s.newList(vm)
-	s.publish(s.pki.valid(t, l, "1"))
-	spec := s.spec("", "vm")
+	s, vm, _, spec := publishedVM(t, 31, "")
 	crlFile, err := filepath.Glob(filepath.Join(s.pki.caDir, "*.r0"))
 	if err != nil || len(crlFile) != 1 {
 		t.Fatalf("the test ca_dir has no CRL: %v %v", crlFile, err)

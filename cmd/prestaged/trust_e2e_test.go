@@ -42,21 +42,7 @@ type e2ePKI struct {
 	one, two         e2eSigner
 }
 
-const e2eOpenSSLConf = `[ req ]
-distinguished_name = dn
-prompt = no
-[ dn ]
-CN = unused
-[ v3_ca ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[ endorser_ext ]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature,nonRepudiation
-extendedKeyUsage = emailProtection
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
+var e2eOpenSSLConf = testutil.OpenSSLConf + `
 [ ca ]
 default_ca = root
 [ root ]
@@ -74,15 +60,11 @@ func newE2EPKI(t *testing.T) *e2ePKI {
 	testutil.Need(t, "openssl")
 	dir := t.TempDir()
 	p := &e2ePKI{dir: dir, caDir: filepath.Join(dir, "certificates"), root: filepath.Join(dir, "root.pem")}
-	if err := os.Mkdir(p.caDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	testutil.Must(t, os.Mkdir(p.caDir, 0o755))
 	for name, content := range map[string]string{"openssl.cnf": e2eOpenSSLConf, "index.txt": "", "crlnumber": "01\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.Must(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
 	}
-	ec := []string{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-config", "openssl.cnf"}
+	ec := append([]string{"-nodes", "-config", "openssl.cnf"}, testutil.ECKey...)
 	p.openssl(t, append([]string{"req", "-x509", "-extensions", "v3_ca", "-keyout", "root.key", "-out", "root.pem",
 		"-subj", e2eRootDN, "-days", "30"}, ec...)...)
 	issue := func(name, dn string) e2eSigner {
@@ -92,14 +74,7 @@ func newE2EPKI(t *testing.T) *e2ePKI {
 		return e2eSigner{cert: filepath.Join(dir, name+".pem"), key: filepath.Join(dir, name+".key"), dn: dn}
 	}
 	p.one, p.two = issue("one", e2eOneDN), issue("two", e2eTwoDN)
-	hash := p.openssl(t, "x509", "-hash", "-noout", "-in", "root.pem")
-	root, err := os.ReadFile(p.root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(p.caDir, hash+".0"), root, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.Must(t, testutil.InstallHashed(dir, p.caDir, "root.pem", false))
 	p.crl(t)
 	return p
 }
@@ -109,25 +84,12 @@ func newE2EPKI(t *testing.T) *e2ePKI {
 func (p *e2ePKI) crl(t *testing.T, extra ...string) {
 	t.Helper()
 	p.openssl(t, append([]string{"ca", "-config", "openssl.cnf", "-gencrl", "-out", "root.crl"}, extra...)...)
-	hash := p.openssl(t, "crl", "-hash", "-noout", "-in", "root.crl")
-	b, err := os.ReadFile(filepath.Join(p.dir, "root.crl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(p.caDir, hash+".r0"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testutil.Must(t, testutil.InstallHashed(p.dir, p.caDir, "root.crl", true))
 }
 
 func (p *e2ePKI) openssl(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("openssl", args...)
-	cmd.Dir = p.dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return testutil.OpenSSLT(t, p.dir, args...)
 }
 
 // sign dates, versions and endorses l as s, and signs it with `openssl
@@ -140,16 +102,7 @@ func (p *e2ePKI) sign(t *testing.T, s e2eSigner, l *trust.List, version string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, out := filepath.Join(t.TempDir(), "list.json"), filepath.Join(t.TempDir(), "list.smime")
-	if err := os.WriteFile(in, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p.openssl(t, "smime", "-sign", "-in", in, "-signer", s.cert, "-inkey", s.key, "-out", out)
-	signed, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signed
+	return testutil.OpenSSLSign(t, p.dir, b, "smime", "-sign", "-signer", s.cert, "-inkey", s.key)
 }
 
 // valid signs l as endorser one, created an hour ago, expiring in a week.
@@ -158,26 +111,33 @@ func (p *e2ePKI) valid(t *testing.T, l *trust.List, version string) []byte {
 	return p.sign(t, p.one, l, version, now.Add(-time.Hour), now.Add(7*24*time.Hour))
 }
 
-// subscriber is a host with a trust block "e2e" over the list published
-// at dir/published/e2e.list, and images installed in dir/images.
+// publishedVM is a subscriber to whom the endorser published version 1 of
+// a list of one image, vm (64 KiB from seed), and the spec of a host that
+// subscribes with onRevoke.
+func publishedVM(t *testing.T, seed uint64, onRevoke string) (*subscriber, img, *trust.List, string) {
+	t.Helper()
+	s := newSubscriber(t)
+	vm := img{name: "vm", content: randomBytes(64<<10, seed)}
+	l := s.newList(vm)
+	s.publish(s.pki.valid(t, l, "1"))
+	return s, vm, l, s.spec(onRevoke, "vm")
+}
+
+// subscriber is a site whose host has a trust block "e2e" over the list
+// published at dir/published/e2e.list.
 type subscriber struct {
-	t   *testing.T
+	*site
 	pki *e2ePKI
-	dir string
 	crl string // the trust block's crl attribute; "" = not written
 }
 
 func newSubscriber(t *testing.T) *subscriber {
-	s := &subscriber{t: t, pki: newE2EPKI(t), dir: t.TempDir()}
-	for _, d := range []string{"published", "images", "endorser"} {
-		if err := os.Mkdir(s.path(d), 0o755); err != nil {
-			t.Fatal(err)
-		}
+	s := &subscriber{site: newSite(t), pki: newE2EPKI(t)}
+	for _, d := range []string{"published", "endorser"} {
+		testutil.Must(t, os.Mkdir(s.path(d), 0o755))
 	}
 	return s
 }
-
-func (s *subscriber) path(p ...string) string { return filepath.Join(append([]string{s.dir}, p...)...) }
 
 // newList makes an unsigned list with `prestaged list new` and adds each
 // image with `prestaged list add-image` (size, sha512 and sha256), its file
@@ -245,19 +205,7 @@ func (s *subscriber) spec(onRevoke string, ids ...string) string {
 	for _, id := range ids {
 		fmt.Fprintf(&b, "\nimage %q {\n  trust   = \"e2e\"\n  id      = %q\n  install = %q\n}\n", id, id, s.path("images", id+".img"))
 	}
-	p := s.path("spec.hcl")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		s.t.Fatal(err)
-	}
-	return p
-}
-
-func (s *subscriber) installed(id string) []byte {
-	b, err := os.ReadFile(s.path("images", id+".img"))
-	if err != nil {
-		return nil
-	}
-	return b
+	return s.writeSpec(b.String())
 }
 
 func (s *subscriber) rememberedVersion() string {
@@ -396,11 +344,7 @@ func TestTrustEndorsedLifecycle(t *testing.T) {
 // TestTrustRevokedKept: with on_revoke = "keep" a revoked image stays,
 // reported as untrusted.
 func TestTrustRevokedKept(t *testing.T) {
-	s := newSubscriber(t)
-	vm := img{name: "vm", content: randomBytes(64<<10, 3)}
-	l := s.newList(vm)
-	s.publish(s.pki.valid(t, l, "1"))
-	spec := s.spec("keep", "vm")
+	s, vm, l, spec := publishedVM(t, 3, "keep")
 	mustApply(t, spec, 2)
 
 	l.Images = nil
@@ -511,11 +455,7 @@ func serveLogged(t *testing.T, spec string, flags ...string) string {
 // TestTrustExpiredList: when the last accepted list has expired, its
 // images are revoked.
 func TestTrustExpiredList(t *testing.T) {
-	s := newSubscriber(t)
-	vm := img{name: "vm", content: randomBytes(64<<10, 6)}
-	l := s.newList(vm)
-	s.publish(s.pki.valid(t, l, "1"))
-	spec := s.spec("", "vm")
+	s, _, l, spec := publishedVM(t, 6, "")
 	mustApply(t, spec, 2)
 
 	// Days later: the endorser stopped re-signing, and the list this host

@@ -45,10 +45,7 @@ func (s *site) blobGood(i img) bool {
 // removed and the image fetched again, for a removed install path and for
 // a replace after a consumer changed its copy.
 func TestApplyNeverInstallsRottedBlob(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(1<<20, 81)}
-	s.publish(image)
-	spec := s.spec("", false, image)
+	s, image, spec := publishedSite(t, "vm", 1<<20, 81, false)
 	mustApply(t, spec, 2)
 
 	s.rotBlob(image)
@@ -83,10 +80,7 @@ type verifyJSON struct {
 // #28 case 2: verify says what it found and did, exits non-zero, fetches a
 // removed blob again, and serve then answers for the image.
 func TestVerifyRepairsRottedBlob(t *testing.T) {
-	s := newSite(t)
-	image := img{name: "vm", content: randomBytes(1<<20, 82)}
-	s.publish(image)
-	spec := s.spec("", false, image)
+	s, image, spec := publishedSite(t, "vm", 1<<20, 82, false)
 	mustApply(t, spec, 2)
 
 	s.rotBlob(image)

@@ -5,13 +5,15 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // WriteNTo follows a growing staging file through to the blob, and reports
 // an abandoned fetch as a ContentError (the server aborts the response).
 func TestFollowWriteNTo(t *testing.T) {
 	const size = 1 << 20
-	data, d := followContent(t, size)
+	data, d := testutil.Image(t, size, 1)
 	for _, tt := range []struct {
 		name    string
 		finish  func(w *followWriter)
@@ -21,10 +23,7 @@ func TestFollowWriteNTo(t *testing.T) {
 		{"writer killed", func(w *followWriter) { w.kill() }, ErrFetchAbandoned},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := tempStore(t)
 			w := newFollowWriter(t, s, d)
 			w.write(data[:size/2])
 			fl, err := s.Follow(context.Background(), d, size, 1000, FollowOptions{})

@@ -5,29 +5,15 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"golang.org/x/sys/unix"
 )
-
-func followContent(t *testing.T, n int) ([]byte, digest.Digest) {
-	t.Helper()
-	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(uint64(n), 1))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	d, _, err := digest.Of(digest.SHA256, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, d
-}
 
 // followWriter plays `prestaged apply`: it holds an exclusive flock on the
 // staging file while it appends to it.
@@ -72,7 +58,7 @@ func (w *followWriter) remove() {
 
 func TestFollowGrowing(t *testing.T) {
 	const size = 3<<20 + 17
-	content, d := followContent(t, size)
+	content, d := testutil.Image(t, size, 1)
 	half := size / 2
 	tests := []struct {
 		name    string
@@ -93,10 +79,7 @@ func TestFollowGrowing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := tempStore(t)
 			w := newFollowWriter(t, s, d)
 			w.write(content[:half])
 			fl, err := s.Follow(context.Background(), d, size, 0, FollowOptions{})
@@ -121,8 +104,16 @@ func TestFollowGrowing(t *testing.T) {
 	}
 }
 
+// tempStore is a store in a directory of its own.
+func tempStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir())
+	testutil.Must(t, err)
+	return s
+}
+
 func TestFollowOpen(t *testing.T) {
-	content, d := followContent(t, 1<<20)
+	content, d := testutil.Image(t, 1<<20, 1)
 	tests := []struct {
 		name    string
 		setup   func(t *testing.T, s *Store)
@@ -140,10 +131,7 @@ func TestFollowOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := tempStore(t)
 			tt.setup(t, s)
 			fl, err := s.Follow(context.Background(), d, int64(len(content)), tt.off, tt.opts)
 			if tt.want == nil {
@@ -169,7 +157,7 @@ func TestFollowOpen(t *testing.T) {
 
 func followBlob(b []byte) func(*testing.T, *Store) {
 	return func(t *testing.T, s *Store) {
-		_, d := followContent(t, 1<<20)
+		_, d := testutil.Image(t, 1<<20, 1)
 		if err := os.WriteFile(s.BlobPath(d), b, 0o444); err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +166,7 @@ func followBlob(b []byte) func(*testing.T, *Store) {
 
 func followStaging(b []byte) func(*testing.T, *Store) {
 	return func(t *testing.T, s *Store) {
-		_, d := followContent(t, 1<<20)
+		_, d := testutil.Image(t, 1<<20, 1)
 		if err := os.WriteFile(s.StagingPath(d), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -187,11 +175,8 @@ func followStaging(b []byte) func(*testing.T, *Store) {
 
 func TestFollowProgressRecord(t *testing.T) {
 	const size = 1 << 20
-	content, d := followContent(t, size)
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	content, d := testutil.Image(t, size, 1)
+	s := tempStore(t)
 	w := newFollowWriter(t, s, d)
 	w.write(content) // every byte is in the file, but only 1000 are complete
 	setProgress := func(n int) {
@@ -219,7 +204,7 @@ func TestFollowProgressRecord(t *testing.T) {
 }
 
 func TestHave(t *testing.T) {
-	content, d := followContent(t, 1<<20)
+	content, d := testutil.Image(t, 1<<20, 1)
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, s *Store)
@@ -236,10 +221,7 @@ func TestHave(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := tempStore(t)
 			tt.setup(t, s)
 			got, err := s.Have(d)
 			if err != nil {

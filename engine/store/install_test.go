@@ -10,6 +10,7 @@ import (
 
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // committed stages content and commits it.
@@ -45,7 +46,7 @@ func strays(t *testing.T, path string) []string {
 // TestInstallPrivateCopy: a VM writing to its installed image must not
 // corrupt the blob peers serve.
 func TestInstallPrivateCopy(t *testing.T) {
-	content, d := image(t, 1<<20, 10)
+	content, d := testutil.Image(t, 1<<20, 10)
 	s := openStore(t)
 	b := committed(t, s, content, d)
 	path := filepath.Join(t.TempDir(), "images", "vm.img")
@@ -85,8 +86,8 @@ func mustOpen(t *testing.T, p string) *os.File {
 // TestInstallReplacesAtomically: the old file stays whole until the new one
 // is renamed over it, and a cancelled install leaves it in place.
 func TestInstallReplacesAtomically(t *testing.T) {
-	v1, d1 := image(t, 1<<20, 11)
-	v2, d2 := image(t, 2<<20, 12)
+	v1, d1 := testutil.Image(t, 1<<20, 11)
+	v2, d2 := testutil.Image(t, 2<<20, 12)
 	tests := []struct {
 		name   string
 		cancel bool
@@ -123,7 +124,7 @@ func TestInstallReplacesAtomically(t *testing.T) {
 }
 
 func TestRemoveInstalled(t *testing.T) {
-	content, d := image(t, 4096, 13)
+	content, d := testutil.Image(t, 4096, 13)
 	tests := []struct {
 		name     string
 		meddle   func(t *testing.T, path string)
@@ -172,11 +173,11 @@ func TestRemoveInstalled(t *testing.T) {
 
 func TestBlobAndPrune(t *testing.T) {
 	s := openStore(t)
-	keep, dk := image(t, 1000, 14)
-	drop, dd := image(t, 1000, 15)
+	keep, dk := testutil.Image(t, 1000, 14)
+	drop, dd := testutil.Image(t, 1000, 15)
 	committed(t, s, keep, dk)
 	committed(t, s, drop, dd)
-	_, dp := image(t, 1000, 16)
+	_, dp := testutil.Image(t, 1000, 16)
 	w := stage(t, s, dp, 1000)
 	w.Write(drop[:10])
 	w.Abort()

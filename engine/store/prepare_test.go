@@ -53,7 +53,7 @@ func waitSize(t *testing.T, p string, n int64) {
 // lands, in order or not, and Install completes it into the blob's bytes.
 func TestPrepareFollowsLanded(t *testing.T) {
 	const quarter = 1 << 18
-	content, d := image(t, 4*quarter, 21)
+	content, d := testutil.Image(t, 4*quarter, 21)
 	s := openStore(t)
 	w := stage(t, s, d, len(content))
 	path := filepath.Join(t.TempDir(), "images", "vm.img")
@@ -108,7 +108,7 @@ func TestPrepareFollowsLanded(t *testing.T) {
 // lands its pieces again.
 func TestPrepareRewritten(t *testing.T) {
 	const quarter = 1 << 18
-	content, d := image(t, 4*quarter, 24)
+	content, d := testutil.Image(t, 4*quarter, 24)
 	stale := bytes.Repeat([]byte{0xee}, quarter)
 	for _, c := range []struct {
 		name    string
@@ -161,8 +161,8 @@ func TestPrepareRewritten(t *testing.T) {
 // TestPrepareAbort: a fetch that fails leaves nothing beside the install
 // path and the installed version in place.
 func TestPrepareAbort(t *testing.T) {
-	v1, d1 := image(t, 1<<16, 22)
-	v2, d2 := image(t, 1<<18, 23)
+	v1, d1 := testutil.Image(t, 1<<16, 22)
+	v2, d2 := testutil.Image(t, 1<<18, 23)
 	s := openStore(t)
 	path := filepath.Join(t.TempDir(), "vm.img")
 	if _, err := store.Install(context.Background(), committed(t, s, v1, d1), path, store.Options{}); err != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +35,7 @@ func within(t *testing.T, f func()) {
 // refused checks that err is ErrNotRegular and names path.
 func refused(t *testing.T, what string, err error, path string) {
 	t.Helper()
-	if !errors.Is(err, store.ErrNotRegular) || !strings.Contains(err.Error(), path) {
+	if !errors.Is(err, store.ErrNotRegular) || !testutil.ErrorContains(err, path) {
 		t.Errorf("%s: %v, want %v naming %s", what, err, store.ErrNotRegular, path)
 	}
 }
@@ -44,7 +43,7 @@ func refused(t *testing.T, what string, err error, path string) {
 // TestInstallRefusesNonRegular: prestaged installs only over regular files;
 // a symlink, FIFO or directory at the install path is not renamed over.
 func TestInstallRefusesNonRegular(t *testing.T) {
-	content, d := image(t, 1<<16, 20)
+	content, d := testutil.Image(t, 1<<16, 20)
 	for _, p := range testutil.Plants {
 		t.Run(p.Name, func(t *testing.T) {
 			s := openStore(t)
@@ -76,7 +75,7 @@ func TestInstallRefusesNonRegular(t *testing.T) {
 // blob path is refused by every reader and writer, never followed and never
 // blocked on.
 func TestStoreRefusesNonRegular(t *testing.T) {
-	content, d := image(t, 1<<16, 21)
+	content, d := testutil.Image(t, 1<<16, 21)
 	places := []struct {
 		name string
 		path func(s *store.Store) string
@@ -129,7 +128,7 @@ func writeAll(w *store.Staging, b []byte) error { _, err := w.Write(b); return e
 // TestFollowRefusesSwappedStaging: a staging file replaced by a symlink
 // while a child is being served ends the read with ErrNotRegular.
 func TestFollowRefusesSwappedStaging(t *testing.T) {
-	content, d := image(t, 1<<16, 22)
+	content, d := testutil.Image(t, 1<<16, 22)
 	s := openStore(t)
 	w := stage(t, s, d, len(content))
 	testutil.Must(t, writeAll(w, content[:100]))

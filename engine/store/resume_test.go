@@ -10,9 +10,7 @@ import (
 // resumes from the recorded prefix, not from the file's length.
 func TestResumeAfterOutOfOrder(t *testing.T) {
 	const piece = 128 << 10
-	content, d := image(t, 4*piece, 3)
-	s := openStore(t)
-	w := stage(t, s, d, len(content))
+	content, d, s, w := staged(t, 4*piece, 3)
 	for _, p := range []int{0, 2, 3} {
 		if _, err := w.WriteAt(content[p*piece:(p+1)*piece], int64(p*piece)); err != nil {
 			t.Fatal(err)
@@ -39,9 +37,7 @@ func TestResumeAfterOutOfOrder(t *testing.T) {
 // hole as image bytes and fail verification.
 func TestResumeAfterFarPieceOnly(t *testing.T) {
 	const piece = 64 << 10
-	content, d := image(t, 4*piece, 30)
-	s := openStore(t)
-	w := stage(t, s, d, len(content))
+	content, d, s, w := staged(t, 4*piece, 30)
 	if _, err := w.WriteAt(content[3*piece:], 3*piece); err != nil {
 		t.Fatal(err)
 	}

@@ -13,22 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
-
-// image returns n pseudo-random bytes and their sha256.
-func image(t testing.TB, n int, seed uint64) ([]byte, digest.Digest) {
-	t.Helper()
-	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(seed, uint64(n)))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	d, _, err := digest.Of(digest.SHA256, bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, d
-}
 
 func openStore(t testing.TB) *store.Store {
 	t.Helper()
@@ -48,13 +34,22 @@ func stage(t testing.TB, s *store.Store, d digest.Digest, size int) *store.Stagi
 	return w
 }
 
+// staged is an image of n bytes from seed, its digest, and its staging
+// in a new store.
+func staged(t testing.TB, n int, seed uint64) ([]byte, digest.Digest, *store.Store, *store.Staging) {
+	t.Helper()
+	content, d := testutil.Image(t, n, seed)
+	s := openStore(t)
+	return content, d, s, stage(t, s, d, n)
+}
+
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // TestStageResume: bytes left in staging by an earlier run are kept and
 // rehashed, so the committed digest covers the whole file, not the rest.
 func TestStageResume(t *testing.T) {
 	const size = 3<<20 + 123
-	content, d := image(t, size, 1)
+	content, d := testutil.Image(t, size, 1)
 	tests := []struct {
 		name       string
 		leftover   []byte // staging file content before Stage
@@ -119,7 +114,7 @@ func checkBlob(t *testing.T, s *store.Store, b store.Blob, content []byte, d dig
 // a landed piece fills, and the progress record tells peer servers.
 func TestWriteAtOutOfOrder(t *testing.T) {
 	const piece = 256 << 10
-	content, d := image(t, 5*piece, 2)
+	content, d := testutil.Image(t, 5*piece, 2)
 	type step struct {
 		piece        int
 		wantOffset   int64
@@ -166,9 +161,7 @@ func TestWriteAtOutOfOrder(t *testing.T) {
 // beyond it, and the prefix follows its writes instead of jumping past them.
 func TestWriteAfterPieces(t *testing.T) {
 	const piece = 256 << 10
-	content, d := image(t, 5*piece, 3)
-	s := openStore(t)
-	w := stage(t, s, d, len(content))
+	content, d, s, w := staged(t, 5*piece, 3)
 	for _, p := range []int{0, 2, 4} {
 		off := int64(p * piece)
 		if _, err := w.WriteAt(content[off:off+piece], off); err != nil {
@@ -192,8 +185,8 @@ func TestWriteAfterPieces(t *testing.T) {
 }
 
 func TestCommitRefuses(t *testing.T) {
-	content, d := image(t, 1<<20, 4)
-	other, _ := image(t, 1<<20, 5)
+	content, d := testutil.Image(t, 1<<20, 4)
+	other, _ := testutil.Image(t, 1<<20, 5)
 	tests := []struct {
 		name        string
 		write       []byte
@@ -226,7 +219,7 @@ func TestCommitRefuses(t *testing.T) {
 }
 
 func TestOverflow(t *testing.T) {
-	content, d := image(t, 1000, 6)
+	content, d := testutil.Image(t, 1000, 6)
 	tests := []struct {
 		name  string
 		write func(w *store.Staging) error
@@ -258,7 +251,7 @@ func TestOverflow(t *testing.T) {
 }
 
 func TestStageBusy(t *testing.T) {
-	content, d := image(t, 1000, 7)
+	content, d := testutil.Image(t, 1000, 7)
 	s := openStore(t)
 	first := stage(t, s, d, len(content))
 	if _, err := s.Stage(context.Background(), d, int64(len(content))); !errors.Is(err, store.ErrBusy) {
@@ -275,20 +268,12 @@ func TestStageBusy(t *testing.T) {
 // TestCommitSHA512: a blob addressed by sha512 also learns its sha256, the
 // address peers use.
 func TestCommitSHA512(t *testing.T) {
-	content, d256 := image(t, 70_000, 8)
+	content, d256 := testutil.Image(t, 70_000, 8)
 	d512, _, err := digest.Of(digest.SHA512, bytes.NewReader(content))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := openStore(t)
-	w := stage(t, s, d512, len(content))
-	if _, err := w.Write(content); err != nil {
-		t.Fatal(err)
-	}
-	b, err := w.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := committed(t, openStore(t), content, d512)
 	if b.Digest != d512 || b.SHA256 != d256 {
 		t.Errorf("Commit = %v / %v, want %v / %v", b.Digest, b.SHA256, d512, d256)
 	}
@@ -299,7 +284,7 @@ func TestCommitSHA512(t *testing.T) {
 // the chunks written and partly read back, and the digest must come out
 // whole either way.
 func TestWriteAtOverlapping(t *testing.T) {
-	content, d := image(t, 3<<20+17, 4)
+	content, d := testutil.Image(t, 3<<20+17, 4)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for round := range 20 {
 		s := openStore(t)

@@ -5,18 +5,18 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 func TestStateRoundTrip(t *testing.T) {
-	_, d1 := image(t, 10, 20)
-	_, d2 := image(t, 20, 21)
+	_, d1 := testutil.Image(t, 10, 20)
+	_, d2 := testutil.Image(t, 20, 21)
 	when := time.Date(2026, 11, 24, 20, 38, 40, 123, time.UTC)
 	want := &store.State{Images: map[string]store.Record{
 		"a": {Name: "a", Digest: d1, Install: "/x/a.img", File: store.FileID{Size: 10, MTime: when, Inode: 42}, Installed: when},
@@ -56,7 +56,7 @@ func TestStateCorrupt(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.Root(), "state.json"), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.LoadState(); err == nil || !strings.Contains(err.Error(), "state.json") {
+	if _, err := s.LoadState(); !testutil.ErrorContains(err, "state.json") {
 		t.Errorf("LoadState of a corrupt file: %v, want an error naming state.json", err)
 	}
 }
@@ -92,7 +92,7 @@ func TestLock(t *testing.T) {
 				t.Fatalf("Lock: %v, want %v", err, tt.wantErr)
 			}
 			if err != nil {
-				if !strings.Contains(err.Error(), "--wait") {
+				if !testutil.ErrorContains(err, "--wait") {
 					t.Errorf("lock message does not say how to wait: %v", err)
 				}
 				return

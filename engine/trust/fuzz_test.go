@@ -7,14 +7,15 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // FuzzParse feeds the MIME, PKCS#7 and list parsers. They must not panic,
 // must fail only with ErrMalformed, and a list they read must survive a
 // write and a re-read unchanged.
 func FuzzParse(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/*")
-	for _, s := range seeds {
+	for _, s := range testutil.Files(f, "testdata/*") {
 		if b, err := os.ReadFile(s); err == nil && filepath.Ext(s) != ".md" {
 			f.Add(b)
 		}

@@ -8,9 +8,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 const testListID = "7d7c7a5e-3a4b-4f3a-9c1e-0b1f2a3c4d5e"
@@ -71,20 +72,8 @@ var modeArgs = map[string][]string{
 // opensslSign signs content as signer s with openssl in the given mode.
 func opensslSign(t testing.TB, p *pki, s signer, content []byte, mode string) []byte {
 	t.Helper()
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "list.json"), filepath.Join(dir, "list.smime")
-	if err := os.WriteFile(in, content, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := append(append([]string{}, modeArgs[mode]...), "-in", in, "-signer", s.cert, "-inkey", s.key, "-out", out)
-	if _, err := openssl(p.dir, args...); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	args := append(append([]string{}, modeArgs[mode]...), "-signer", s.cert, "-inkey", s.key)
+	return testutil.OpenSSLSign(t, p.dir, content, args...)
 }
 
 func loadSigner(t testing.TB, s signer) (*x509.Certificate, crypto.Signer) {

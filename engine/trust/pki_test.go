@@ -3,10 +3,7 @@ package trust
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,48 +33,20 @@ type pki struct {
 	rogue                      signer // endorserDN, issued by a CA named like the root but not in caDir
 }
 
-var (
-	pkiOnce sync.Once
-	testPKI *pki
-	pkiErr  error
-	pkiTmp  string
-)
+func TestMain(m *testing.M) { testutil.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if pkiTmp != "" {
-		os.RemoveAll(pkiTmp)
-	}
-	os.Exit(code)
-}
+var sharedPKI = testutil.Shared[*pki]{What: "test PKI", Pattern: "trust-pki-", Make: makePKI}
 
 // needPKI returns the shared test PKI, skipping (failing under CI=true)
 // when openssl is missing.
 func needPKI(t testing.TB) *pki {
 	t.Helper()
 	testutil.Need(t, "openssl")
-	pkiOnce.Do(func() {
-		pkiTmp, pkiErr = os.MkdirTemp("", "trust-pki-")
-		if pkiErr == nil {
-			testPKI, pkiErr = makePKI(pkiTmp)
-		}
-	})
-	if pkiErr != nil {
-		t.Fatalf("test PKI: %v", pkiErr)
-	}
-	return testPKI
+	return sharedPKI.Get(t)
 }
 
-const opensslConf = `
-[ req ]
-distinguished_name = dn
-prompt = no
-[ dn ]
-CN = unused
-[ v3_ca ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
+// testCAConf is the openssl.cnf section of the root, whose files are in %s.
+const testCAConf = `
 [ ca ]
 default_ca = testca
 [ testca ]
@@ -94,23 +63,12 @@ policy = anything
 preserve = yes
 unique_subject = no
 x509_extensions = endorser_ext
-[ anything ]
-countryName = optional
-organizationName = optional
-organizationalUnitName = optional
-commonName = supplied
-[ endorser_ext ]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature,nonRepudiation
-extendedKeyUsage = emailProtection
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
 `
 
 func makePKI(dir string) (*pki, error) {
 	p := &pki{dir: dir, caDir: filepath.Join(dir, "certificates"), root: filepath.Join(dir, "root.pem")}
 	cnf := filepath.Join(dir, "openssl.cnf")
-	files := map[string]string{cnf: fmt.Sprintf(opensslConf, dir), "index.txt": "", "serial": "1000\n", "crlnumber": "1000\n"}
+	files := map[string]string{cnf: testutil.OpenSSLConf + fmt.Sprintf(testCAConf, dir), "index.txt": "", "serial": "1000\n", "crlnumber": "1000\n"}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), []byte(content), 0o644); err != nil {
 			return nil, err
@@ -126,12 +84,12 @@ func makePKI(dir string) (*pki, error) {
 	var err error
 	run := func(args ...string) {
 		if err == nil {
-			_, err = openssl(dir, args...)
+			_, err = testutil.OpenSSL(dir, args...)
 		}
 	}
 	run("req", "-x509", "-config", cnf, "-extensions", "v3_ca", "-newkey", "rsa:2048", "-nodes",
 		"-keyout", "root.key", "-out", "root.pem", "-subj", rootDN, "-days", "3650")
-	ec := []string{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"}
+	ec := testutil.ECKey
 	issue := func(name, dn string, from, to time.Time, key ...string) signer {
 		run(append(append([]string{"req", "-new", "-config", cnf}, key...), "-nodes",
 			"-keyout", name+".key", "-out", name+".csr", "-subj", dn)...)
@@ -155,10 +113,10 @@ func makePKI(dir string) (*pki, error) {
 // makeRogue issues a certificate for endorserDN from a CA that has the
 // root's name but another key, and is not in the CA directory.
 func makeRogue(dir, cnf string, run func(...string)) signer {
-	run("req", "-x509", "-config", cnf, "-extensions", "v3_ca", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-		"-nodes", "-keyout", "rogue-ca.key", "-out", "rogue-ca.pem", "-subj", rootDN, "-days", "30")
-	run("req", "-new", "-config", cnf, "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-		"-keyout", "rogue.key", "-out", "rogue.csr", "-subj", endorserDN)
+	run(append([]string{"req", "-x509", "-config", cnf, "-extensions", "v3_ca", "-nodes", "-keyout", "rogue-ca.key",
+		"-out", "rogue-ca.pem", "-subj", rootDN, "-days", "30"}, testutil.ECKey...)...)
+	run(append([]string{"req", "-new", "-config", cnf, "-nodes", "-keyout", "rogue.key", "-out", "rogue.csr",
+		"-subj", endorserDN}, testutil.ECKey...)...)
 	run("x509", "-req", "-in", "rogue.csr", "-CA", "rogue-ca.pem", "-CAkey", "rogue-ca.key", "-CAcreateserial",
 		"-days", "30", "-extfile", cnf, "-extensions", "endorser_ext", "-out", "rogue.pem")
 	return signer{cert: filepath.Join(dir, "rogue.pem"), key: filepath.Join(dir, "rogue.key"), dn: endorserDN, ca: rootDN}
@@ -166,32 +124,8 @@ func makeRogue(dir, cnf string, run func(...string)) signer {
 
 // hashDir makes an OpenSSL hashed directory: <hash>.0 and <hash>.r0.
 func hashDir(dir, caDir string) error {
-	h, err := openssl(dir, "x509", "-hash", "-noout", "-in", "root.pem")
-	if err != nil {
+	if err := testutil.InstallHashed(dir, caDir, "root.pem", false); err != nil {
 		return err
 	}
-	hc, err := openssl(dir, "crl", "-hash", "-noout", "-in", "root.crl")
-	if err != nil {
-		return err
-	}
-	for src, dst := range map[string]string{"root.pem": h + ".0", "root.crl": hc + ".r0"} {
-		b, err := os.ReadFile(filepath.Join(dir, src))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(caDir, dst), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func openssl(dir string, args ...string) (string, error) {
-	cmd := exec.Command("openssl", args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("openssl %s: %w\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return testutil.InstallHashed(dir, caDir, "root.crl", true)
 }

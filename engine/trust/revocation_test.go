@@ -22,61 +22,33 @@ const (
 	crlInterDN = "/C=CH/O=CRL Grid/CN=CRL Intermediate CA"
 )
 
-const crlOpenSSLConf = `
-[ req ]
-distinguished_name = dn
-prompt = no
-[ dn ]
-CN = unused
-[ v3_ca ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
+// crlCAConf is an openssl.cnf section for the CA name, its files name.*.
+const crlCAConf = `
+[ %[1]s ]
+database = %[1]s.idx
+crlnumber = %[1]s.crlnum
+new_certs_dir = newcerts
+serial = %[1]s.srl
+certificate = %[1]s.pem
+private_key = %[1]s.key
+default_md = sha256
+default_days = 30
+default_crl_days = 30
+policy = anything
+unique_subject = no
+`
+
+var crlOpenSSLConf = testutil.OpenSSLConf + fmt.Sprintf(crlCAConf, "root") + fmt.Sprintf(crlCAConf, "inter") + `
 [ v3_inter ]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-[ endorser_ext ]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature,nonRepudiation
-extendedKeyUsage = emailProtection
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-[ root ]
-database = root.idx
-crlnumber = root.crlnum
-new_certs_dir = newcerts
-serial = root.srl
-certificate = root.pem
-private_key = root.key
-default_md = sha256
-default_days = 30
-default_crl_days = 30
-policy = anything
-unique_subject = no
-[ inter ]
-database = inter.idx
-crlnumber = inter.crlnum
-new_certs_dir = newcerts
-serial = inter.srl
-certificate = inter.pem
-private_key = inter.key
-default_md = sha256
-default_days = 30
-default_crl_days = 30
-policy = anything
-unique_subject = no
 [ fake ]
 database = fake.idx
 crlnumber = fake.crlnum
 default_md = sha256
 default_crl_days = 30
-[ anything ]
-countryName = optional
-organizationName = optional
-organizationalUnitName = optional
-commonName = supplied
 `
 
 // crlPKI holds the files of the revocation PKI, by name in dir.
@@ -102,11 +74,9 @@ func makeCRLPKI(t *testing.T) *crlPKI {
 	}
 	run := func(args ...string) {
 		t.Helper()
-		if _, err := openssl(dir, args...); err != nil {
-			t.Fatal(err)
-		}
+		testutil.OpenSSLT(t, dir, args...)
 	}
-	ec := []string{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-config", "openssl.cnf"}
+	ec := append([]string{"-nodes", "-config", "openssl.cnf"}, testutil.ECKey...)
 	selfSigned := func(name, dn string) {
 		run(append([]string{"req", "-x509", "-extensions", "v3_ca", "-keyout", name + ".key", "-out", name + ".pem",
 			"-subj", dn, "-days", "30"}, ec...)...)
@@ -147,30 +117,11 @@ func makeCRLPKI(t *testing.T) *crlPKI {
 func (p *crlPKI) caDir(t *testing.T, certs, crls []string) string {
 	t.Helper()
 	dir := t.TempDir()
-	place := func(kind, file, suffix string) {
-		h, err := openssl(p.dir, kind, "-hash", "-noout", "-in", file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(p.dir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for n := 0; ; n++ {
-			dst := filepath.Join(dir, fmt.Sprintf("%s.%s%d", h, suffix, n))
-			if _, err := os.Stat(dst); os.IsNotExist(err) {
-				if err := os.WriteFile(dst, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-		}
-	}
 	for _, c := range certs {
-		place("x509", c, "")
+		testutil.Must(t, testutil.AddHashed(p.dir, dir, c, false))
 	}
 	for _, c := range crls {
-		place("crl", c, "r")
+		testutil.Must(t, testutil.AddHashed(p.dir, dir, c, true))
 	}
 	return dir
 }
@@ -281,20 +232,9 @@ func TestRevocationMatchesOpenSSL(t *testing.T) {
 // intermediate in the signature when certfile is set.
 func (p *crlPKI) sign(t *testing.T, s signer, certfile bool, now time.Time) []byte {
 	t.Helper()
-	in, out := filepath.Join(t.TempDir(), "list.json"), filepath.Join(t.TempDir(), "list.smime")
-	if err := os.WriteFile(in, marshal(t, testList(s, now, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"smime", "-sign", "-in", in, "-signer", s.cert, "-inkey", s.key, "-out", out}
+	args := []string{"smime", "-sign", "-signer", s.cert, "-inkey", s.key}
 	if certfile {
 		args = append(args, "-certfile", "inter.pem")
 	}
-	if _, err := openssl(p.dir, args...); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testutil.OpenSSLSign(t, p.dir, marshal(t, testList(s, now, 1)), args...)
 }

@@ -9,12 +9,12 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 func writeImage(t testing.TB, size int) (string, []byte) {
@@ -87,9 +87,7 @@ func TestSignVerifiesWithOpenSSL(t *testing.T) {
 			}
 			for _, extra := range [][]string{nil, {"-binary"}} {
 				args := append([]string{"smime", "-verify", "-CAfile", p.root, "-in", f, "-out", f + ".out"}, extra...)
-				if _, err := openssl(p.dir, args...); err != nil {
-					t.Fatal(err)
-				}
+				testutil.OpenSSLT(t, p.dir, args...)
 			}
 			out, _ := os.ReadFile(f + ".out")
 			js := marshal(t, &l)
@@ -133,7 +131,7 @@ func TestSignRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := *tt.list
 			_, err := Sign(tt.list, cert, key, tt.validity, time.Now())
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			if !testutil.ErrorContains(err, tt.wantErr) {
 				t.Fatalf("Sign = %v, want an error saying %q", err, tt.wantErr)
 			}
 			if diff := cmp.Diff(before, *tt.list, cmp.AllowUnexported(List{}, ListImage{}, Endorser{})); diff != "" {
@@ -147,7 +145,7 @@ func TestLoadSignerMismatch(t *testing.T) {
 	p := needPKI(t)
 	c, _ := os.ReadFile(p.one.cert)
 	k, _ := os.ReadFile(p.two.key)
-	if _, _, err := LoadSigner(c, k); err == nil || !strings.Contains(err.Error(), "does not belong") {
+	if _, _, err := LoadSigner(c, k); !testutil.ErrorContains(err, "does not belong") {
 		t.Fatalf("LoadSigner(one's cert, two's key) = %v", err)
 	}
 }

@@ -13,14 +13,22 @@ import (
 	"github.com/prestaged/prestaged/internal/testutil"
 )
 
+// nginxMirror stages an image (5 MiB and 3 bytes from seed) at path for a
+// real nginx, and returns nginx, the image, the staging's subdirectory and a
+// Mirror of it.
+func nginxMirror(t *testing.T, seed uint64, path string) (*testutil.Nginx, []byte, string, *Mirror) {
+	t.Helper()
+	root := t.TempDir()
+	ngx := testutil.RunNginx(t, root)
+	content := fetcherstest.Content(5<<20+3, seed)
+	sub := stage(t, root, content, path)
+	return ngx, content, sub, newMirror(t, ngx.URL+sub)
+}
+
 // TestNginx checks against a real nginx what it served for each fetch, as
 // its access log tells: a resume asks for and gets only the rest.
 func TestNginx(t *testing.T) {
-	root := t.TempDir()
-	ngx := testutil.RunNginx(t, root)
-	content := fetcherstest.Content(5<<20+3, 10)
-	sub := stage(t, root, content, "vm/slc6.img")
-	m := newMirror(t, ngx.URL+sub)
+	ngx, content, sub, m := nginxMirror(t, 10, "vm/slc6.img")
 	size := int64(len(content))
 	mid := size/2 + 1
 

@@ -11,18 +11,12 @@ import (
 	"testing"
 
 	"github.com/prestaged/prestaged/fetchers"
-	"github.com/prestaged/prestaged/fetchers/fetcherstest"
-	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // TestReadAtNginx reads pieces from a real nginx: one ranged GET each, for
 // exactly the piece's bytes.
 func TestReadAtNginx(t *testing.T) {
-	root := t.TempDir()
-	ngx := testutil.RunNginx(t, root)
-	content := fetcherstest.Content(5<<20+3, 12)
-	sub := stage(t, root, content, "vm/piece.img")
-	m := newMirror(t, ngx.URL+sub)
+	ngx, content, _, m := nginxMirror(t, 12, "vm/piece.img")
 	req := fetchers.Request{Image: "piece", Size: int64(len(content)), Path: "vm/piece.img"}
 	for i, r := range []struct{ off, n int64 }{{0, 1 << 20}, {4 << 20, 1<<20 + 3}, {1000, 1}} {
 		p := make([]byte, r.n)

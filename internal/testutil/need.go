@@ -5,6 +5,7 @@ package testutil
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -39,4 +40,28 @@ func Unavailable(t testing.TB, reason string) {
 		t.Fatalf("CI=true and a test prerequisite is missing: %s", reason)
 	}
 	t.Skipf("skipped: %s", reason)
+}
+
+// NeedAll is Need for each of programs; it returns their paths in order.
+func NeedAll(t testing.TB, programs ...string) []string {
+	t.Helper()
+	paths := make([]string, len(programs))
+	for i, p := range programs {
+		paths[i] = Need(t, p)
+	}
+	return paths
+}
+
+// ErrorContains reports whether err is an error whose message holds every
+// one of parts: how a test checks that a message names what went wrong.
+func ErrorContains(err error, parts ...string) bool {
+	if err == nil {
+		return false
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			return false
+		}
+	}
+	return true
 }

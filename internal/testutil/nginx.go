@@ -3,11 +3,8 @@ package testutil
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,13 +15,6 @@ type Nginx struct {
 	// URL is "http://127.0.0.1:<port>/", the docRoot's URL.
 	URL string
 	dir string
-}
-
-// NginxRequest is one line of the access log.
-type NginxRequest struct {
-	Method, Path, Range string // Range is "-" when the request had none
-	Status              int
-	BodyBytes           int64
 }
 
 // StartNginx serves docRoot with a real nginx on a free 127.0.0.1 port until
@@ -103,30 +93,13 @@ func stopNginx(cmd *exec.Cmd, exited <-chan struct{}) {
 // the last byte.
 func (n *Nginx) Requests(t testing.TB, want int) []NginxRequest {
 	t.Helper()
-	var reqs []NginxRequest
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		reqs = n.readLog(t)
+		reqs, err := readNginxLog(filepath.Join(n.dir, "access.log"))
+		if err != nil {
+			t.Fatalf("nginx access log: %v", err)
+		}
 		if len(reqs) >= want || time.Now().After(deadline) {
 			return reqs
 		}
 	}
-}
-
-func (n *Nginx) readLog(t testing.TB) []NginxRequest {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(n.dir, "access.log"))
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatalf("nginx access log: %v", err)
-	}
-	var reqs []NginxRequest
-	for line := range strings.Lines(string(b)) {
-		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
-		if !strings.HasSuffix(line, "\n") || len(f) != 5 || f[1] == probePath {
-			continue // a line being written, or the start-up probe
-		}
-		status, _ := strconv.Atoi(f[3])
-		bytes, _ := strconv.ParseInt(f[4], 10, 64)
-		reqs = append(reqs, NginxRequest{Method: f[0], Path: f[1], Range: f[2], Status: status, BodyBytes: bytes})
-	}
-	return reqs
 }

@@ -58,11 +58,7 @@ func total(h HostResult) int64 {
 func TestFaultParentKilled(t *testing.T) {
 	const size = 32 << 20
 	ctx, tb := newTestbed(t, 4, size, "50Mbit", 5*time.Second)
-	r, err := tb.Prepare(Chain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop()
+	r := prepare(t, tb, Chain)
 	startAll(ctx, t, r, []int{0, 1, 2, 3}, []int{0, 1, 2, 3})
 	for r.Staged(2) < size/4 {
 		if ctx.Err() != nil || r.applies[2].exited() {
@@ -104,11 +100,7 @@ func TestFaultParentKilled(t *testing.T) {
 // it would fail the test.
 func TestFaultParentAbsent(t *testing.T) {
 	ctx, tb := newTestbed(t, 6, 32<<20, "200Mbit", 10*time.Minute)
-	r, err := tb.Prepare(Tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop()
+	r := prepare(t, tb, Tree)
 	startAll(ctx, t, r, []int{0, 2, 3, 4, 5}, []int{0, 1, 2, 3, 4, 5})
 	for i := range 6 {
 		h := waitVerified(ctx, t, r, i)
@@ -128,11 +120,7 @@ func TestFaultParentAbsent(t *testing.T) {
 func TestFaultCorruptParent(t *testing.T) {
 	const size = 32 << 20
 	ctx, tb := newTestbed(t, 3, size, "200Mbit", 5*time.Second)
-	r, err := tb.Prepare(Tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop()
+	r := prepare(t, tb, Tree)
 	startAll(ctx, t, r, []int{0}, []int{0})
 	waitVerified(ctx, t, r, 0)
 	corrupt(t, tb.paths(0).blob, size/2)

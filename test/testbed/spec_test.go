@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prestaged/prestaged/internal/testutil"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -130,7 +131,7 @@ func TestLogsPerStrategy(t *testing.T) {
 func TestCongestionControlChecked(t *testing.T) {
 	cfg := Config{Hosts: 2, Size: 1 << 20, Bandwidth: 1e7, CongestionControl: "no-such-cc"}
 	err := cfg.check()
-	if err == nil || !strings.Contains(err.Error(), `"no-such-cc"`) || !strings.Contains(err.Error(), "cubic") {
+	if !testutil.ErrorContains(err, `"no-such-cc"`, "cubic") {
 		t.Errorf("check: %v; want the name refused and the available ones listed", err)
 	}
 	cfg.CongestionControl = "cubic"

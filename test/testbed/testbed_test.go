@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,60 +15,38 @@ import (
 // The tests assert correctness only: every host installed the right bytes,
 // and the sources each host used. Times are for the table, never asserted.
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	binErr    error
-)
+func TestMain(m *testing.M) { testutil.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+// prestaged is the binary, built once for every test of the package.
+var prestaged = testutil.Shared[string]{What: "build prestaged", Pattern: "prestaged-testbed-bin-",
+	Make: func(dir string) (string, error) {
+		bin := filepath.Join(dir, "prestaged")
+		return bin, testutil.GoBuild(bin, testutil.PrestagedPkg)
+	}}
 
-// prestagedBinary builds the binary once for every test of the package.
-func prestagedBinary(t *testing.T) string {
+// prepare readies the hosts for a run of s, stopped when the test ends.
+func prepare(t *testing.T, tb *Testbed, s Strategy) *Run {
 	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "prestaged-testbed-bin-"); binErr != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "prestaged"), "github.com/prestaged/prestaged/cmd/prestaged")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = &buildError{err, out}
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("build prestaged: %v", binErr)
+	r, err := tb.Prepare(s)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return filepath.Join(binDir, "prestaged")
+	t.Cleanup(r.Stop)
+	return r
 }
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
 
 // newTestbed makes a testbed for one test, removed when the test ends.
 func newTestbed(t *testing.T, hosts int, size int64, rate string, stall time.Duration) (context.Context, *Testbed) {
 	t.Helper()
 	testutil.NeedRoot(t)
-	for _, p := range []string{"ip", "tc", "nginx"} {
-		testutil.Need(t, p)
-	}
+	testutil.NeedAll(t, "ip", "tc", "nginx")
 	bw, err := spec.ParseRate(rate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	cfg := Config{Hosts: hosts, Size: size, Bandwidth: bw, Prestaged: prestagedBinary(t), Seed: 7,
+	cfg := Config{Hosts: hosts, Size: size, Bandwidth: bw, Prestaged: prestaged.Get(t), Seed: 7,
 		StallTimeout: stall, CongestionControl: "cubic", Verbose: t.Logf}
 	tb, err := New(ctx, cfg)
 	if err != nil {
@@ -116,9 +92,7 @@ func TestTestbedSmall(t *testing.T) {
 // image's bytes, and every host but the tree's root must have taken some
 // of them from its swarm or its parents rather than all from the mirror.
 func TestTestbedSwarm(t *testing.T) {
-	for _, p := range []string{"aria2c", "opentracker", "curl"} {
-		testutil.Need(t, p)
-	}
+	testutil.NeedAll(t, "aria2c", "opentracker", "curl")
 	ctx, tb := newTestbed(t, 4, 16<<20, "200Mbit", 10*time.Second)
 	for _, s := range []Strategy{Torrent, TreeTorrent, Aria2c} {
 		res, err := tb.Bench(ctx, s)
