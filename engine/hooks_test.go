@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -25,8 +26,8 @@ func script(t *testing.T, body string) string {
 // and the image's fields under vmcatcher's names, after install, replace
 // and remove, in spec order, its output logged under the image's name.
 func TestHooksSeeVmcatcherEvents(t *testing.T) {
-	v1, d1 := content(t, 10<<10, 1)
-	v2, d2 := content(t, 10<<10, 2)
+	v1, d1 := testutil.Image(t, 10<<10, 1)
+	v2, d2 := testutil.Image(t, 10<<10, 2)
 	h := newHost(t)
 	h.serve("m", v1)
 	seen := filepath.Join(t.TempDir(), "events")
@@ -79,7 +80,7 @@ func TestFailingHookRunsAgain(t *testing.T) {
 		{"times out", `test -e "$FLAG" || exec sleep 30`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v1, d1 := content(t, 10<<10, 1)
+			v1, d1 := testutil.Image(t, 10<<10, 1)
 			h := newHost(t)
 			h.serve("m", v1)
 			flag := filepath.Join(t.TempDir(), "flag")

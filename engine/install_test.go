@@ -11,6 +11,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -19,7 +20,7 @@ import (
 func zstdImage(t *testing.T) (raw, published []byte, d digest.Digest) {
 	t.Helper()
 	raw = make([]byte, 2<<20)
-	data, _ := content(t, 64<<10, 9)
+	data, _ := testutil.Image(t, 64<<10, 9)
 	copy(raw[1<<20:], data)
 	var buf bytes.Buffer
 	w, err := zstd.NewWriter(&buf)
@@ -87,8 +88,8 @@ func TestApplyDerivesRawInstall(t *testing.T) {
 // TestFailedConversionKeepsInstall: bytes that verify but do not convert
 // fail the image and leave the previous install where it was.
 func TestFailedConversionKeepsInstall(t *testing.T) {
-	old, dOld := content(t, 100<<10, 1)
-	junk, dJunk := content(t, 100<<10, 2) // not zstd
+	old, dOld := testutil.Image(t, 100<<10, 1)
+	junk, dJunk := testutil.Image(t, 100<<10, 2) // not zstd
 	h := newHost(t)
 	h.serve("m", old)
 	img := h.img("disk", old, dOld, "m")

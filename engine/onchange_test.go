@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -56,7 +57,7 @@ func consumerWrites(t *testing.T, path string) {
 // image back over a consumer's change, but not while a process holds the
 // file open: the plan says who, and the image fails until it is closed.
 func TestRestoreLeavesFileInUse(t *testing.T) {
-	v1, d1 := content(t, 100<<10, 1)
+	v1, d1 := testutil.Image(t, 100<<10, 1)
 	h := newHost(t)
 	h.serve("m", v1)
 	e := h.engine(h.img("disk", v1, d1, "m"))
@@ -83,8 +84,8 @@ func TestRestoreLeavesFileInUse(t *testing.T) {
 // as ok, replaces it for a new digest only once no process holds it, and
 // never removes a changed one.
 func TestKeepLeavesConsumerChange(t *testing.T) {
-	v1, d1 := content(t, 100<<10, 1)
-	v2, d2 := content(t, 100<<10, 2)
+	v1, d1 := testutil.Image(t, 100<<10, 1)
+	v2, d2 := testutil.Image(t, 100<<10, 2)
 	h := newHost(t)
 	h.serve("m", v1)
 	img := h.img("disk", v1, d1, "m")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prestaged/prestaged/engine"
 	"github.com/prestaged/prestaged/fetchers"
+	"github.com/prestaged/prestaged/internal/testutil"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -38,7 +39,7 @@ func TestSubscriptionFollowsTheList(t *testing.T) {
 	lists := &fakeLists{sub: &engine.Subscription{Version: "1", Images: map[string]engine.Endorsed{}}}
 	data := map[string][]byte{}
 	for i, id := range []string{"alpha", "beta", "gamma"} {
-		b, d := content(t, 20<<10, uint64(i+1))
+		b, d := testutil.Image(t, 20<<10, uint64(i+1))
 		data[id] = b
 		h.serve(id, b)
 		lists.sub.Images[id] = engine.Endorsed{Digest: d, Size: int64(len(b)), Fields: map[string]string{"dc:identifier": id}}
