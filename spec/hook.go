@@ -44,15 +44,7 @@ type Hook struct {
 func (h *Hook) Runs(event string) bool { return slices.Contains(h.On, event) }
 
 func (v *validator) hooks(raws []*rawHook) []*Hook {
-	var out []*Hook
-	seen := map[string]hcl.Range{}
-	for _, raw := range raws {
-		if !v.blockName("hook", raw.Name, raw.NameAt, seen) {
-			continue
-		}
-		out = append(out, v.hook(raw))
-	}
-	return out
+	return namedBlocks(v, "hook", raws, func(r *rawHook) (string, hcl.Range) { return r.Name, r.NameAt }, v.hook)
 }
 
 func (v *validator) hook(raw *rawHook) *Hook {

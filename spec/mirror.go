@@ -17,25 +17,35 @@ type rawMirror struct {
 var mirrorSchemes = []string{"http", "https", "file"}
 
 func (v *validator) mirrors(raws []*rawMirror) []*Mirror {
-	var out []*Mirror
+	return namedBlocks(v, "mirror", raws, func(r *rawMirror) (string, hcl.Range) { return r.Name, r.NameAt }, v.mirror)
+}
+
+// mirror is kept even when its url is bad, so that images naming it do not
+// report a second, misleading problem.
+func (v *validator) mirror(raw *rawMirror) *Mirror {
+	m := &Mirror{Name: raw.Name, Range: raw.DefRange}
+	where := at(raw.Body, "url")
+	if !present(where) {
+		return m
+	}
+	u, err := v.location(raw.URL, mirrorSchemes, true)
+	if err != nil {
+		v.errorf(where, "Invalid mirror URL", "The url of mirror %q is not usable: %s.", raw.Name, err)
+		return m
+	}
+	m.URL = u
+	return m
+}
+
+// namedBlocks validates each block of a labelled kind whose name is usable
+// (blockName), in order.
+func namedBlocks[R, T any](v *validator, kind string, raws []R, label func(R) (string, hcl.Range), validate func(R) T) []T {
+	var out []T
 	seen := map[string]hcl.Range{}
 	for _, raw := range raws {
-		if !v.blockName("mirror", raw.Name, raw.NameAt, seen) {
-			continue
+		if name, at := label(raw); v.blockName(kind, name, at, seen) {
+			out = append(out, validate(raw))
 		}
-		m := &Mirror{Name: raw.Name, Range: raw.DefRange}
-		// The mirror is kept even when its url is bad, so that images
-		// naming it do not report a second, misleading problem.
-		out = append(out, m)
-		if !present(at(raw.Body, "url")) {
-			continue
-		}
-		u, err := v.location(raw.URL, mirrorSchemes, true)
-		if err != nil {
-			v.errorf(at(raw.Body, "url"), "Invalid mirror URL", "The url of mirror %q is not usable: %s.", raw.Name, err)
-			continue
-		}
-		m.URL = u
 	}
 	return out
 }

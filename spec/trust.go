@@ -45,15 +45,7 @@ var CRLModes = []string{CRLRequired, CRLOptional, CRLOff}
 var listSchemes = []string{"http", "https", "file"}
 
 func (v *validator) trusts(raws []*rawTrust) []*Trust {
-	var out []*Trust
-	seen := map[string]hcl.Range{}
-	for _, raw := range raws {
-		if !v.blockName("trust", raw.Name, raw.NameAt, seen) {
-			continue
-		}
-		out = append(out, v.trust(raw))
-	}
-	return out
+	return namedBlocks(v, "trust", raws, func(r *rawTrust) (string, hcl.Range) { return r.Name, r.NameAt }, v.trust)
 }
 
 func (v *validator) trust(raw *rawTrust) *Trust {

@@ -122,13 +122,21 @@ func TestDecompressToSparseRaw(t *testing.T) {
 	}
 }
 
-func TestQcow2ToRaw(t *testing.T) {
+// diskAs is a mostly-zero disk and the path of its copy in format, made
+// by qemu-img.
+func diskAs(t *testing.T, format, name string) ([]byte, string) {
+	t.Helper()
 	disk := mostlyZero(t)
 	dir := t.TempDir()
 	raw := filepath.Join(dir, "disk.raw")
 	testutil.Must(t, os.WriteFile(raw, disk, 0o644))
-	qcow := filepath.Join(dir, "disk.qcow2")
-	qemuImgT(t, "convert", "-f", "raw", "-O", "qcow2", raw, qcow)
+	out := filepath.Join(dir, name)
+	qemuImgT(t, "convert", "-f", "raw", "-O", format, raw, out)
+	return disk, out
+}
+
+func TestQcow2ToRaw(t *testing.T) {
+	disk, qcow := diskAs(t, spec.FormatQCOW2, "disk.qcow2")
 
 	out, err := run(t, qcow, spec.FormatQCOW2, "disk.qcow2", spec.FormatRaw)
 	if err != nil {
@@ -154,15 +162,10 @@ func TestQcow2ToRaw(t *testing.T) {
 }
 
 func TestCompressedQcow2ToRaw(t *testing.T) {
-	disk := mostlyZero(t)
-	dir := t.TempDir()
-	raw := filepath.Join(dir, "disk.raw")
-	testutil.Must(t, os.WriteFile(raw, disk, 0o644))
-	qcow := filepath.Join(dir, "disk.qcow2")
-	qemuImgT(t, "convert", "-f", "raw", "-O", "qcow2", raw, qcow)
+	disk, qcow := diskAs(t, spec.FormatQCOW2, "disk.qcow2")
 	b, err := os.ReadFile(qcow)
 	testutil.Must(t, err)
-	src := filepath.Join(dir, "disk.qcow2.zst")
+	src := filepath.Join(filepath.Dir(qcow), "disk.qcow2.zst")
 	testutil.Must(t, os.WriteFile(src, compress(t, spec.FormatZstd, b), 0o644))
 
 	out, err := run(t, src, spec.FormatZstd, "disk.qcow2.zst", spec.FormatRaw)
@@ -178,12 +181,8 @@ func TestCompressedQcow2ToRaw(t *testing.T) {
 }
 
 func TestOVAToRaw(t *testing.T) {
-	disk := mostlyZero(t)
-	dir := t.TempDir()
-	raw := filepath.Join(dir, "disk.raw")
-	testutil.Must(t, os.WriteFile(raw, disk, 0o644))
-	vmdk := filepath.Join(dir, "disk1.vmdk")
-	qemuImgT(t, "convert", "-f", "raw", "-O", "vmdk", raw, vmdk)
+	disk, vmdk := diskAs(t, spec.FormatVMDK, "disk1.vmdk")
+	dir := filepath.Dir(vmdk)
 	ova := filepath.Join(dir, "appliance.ova")
 	writeTar(t, ova, map[string]string{"appliance.ovf": "", "disk1.vmdk": vmdk})
 
