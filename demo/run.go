@@ -160,7 +160,7 @@ func applyAll(ctx context.Context, hosts []*host, start time.Time) []error {
 		wg.Add(1)
 		safe.Go(func() {
 			defer wg.Done()
-			srcs := sources.New(h.spec, h.st)
+			srcs := sources.New(h.spec, h.st, nil)
 			defer srcs.Close()
 			e := &engine.Engine{Spec: h.spec, Store: h.st, Sources: srcs}
 			p, err := e.Plan(ctx)

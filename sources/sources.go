@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path"
 	"sync"
@@ -27,6 +28,7 @@ import (
 type Set struct {
 	spec  *spec.Spec
 	store *store.Store
+	log   *slog.Logger // the swarm's events, and what cannot be kept
 
 	mu       sync.Mutex
 	swarm    *torrent.Swarm // started by the first torrent fetcher
@@ -37,7 +39,13 @@ type Set struct {
 }
 
 // New is the sources of s, whose by-products (a swarm's metainfo) go to st.
-func New(s *spec.Spec, st *store.Store) *Set { return &Set{spec: s, store: st} }
+// log receives the swarm's events; nil discards them.
+func New(s *spec.Spec, st *store.Store, log *slog.Logger) *Set {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Set{spec: s, store: st, log: log}
+}
 
 // kinds are the source kinds: what Names and Fetchers do for each.
 var kinds = map[spec.SourceKind]struct {

@@ -21,7 +21,7 @@ func TestSetLifecycle(t *testing.T) {
 		Peer:    &spec.Peer{Parents: []string{"p1:7946", "p2:7946"}},
 		Torrent: &spec.Torrent{Listen: "127.0.0.1:0"}}
 	img := &spec.Image{Name: "vm", Path: "vm.img", Size: 10}
-	x := New(s, st)
+	x := New(s, st, nil)
 	var names []string
 	for _, src := range []spec.Source{{Kind: spec.SourceParents}, {Kind: spec.SourceTorrent}, {Kind: spec.SourceMirror, Name: "m"}} {
 		n, err := x.Names(img, src)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -49,7 +48,7 @@ func (x *Set) startSwarm() (*torrent.Swarm, error) {
 			x.swarmErr = fmt.Errorf("torrent: listen %q: %w", s.Torrent.Listen, err)
 		} else {
 			cfg := SwarmConfig(s, net.JoinHostPort(host, "0"))
-			cfg.Events = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			cfg.Events = x.log
 			x.swarm, x.swarmErr = torrent.New(cfg)
 		}
 	}
@@ -131,7 +130,7 @@ func (x *Set) Committed(img *spec.Image, b store.Blob, sources []string) {
 		return
 	}
 	if _, err := KeepMetainfo(x.store, b.Digest, v.(*metainfo.MetaInfo), img.TorrentURL); err != nil {
-		fmt.Fprintf(os.Stderr, "prestaged: image %s: cannot keep its metainfo for serve (serve derives it): %v\n", img.Name, err)
+		x.log.Warn("cannot keep the metainfo for serve; serve derives it", "image", img.Name, "err", err)
 	}
 }
 

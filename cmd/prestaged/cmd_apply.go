@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -89,7 +90,7 @@ func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
 		return err
 	}
 	rep := report.New(c.ErrOrStderr(), !f.noProgress && !f.asJSON && isTerminal(c.ErrOrStderr()))
-	e, closeSources, err := newEngine(s, rep)
+	e, closeSources, err := newEngine(s, rep, slog.New(report.NewLineHandler(c.ErrOrStderr())))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -44,12 +45,12 @@ func countErrors(diags interface{ Errs() []error }) int { return len(diags.Errs(
 
 // newEngine opens the store and wires the sources for s; close stops what
 // the sources started (the swarm).
-func newEngine(s *spec.Spec, rep engine.Reporter) (e *engine.Engine, close func() error, err error) {
+func newEngine(s *spec.Spec, rep engine.Reporter, log *slog.Logger) (e *engine.Engine, close func() error, err error) {
 	st, err := store.Open(s.Store)
 	if err != nil {
 		return nil, nil, err
 	}
-	srcs := sources.New(s, st)
+	srcs := sources.New(s, st, log)
 	return &engine.Engine{Spec: s, Store: st, Sources: testSources(srcs), Reporter: rep, Trust: engine.ListTrust(s, st),
 		Committed: srcs.Committed}, srcs.Close, nil
 }
@@ -106,7 +107,7 @@ func planSpec(c *cobra.Command, path string) (*spec.Spec, *engine.Plan, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e, closeSources, err := newEngine(s, nil)
+	e, closeSources, err := newEngine(s, nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
