@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"sync"
 	"time"
 
@@ -35,6 +36,15 @@ type Result struct {
 	Changed  int       `json:"changed"`
 	Failed   int       `json:"failed"`
 	Seconds  float64   `json:"seconds"`
+	// Installed is what the host holds once the run is over, by image.
+	Installed []Installed `json:"-"`
+}
+
+// Installed is one image the host holds.
+type Installed struct {
+	Image   string
+	Size    int64
+	Changed time.Time // when prestaged last installed it
 }
 
 // Summary is the one-line apply summary.
@@ -111,6 +121,10 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (*Result, error) {
 		}
 	}
 	res.Seconds = e.now().Sub(start).Seconds()
+	for _, r := range a.st.Images {
+		res.Installed = append(res.Installed, Installed{Image: r.Name, Size: r.File.Size, Changed: r.Installed})
+	}
+	sort.Slice(res.Installed, func(i, j int) bool { return res.Installed[i].Image < res.Installed[j].Image })
 	return res, nil
 }
 

@@ -66,6 +66,7 @@ func (e *Engine) endorsements(ctx context.Context, p *Plan) (*Endorsements, erro
 	}
 	p.Warnings = append(p.Warnings, end.Warnings...)
 	p.Problems = append(p.Problems, end.Problems...)
+	p.ListExpires = end.Expires
 	return end, nil
 }
 

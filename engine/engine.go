@@ -92,6 +92,8 @@ type Endorsements struct {
 	// Subscriptions by trust name, for trusts that subscribe and have a
 	// list in force (or whose last list expired).
 	Subscriptions map[string]Subscription
+	// Expires is when each trust's list in force expires.
+	Expires map[string]time.Time
 }
 
 // Subscription is what a subscribing trust's list endorses.

@@ -39,6 +39,12 @@ func (r trustResolver) Resolve(ctx context.Context, s *spec.Spec) (*Endorsements
 		if err != nil {
 			end.Problems = append(end.Problems, fmt.Errorf("trust %s: %w", t.Name, err))
 		}
+		if acc != nil {
+			if end.Expires == nil {
+				end.Expires = map[string]time.Time{}
+			}
+			end.Expires[t.Name] = acc.Expires
+		}
 		var expired time.Time
 		if acc == nil {
 			expired = r.expiredAt(t.Name, now)

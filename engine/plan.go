@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/prestaged/prestaged/digest"
 	"github.com/prestaged/prestaged/engine/store"
@@ -59,6 +60,8 @@ type Plan struct {
 	Items    []Item   `json:"images"`
 	Warnings []string `json:"warnings,omitempty"`
 	Problems Problems `json:"problems,omitempty"` // refused lists and the like: the run fails
+	// ListExpires is when each trust's list in force expires.
+	ListExpires map[string]time.Time `json:"-"`
 }
 
 // Count of items with the action.

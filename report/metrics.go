@@ -23,6 +23,7 @@ func WriteMetrics(path string, res *engine.Result, p *engine.Plan, runErr error)
 	ok := prometheus.NewGauge(prometheus.GaugeOpts{Name: "prestaged_apply_success", Help: "1 if the last apply had no failure."})
 	last := prometheus.NewGauge(prometheus.GaugeOpts{Name: "prestaged_apply_last_success_timestamp_seconds", Help: "Unix time of the last apply without failure."})
 	reg.MustRegister(images, bytes, dur, ok, last)
+	reg.MustRegister(imageGauges(res, p)...)
 	for _, s := range []string{"ok", "fetched", "replaced", "removed", "adopted", "failed"} {
 		images.WithLabelValues(s)
 	}
@@ -59,4 +60,32 @@ func previousGauge(path, name string) float64 {
 		}
 	}
 	return 0
+}
+
+// imageGauges are the life of each image (installed, size, last change)
+// and the time left on each trust's list, so that an alert fires before a
+// late re-signing removes images farm-wide.
+func imageGauges(res *engine.Result, p *engine.Plan) []prometheus.Collector {
+	installed := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_image_installed", Help: "1 if the image is installed after the last apply."}, []string{"image"})
+	size := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_image_size_bytes", Help: "Size of the installed image."}, []string{"image"})
+	changed := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_image_last_change_timestamp_seconds", Help: "Unix time prestaged last installed the image."}, []string{"image"})
+	expiry := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_list_expiry_seconds", Help: "Seconds until the trust's accepted image list expires."}, []string{"trust"})
+	if p != nil {
+		for _, it := range p.Items {
+			if it.Action != engine.ActionRemove {
+				installed.WithLabelValues(it.Image)
+			}
+		}
+		for t, at := range p.ListExpires {
+			expiry.WithLabelValues(t).Set(time.Until(at).Seconds())
+		}
+	}
+	if res != nil {
+		for _, im := range res.Installed {
+			installed.WithLabelValues(im.Image).Set(1)
+			size.WithLabelValues(im.Image).Set(float64(im.Size))
+			changed.WithLabelValues(im.Image).Set(float64(im.Changed.Unix()))
+		}
+	}
+	return []prometheus.Collector{installed, size, changed, expiry}
 }

@@ -1,0 +1,47 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prestaged/prestaged/engine"
+)
+
+// TestImageMetrics: each image of the plan has a gauge saying whether it
+// is installed, with its size and last change, and each trust the time
+// left on its list.
+func TestImageMetrics(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prestaged.prom")
+	changed := time.Unix(1_700_000_000, 0)
+	p := &engine.Plan{
+		Items:       []engine.Item{{Image: "cernvm", Action: engine.ActionOK}, {Image: "new", Action: engine.ActionFetch}, {Image: "old", Action: engine.ActionRemove}},
+		ListExpires: map[string]time.Time{"cern": time.Now().Add(48 * time.Hour)},
+	}
+	res := &engine.Result{Outcomes: []engine.Outcome{{Image: "cernvm", Status: engine.StatusOK}, {Image: "new", Status: engine.StatusFailed}, {Image: "old", Status: engine.StatusRemoved}},
+		Installed: []engine.Installed{{Image: "cernvm", Size: 1024, Changed: changed}}}
+	if err := WriteMetrics(path, res, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, want := range []string{
+		`prestaged_image_installed{image="cernvm"} 1`,
+		`prestaged_image_installed{image="new"} 0`,
+		`prestaged_image_size_bytes{image="cernvm"} 1024`,
+		`prestaged_image_last_change_timestamp_seconds{image="cernvm"} 1.7e+09`,
+		`prestaged_list_expiry_seconds{trust="cern"} 172`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, `image="old"`) {
+		t.Errorf("a removed image has gauges:\n%s", text)
+	}
+}
