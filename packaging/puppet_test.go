@@ -21,7 +21,8 @@ import (
 type scratchPuppet struct {
 	puppet, dir string
 	modules     []string
-	env         []string
+	path        []string // searched before the test's PATH
+	env         []string // more variables
 }
 
 func newScratchPuppet(t *testing.T, extraModules ...string) *scratchPuppet {
@@ -32,10 +33,8 @@ func newScratchPuppet(t *testing.T, extraModules ...string) *scratchPuppet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &scratchPuppet{
-		puppet: puppet, dir: t.TempDir(), modules: append([]string{modules}, extraModules...),
-		env: append(os.Environ(), "PATH="+filepath.Dir(b.binary)+":"+os.Getenv("PATH")),
-	}
+	return &scratchPuppet{puppet: puppet, dir: t.TempDir(), modules: append([]string{modules}, extraModules...),
+		path: []string{filepath.Dir(b.binary)}}
 }
 
 // apply renders the manifest template with vars (plus Dir and Bin), applies
@@ -58,7 +57,7 @@ func (p *scratchPuppet) apply(t *testing.T, manifest string, vars map[string]any
 		"--modulepath=" + strings.Join(p.modules, ":"), "--codedir=" + p.dir + "/p/code", "--confdir=" + p.dir + "/p/conf",
 		"--vardir=" + p.dir + "/p/var", "--logdir=" + p.dir + "/p/log", "--rundir=" + p.dir + "/p/run"}, args...)
 	cmd := exec.Command(p.puppet, append(argv, sitePP)...)
-	cmd.Env = p.env
+	cmd.Env = append(append(os.Environ(), p.env...), "PATH="+strings.Join(append(p.path, os.Getenv("PATH")), ":"))
 	return exitCode(t, cmd)
 }
 
