@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"text/template"
@@ -141,4 +143,49 @@ func TestPuppetCoversSpec(t *testing.T) {
 		renderedAttributes(t, src, seen)
 	}
 	checkCovers(t, "Puppet-rendered", seen)
+}
+
+// notSpec are the class parameters that are not spec attributes: blocks,
+// shorthands and how the module runs prestaged.
+var notSpec = []string{"images", "mirrors", "parents", "listen", "peer", "trust", "torrent", "spec_path",
+	"manage_package", "package_ensure", "manage_services", "serve", "timer", "apply", "path", "apply_wait", "apply_timeout"}
+
+// TestPuppetTypesMirrorSpec reads the module's types (types/<block>.pp)
+// and class parameters without running Puppet: each type's keys must be
+// its block's attributes, no more and no fewer, and every top-level
+// attribute a parameter.
+func TestPuppetTypesMirrorSpec(t *testing.T) {
+	dir := "../examples/puppet/prestaged"
+	got := map[string][]string{"": {}}
+	init, err := os.ReadFile(filepath.Join(dir, "manifests", "init.pp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list, _ := strings.Cut(string(init), "\nclass prestaged (\n")
+	list, _, _ = strings.Cut(list, "\n) {\n")
+	params := regexp.MustCompile(`(?m)^\s+\S.*\s\$(\w+)\s+=`).FindAllStringSubmatch(list, -1)
+	for _, m := range params {
+		if !slices.Contains(notSpec, m[1]) {
+			got[""] = append(got[""], m[1])
+		}
+	}
+	slices.Sort(got[""])
+	types, err := filepath.Glob(filepath.Join(dir, "types", "*.pp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := regexp.MustCompile(`(?m)^\s+(?:Optional\[)?'?(\w+)'?\]?\s+=>`)
+	for _, f := range types {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block := strings.TrimSuffix(filepath.Base(f), ".pp")
+		got[block] = []string{}
+		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+			got[block] = append(got[block], m[1])
+		}
+		slices.Sort(got[block])
+	}
+	checkCovers(t, "Puppet types", got)
 }
