@@ -1,6 +1,12 @@
 # The peer block to write: the peer parameter with the listen and parents
 # shorthands merged in, self defaulting to the host's FQDN in a computed
 # tree; undef when there is nothing to write.
+#
+# @param peer     the class's peer parameter
+# @param listen   the class's listen shorthand
+# @param parents  the class's parents shorthand
+# @param fqdn     the host's FQDN fact, undef where Facter has none
+# @return the peer block's attributes, or undef for no peer block
 function prestaged::peer(
   Optional[Prestaged::Peer] $peer,
   Optional[String[1]]       $listen,

@@ -13,7 +13,7 @@
 # prestaged-apply.timer keeps the host converged; prestaged.service (or
 # .socket) serves this host's children in the distribution tree.
 #
-# @example A node of a computed tree, pinned and endorsed images
+# @example A node of a computed tree that also joins the swarm
 #   class { 'prestaged':
 #     peer    => { hosts => ['lxb0001', 'lxb0002', 'lxb0003'], fanout => 2 },
 #     torrent => { peers_from_tree => true },
