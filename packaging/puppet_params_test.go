@@ -37,6 +37,8 @@ func TestPuppetParameters(t *testing.T) {
 			params:   "manage_package => false, apply_wait => 42, apply_timeout => 900, path => [$bin],",
 			after:    `notify { 'exec': message => "${Exec['prestaged apply']['command']} timeout ${Exec['prestaged apply']['timeout']}" }`,
 			inOutput: []string{"should be 'prestaged apply --detailed-exitcodes --wait 42s {{.Dir}}/spec.hcl timeout 900'"}},
+		{name: "package", args: []string{"--noop"}, params: "apply => false, package_ensure => '1.2.3',",
+			inOutput: []string{"Package[prestaged]/ensure: current_value '", "should be '1.2.3' (noop)"}},
 		{name: "info_hash is not the spec's name", code: 1, params: off + `images => { 'x' => {
 			sha256 => '` + strings.Repeat("a", 64) + `', size => 1, install => '/x', info_hash => '` + strings.Repeat("b", 40) + `' } },`,
 			inOutput: []string{"unrecognized key 'info_hash'"}},
