@@ -6,29 +6,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/prestaged/prestaged/internal/testutil"
 )
 
-// needTemplateToolkit returns perl, which must have the Template Toolkit
-// ncm-metaconfig renders with.
-func needTemplateToolkit(t *testing.T) string {
-	t.Helper()
-	perl := testutil.Need(t, "perl")
-	if err := exec.Command(perl, "-MTemplate", "-MJSON::PP", "-e1").Run(); err != nil {
-		testutil.Unavailable(t, "Perl's Template Toolkit is not installed (libtemplate-perl)")
-	}
-	return perl
-}
-
 // TestQuattor renders the ncm-metaconfig template with Perl's Template
 // Toolkit from JSON equivalents of Pan contents, as ncm-metaconfig would,
 // and validates each result with `prestaged validate`.
 func TestQuattor(t *testing.T) {
-	perl := needTemplateToolkit(t)
-	b := artifacts.Get(t)
 	tests := []struct {
 		name, contents string
 		want           []string // in the rendered spec
@@ -43,12 +32,7 @@ func TestQuattor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := run(t, perl, "../examples/quattor/render.pl", "../examples/quattor/metaconfig", "prestaged/spec", tt.contents)
-			path := filepath.Join(t.TempDir(), "spec.hcl")
-			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			run(t, b.binary, "validate", path)
+			out := renderQuattor(t, tt.contents)
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("rendered spec lacks %s:\n%s", w, out)
@@ -56,6 +40,65 @@ func TestQuattor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// renderQuattor renders the template from a contents file as
+// ncm-metaconfig would and checks the result with `prestaged validate`.
+func renderQuattor(t *testing.T, contents string) string {
+	t.Helper()
+	perl := testutil.Need(t, "perl")
+	if err := exec.Command(perl, "-MTemplate", "-MJSON::PP", "-e1").Run(); err != nil {
+		testutil.Unavailable(t, "Perl's Template Toolkit is not installed (libtemplate-perl)")
+	}
+	out := run(t, perl, "../examples/quattor/render.pl", "../examples/quattor/metaconfig", "prestaged/spec", contents)
+	path := filepath.Join(t.TempDir(), "spec.hcl")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, artifacts.Get(t).binary, "validate", path)
+	return out
+}
+
+// TestQuattorCoversSpec renders contents with every attribute of the spec
+// (the explicit tree from the example profile): it fails when the spec
+// gains an attribute the template cannot write. No Pan compiler is packaged
+// for Debian, so the schema itself is checked by TestQuattorSchemaMirrorsSpec
+// only, by reading it.
+func TestQuattorCoversSpec(t *testing.T) {
+	seen := map[string][]string{}
+	for _, contents := range []string{"testdata/quattor-every-attribute.json", "../examples/quattor/batch-node.json"} {
+		renderedAttributes(t, []byte(renderQuattor(t, contents)), seen)
+	}
+	checkCovers(t, "Quattor-rendered", seen)
+}
+
+// TestQuattorSchemaMirrorsSpec reads the Pan schema's types: each block's
+// type must declare the block's attributes (and a name for a labelled
+// block), and prestaged_spec the top-level ones and one entry per block.
+func TestQuattorSchemaMirrorsSpec(t *testing.T) {
+	pan, err := os.ReadFile("../examples/quattor/metaconfig/prestaged/pan/schema.pan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := map[string]string{"peer": "peer", "mirrors": "mirror", "trusts": "trust", "torrent": "torrent", "images": "image"}
+	got := map[string][]string{}
+	types := regexp.MustCompile(`(?ms)^type prestaged_(\w+) = \{\n(.*?)^\}`).FindAllStringSubmatch(string(pan), -1)
+	key := regexp.MustCompile(`(?m)^\s+"(\w+)" [?:]`)
+	for _, ty := range types {
+		block := ty[1]
+		if block == "spec" {
+			block = ""
+		}
+		got[block] = []string{}
+		for _, k := range key.FindAllStringSubmatch(ty[2], -1) {
+			if _, isBlock := blocks[k[1]]; (block == "" && isBlock) || (block != "" && k[1] == "name") {
+				continue
+			}
+			got[block] = append(got[block], k[1])
+		}
+		slices.Sort(got[block])
+	}
+	checkCovers(t, "Pan schema", got)
 }
 
 // TestQuattorExampleInSync checks that batch-node.json, which the test

@@ -1,6 +1,9 @@
 # Renders a value as an HCL literal for spec.hcl: integers and booleans
 # bare, arrays as lists, strings quoted with HCL's escapes. "${" and "%{"
 # are doubled so that no value is read as an HCL template.
+#
+# @param value  a spec attribute's value
+# @return the value as HCL source
 function prestaged::hcl_value(Variant[String, Integer, Boolean, Array] $value) >> String {
   case $value {
     Boolean, Integer: { String($value) }

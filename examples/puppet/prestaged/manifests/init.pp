@@ -1,45 +1,118 @@
 # @summary Pre-stages VM images with prestaged: writes the host's spec and
 #   converges the host to it.
 #
-# The spec is rendered from the parameters. An `exec` runs
-# `prestaged apply --detailed-exitcodes` only when
+# The spec is rendered from the parameters, which mirror the spec's blocks
+# and attributes (docs/spec.md): `store`, `stall_timeout` and `parallel` at
+# the top level, and one parameter per block (`peer`, `mirrors`, `trust`,
+# `torrent`, `images`) whose keys are the block's attribute names. A spec
+# that `prestaged validate` refuses never replaces a working one.
+#
+# An `exec` runs `prestaged apply --detailed-exitcodes --wait` only when
 # `prestaged plan --detailed-exitcodes` says changes are pending (exit 2),
 # so a converged host reports no change. Between Puppet runs the packaged
 # prestaged-apply.timer keeps the host converged; prestaged.service (or
 # .socket) serves this host's children in the distribution tree.
 #
-# @param images   image name => attributes (sha256, size, path, install, sources, or trust and id)
-# @param mirrors  mirror name => URL (http, https or file)
-# @param parents  this host's parents in the tree, "host:port", tried in order
-# @param trust    trust name => signed image list attributes
-# @param store    the store directory
-# @param listen   address `prestaged serve` listens on; undef omits it
-# @param spec_path        where the spec is written
-# @param manage_package   install the prestaged package
-# @param package_ensure   its ensure value
-# @param manage_services  manage the systemd units (off where systemd is not PID 1)
-# @param serve    run the peer server as 'service', as 'socket', or 'none'
-# @param timer    enable prestaged-apply.timer
-# @param apply    converge during the Puppet run
-# @param path     search path for the prestaged binary
-# @param apply_timeout  seconds the apply may take; 0: no limit (stalls are cut by prestaged)
+# @example A node of a computed tree that also joins the swarm
+#   class { 'prestaged':
+#     peer    => { hosts => ['lxb0001', 'lxb0002', 'lxb0003'], fanout => 2 },
+#     torrent => { peers_from_tree => true },
+#     mirrors => { 'central' => 'https://images.example.org/vm/' },
+#     images  => {
+#       'slc6-batch' => { sha512 => '<128 hex digits>', size => 10737418240,
+#                         install => '/var/lib/libvirt/images/slc6-batch.img' },
+#     },
+#   }
+#
+# @param images
+#   Image name => its attributes (sha256 or sha512 and size, or trust and id;
+#   install; path, sources, torrent_url, infohash).
+# @param mirrors
+#   Mirror name => its URL, or => a hash of the mirror block's attributes.
+# @param parents
+#   Shorthand for `peer => { parents => ... }`: this host's parents in the
+#   tree, "host:port", tried in order.
+# @param listen
+#   Shorthand for `peer => { listen => ... }`: where `prestaged serve`
+#   listens; undef omits it.
+# @param peer
+#   The peer block's attributes (listen, parents or hosts, fanout and self,
+#   upload_limit, max_children, pipelined). With hosts and no self, self is
+#   the host's FQDN. Undef writes a peer block only when listen or parents
+#   is given; `{}` writes an empty one (a root with the defaults).
+# @param trust
+#   Trust name => the trust block's attributes (a signed image list).
+# @param torrent
+#   The torrent block's attributes; undef writes no torrent block, `{}` an
+#   empty one (the swarm with its defaults).
+# @param store
+#   The store directory.
+# @param stall_timeout
+#   The spec's stall_timeout, such as "30s"; undef keeps prestaged's default.
+# @param parallel
+#   Images fetched at once; undef keeps prestaged's default.
+# @param spec_path
+#   Where the spec is written.
+# @param manage_package
+#   Install the prestaged package.
+# @param package_ensure
+#   Its ensure value.
+# @param manage_services
+#   Manage the systemd units (off where systemd is not PID 1).
+# @param serve
+#   Run the peer server as 'service', socket-activated as 'socket', or 'none'.
+# @param timer
+#   Enable prestaged-apply.timer.
+# @param apply
+#   Converge during the Puppet run.
+# @param path
+#   Search path for the prestaged and systemctl binaries.
+# @param apply_wait
+#   Seconds the apply waits for another apply (the timer's) to release the
+#   store lock before it fails; less than apply_timeout.
+# @param apply_timeout
+#   Seconds the apply may take before Puppet stops it (SIGTERM: prestaged
+#   keeps what it staged, and the next run or the timer resumes from there).
 class prestaged (
-  Hash[String[1], Prestaged::Image] $images          = {},
-  Hash[String[1], String[1]]        $mirrors         = {},
-  Array[String[1]]                  $parents         = [],
-  Hash[String[1], Prestaged::Trust] $trust           = {},
-  Pattern[/\A\//]                   $store           = '/var/lib/prestaged',
-  Optional[String[1]]               $listen          = undef,
-  Pattern[/\A\/\S+\z/]              $spec_path       = '/etc/prestaged/spec.hcl',
-  Boolean                           $manage_package  = true,
-  String[1]                         $package_ensure  = 'installed',
-  Boolean                           $manage_services = true,
-  Enum['service', 'socket', 'none'] $serve           = 'service',
-  Boolean                           $timer           = true,
-  Boolean                           $apply           = true,
-  Array[String[1]]                  $path            = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'],
-  Integer[0]                        $apply_timeout   = 0,
+  Hash[String[1], Prestaged::Image]                     $images          = {},
+  Hash[String[1], Variant[String[1], Prestaged::Mirror]] $mirrors        = {},
+  Array[String[1]]                                      $parents         = [],
+  Optional[String[1]]                                   $listen          = undef,
+  Optional[Prestaged::Peer]                             $peer            = undef,
+  Hash[String[1], Prestaged::Trust]                     $trust           = {},
+  Optional[Prestaged::Torrent]                          $torrent         = undef,
+  Pattern[/\A\//]                                       $store           = '/var/lib/prestaged',
+  Optional[Pattern[/\A([0-9.]+(ns|us|µs|ms|s|m|h))+\z/]] $stall_timeout  = undef,
+  Optional[Integer[1]]                                  $parallel        = undef,
+  Pattern[/\A\/\S+\z/]                                  $spec_path       = '/etc/prestaged/spec.hcl',
+  Boolean                                               $manage_package  = true,
+  String[1]                                             $package_ensure  = 'installed',
+  Boolean                                               $manage_services = true,
+  Enum['service', 'socket', 'none']                     $serve           = 'service',
+  Boolean                                               $timer           = true,
+  Boolean                                               $apply           = true,
+  Array[String[1]]                                      $path            = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'],
+  Integer[0]                                            $apply_wait      = 300,
+  Integer[1]                                            $apply_timeout   = 1800,
 ) {
+  if $apply_wait >= $apply_timeout {
+    fail("prestaged: apply_wait (${apply_wait}s) must be less than apply_timeout (${apply_timeout}s)")
+  }
+
+  file { $spec_path:
+    ensure       => file,
+    mode         => '0644',
+    content      => epp('prestaged/spec.hcl.epp', {
+      top     => { store => $store, stall_timeout => $stall_timeout, parallel => $parallel }.filter |$k, $v| { $v =~ NotUndef },
+      peer    => prestaged::peer($peer, $listen, $parents, $facts.dig('networking', 'fqdn')),
+      mirrors => $mirrors.map |$name, $m| { [$name, $m ? { String => { url => $m }, default => $m }] }.convert_to(Hash),
+      trust   => $trust,
+      torrent => $torrent,
+      images  => $images,
+    }),
+    validate_cmd => 'prestaged validate %',
+  }
+
   if $manage_package {
     package { 'prestaged':
       ensure => $package_ensure,
@@ -47,24 +120,9 @@ class prestaged (
     }
   }
 
-  file { $spec_path:
-    ensure       => file,
-    mode         => '0644',
-    content      => epp('prestaged/spec.hcl.epp', {
-      store   => $store,
-      listen  => $listen,
-      parents => $parents,
-      mirrors => $mirrors,
-      trust   => $trust,
-      images  => $images,
-    }),
-    # A spec that does not validate never replaces a working one.
-    validate_cmd => 'prestaged validate %',
-  }
-
   if $apply {
     exec { 'prestaged apply':
-      command   => "prestaged apply --detailed-exitcodes ${spec_path}",
+      command   => "prestaged apply --detailed-exitcodes --wait ${apply_wait}s ${spec_path}",
       unless    => "prestaged plan --detailed-exitcodes ${spec_path}",
       returns   => [0, 2],
       path      => $path,
@@ -76,5 +134,8 @@ class prestaged (
 
   if $manage_services {
     contain prestaged::service
+    if $manage_package {
+      Package['prestaged'] -> Class['prestaged::service']
+    }
   }
 }

@@ -1,10 +1,12 @@
-# A signed HEPiX image list and who must have endorsed it.
+# A trust block of the spec: a signed HEPiX image list and who must have
+# endorsed it.
 type Prestaged::Trust = Struct[{
-  list                => String[1],
-  ca_dir              => Pattern[/\A\//],
-  endorser_dn         => String[1],
-  endorser_ca         => String[1],
-  Optional[list_id]   => String[1],
-  Optional[on_revoke] => Enum['remove', 'keep'],
-  Optional[crl]       => Enum['required', 'optional', 'off'],
+  list                 => String[1],
+  ca_dir               => Pattern[/\A\//],
+  endorser_dn          => String[1],
+  endorser_ca          => String[1],
+  Optional[list_id]    => String[1],
+  Optional[on_revoke]  => Enum['remove', 'keep'],
+  Optional[allow_sha1] => Boolean,
+  Optional[crl]        => Enum['required', 'optional', 'off'],
 }]

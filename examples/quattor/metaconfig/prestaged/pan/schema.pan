@@ -12,10 +12,32 @@ type prestaged_peer = {
     "listen" ? string
     @{parents in the distribution tree, "host:port", tried in order}
     "parents" ? string[]
+    @{instead of parents: one host list shipped to every host, which computes the same tree}
+    "hosts" ? string[]
+    @{children per host in the computed tree (1 is a chain)}
+    "fanout" ? long(1..)
+    @{this host's entry in hosts}
+    "self" ? string
     @{cap for serving children, e.g. "900Mbit"}
     "upload_limit" ? string
     "max_children" ? long(0..)
     "pipelined" ? boolean
+} with {
+    if (is_defined(SELF['parents']) && is_defined(SELF['hosts'])) {
+        error('prestaged peer: set either parents or hosts, fanout and self, not both');
+    };
+    true;
+};
+
+type prestaged_torrent = {
+    @{where the BitTorrent client listens, e.g. ":6881"}
+    "listen" ? string
+    @{announce URL: http, https or udp}
+    "tracker" ? string with match(SELF, '^(https?|udp)://')
+    @{dial the tree's hosts directly (needs a peer block)}
+    "peers_from_tree" ? boolean
+    @{the image's mirrors seed the swarm over HTTP (default true)}
+    "web_seed" ? boolean
 };
 
 type prestaged_mirror = {
@@ -31,34 +53,49 @@ type prestaged_trust = {
     "endorser_ca" : string
     "list_id" ? string
     "on_revoke" ? choice('remove', 'keep')
+    @{accept old lists signed with SHA-1}
+    "allow_sha1" ? boolean
     @{CRLs in ca_dir: required (default), optional, or off for sites without fetch-crl}
     "crl" ? choice('required', 'optional', 'off')
 };
 
 type prestaged_image = {
     "name" : string with match(SELF, '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
-    "sha256" ? string with match(SELF, '^[0-9a-f]{64}$')
-    "size" ? long(0..)
+    "sha256" ? string with match(SELF, '^[0-9a-fA-F]{64}$')
+    "sha512" ? string with match(SELF, '^[0-9a-fA-F]{128}$')
+    "size" ? long(1..)
     "path" ? string
     "install" : prestaged_absolute_path
     "sources" ? string[]
     "trust" ? string
     "id" ? string
+    @{the image's .torrent: http, https or file}
+    "torrent_url" ? string
+    @{the torrent's BitTorrent v1 info-hash}
+    "infohash" ? string with match(SELF, '^[0-9a-fA-F]{40}$')
 } with {
     if (is_defined(SELF['trust']) && !is_defined(SELF['id']) ||
         !is_defined(SELF['trust']) && is_defined(SELF['id'])) {
         error(format('prestaged image %s: trust and id go together', SELF['name']));
     };
-    if (!is_defined(SELF['trust']) && !(is_defined(SELF['sha256']) && is_defined(SELF['size']))) {
-        error(format('prestaged image %s: needs sha256 and size, or trust and id', SELF['name']));
+    if (is_defined(SELF['sha256']) && is_defined(SELF['sha512'])) {
+        error(format('prestaged image %s: give sha256 or sha512, not both', SELF['name']));
+    };
+    if (!is_defined(SELF['trust']) && !((is_defined(SELF['sha256']) || is_defined(SELF['sha512'])) && is_defined(SELF['size']))) {
+        error(format('prestaged image %s: needs sha256 or sha512 and size, or trust and id', SELF['name']));
     };
     true;
 };
 
 type prestaged_spec = {
     "store" : prestaged_absolute_path = '/var/lib/prestaged'
+    @{less progress than 64 KiB in this long is a stall, e.g. "30s"}
+    "stall_timeout" ? string with match(SELF, '^([0-9.]+(ns|us|ms|s|m|h))+$')
+    @{images fetched at once}
+    "parallel" ? long(1..)
     "peer" ? prestaged_peer
     "mirrors" ? prestaged_mirror[]
     "trusts" ? prestaged_trust[]
+    "torrent" ? prestaged_torrent
     "images" ? prestaged_image[]
 };
