@@ -270,7 +270,8 @@ func copyBlob(ctx context.Context, b Blob, dst *os.File, todo spans) error {
 	}
 	defer src.Close()
 	whole := len(todo) == 1 && todo[0] == span{0, b.Size}
-	if !whole || unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) != nil {
+	cloned := whole && unix.IoctlFileClone(int(dst.Fd()), int(src.Fd())) == nil
+	if !cloned {
 		for _, r := range todo {
 			if err := copyRange(ctx, src, dst, r.start, r.end); err != nil {
 				return err
@@ -280,6 +281,15 @@ func copyBlob(ctx context.Context, b Blob, dst *os.File, todo spans) error {
 	fi, err := dst.Stat()
 	if err != nil {
 		return err
+	}
+	if fi.Size() < b.Size && !cloned { // a hole at the end was passed over
+		if err := dst.Truncate(b.Size); err != nil {
+			return err
+		}
+		fi, err = dst.Stat()
+		if err != nil {
+			return err
+		}
 	}
 	if fi.Size() != b.Size {
 		return fmt.Errorf("copied %d of %d bytes: %w", fi.Size(), b.Size, ErrSizeMismatch)
@@ -317,8 +327,19 @@ func copyRange(ctx context.Context, src, dst *os.File, from, to int64) error {
 	return nil
 }
 
-// copyAt copies up to n bytes at off from src to dst in the kernel.
+// copyAt copies up to n bytes at off from src to dst in the kernel, and
+// reports how far it got. A hole of src is passed over, not copied: dst, a
+// fresh file, reads zeros there already, so copies of sparse blobs stay
+// sparse.
 func copyAt(src, dst *os.File, off, n int64) (int64, error) {
+	if data, err := unix.Seek(int(src.Fd()), off, unix.SEEK_DATA); err == nil && data > off {
+		return min(data-off, n), nil
+	} else if errors.Is(err, unix.ENXIO) { // only a hole from off to the end
+		return n, nil
+	}
+	if hole, err := unix.Seek(int(src.Fd()), off, unix.SEEK_HOLE); err == nil && hole > off {
+		n = min(n, hole-off)
+	}
 	roff, woff := off, off
 	m, err := unix.CopyFileRange(int(src.Fd()), &roff, int(dst.Fd()), &woff, int(n), 0)
 	return int64(m), err

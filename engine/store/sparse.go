@@ -57,3 +57,26 @@ func punchZeros(ctx context.Context, f *os.File, size int64) bool {
 	punch()
 	return punched
 }
+
+// writeSkippingZeros writes p at off to f, leaving out the aligned HoleSize
+// blocks of zeros, which must read as zeros already (a hole, or past the
+// end). It returns the bytes taken and the end of the last one written.
+func writeSkippingZeros(f *os.File, p []byte, off int64) (int, int64, error) {
+	done, last := 0, off
+	for done < len(p) {
+		at := off + int64(done)
+		n := min(len(p)-done, int(HoleSize-at%HoleSize))
+		block := p[done : done+n]
+		if n < HoleSize || !bytes.Equal(block, zeroBlock[:]) {
+			m, err := f.WriteAt(block, at)
+			if m > 0 {
+				last = at + int64(m)
+			}
+			if err != nil {
+				return done + m, last, err
+			}
+		}
+		done += n
+	}
+	return done, last, nil
+}

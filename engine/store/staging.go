@@ -41,6 +41,11 @@ type Staging struct {
 	// copies them anew at Install.
 	rewritten spans
 	removed   bool // the file's path was removed
+	// end is one past the last byte physically written: a block of zeros
+	// landing at or beyond it is left a hole (it reads as zeros), so the
+	// blob of a mostly-empty disk image takes only its data.
+	end   int64
+	endMu sync.Mutex // end is also written by WriteAt, outside mu
 }
 
 // Stage opens (or resumes) the staging file for d, an image of size bytes.
@@ -94,7 +99,7 @@ func (w *Staging) resume(ctx context.Context) error {
 	if err := w.hashFile(ctx, 0, prefix); err != nil {
 		return err
 	}
-	w.off, w.resumed, w.written = prefix, prefix, prefix
+	w.off, w.resumed, w.written, w.end = prefix, prefix, prefix, prefix
 	_, err = w.f.Seek(prefix, io.SeekStart)
 	return err
 }
@@ -151,9 +156,15 @@ func (w *Staging) Write(p []byte) (int, error) {
 	if len(w.pending) > 0 { // nothing else landed at or past the prefix
 		w.rewrote(w.off, w.off+int64(len(p)))
 	}
-	n, err := w.f.WriteAt(p, w.off)
+	n, skipped, err := w.writeData(p, w.off, w.off >= w.physicalEnd())
 	w.hashed(p[:n])
 	w.off += int64(n)
+	if skipped && !w.random && err == nil {
+		// The file's size now lags the prefix: peer servers following it
+		// read the progress record instead, which stays in step.
+		w.random = true
+		err = w.writeProgress()
+	}
 	if err == nil && w.random {
 		// An in-order source keeps writing where its own bytes end, so the
 		// prefix must not jump over pieces that landed earlier: they are
@@ -176,10 +187,11 @@ func (w *Staging) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 || off+int64(len(p)) > w.size {
 		return 0, fmt.Errorf("staging %s: %d bytes at %d: %w", w.d.Short(), len(p), off, ErrOverflow)
 	}
-	if err := w.beforeWriteAt(off, off+int64(len(p))); err != nil {
+	beyond, err := w.beforeWriteAt(off, off+int64(len(p)))
+	if err != nil {
 		return 0, err
 	}
-	n, err := w.f.WriteAt(p, off)
+	n, _, err := w.writeData(p, off, beyond)
 	if err != nil {
 		return n, fmt.Errorf("staging %s: %w", w.d.Short(), err)
 	}
@@ -218,15 +230,44 @@ func (w *Staging) rewrote(start, end int64) {
 // and writes the progress record before the first out-of-order byte
 // lands: from then on the file's size is no longer its complete prefix, and
 // a peer server following the file must not serve bytes beyond it.
-func (w *Staging) beforeWriteAt(start, end int64) error {
+// It reports whether start is at or beyond what was physically written.
+func (w *Staging) beforeWriteAt(start, end int64) (bool, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.rewrote(start, end)
+	beyond := start >= w.physicalEnd()
 	if w.random {
-		return nil
+		return beyond, nil
 	}
 	w.random = true
-	return w.writeProgress()
+	return beyond, w.writeProgress()
+}
+
+// writeData writes p at off; beyond says nothing was ever written from off
+// on, and then aligned blocks of zeros are skipped (the file has holes
+// there). It reports whether it skipped any.
+func (w *Staging) writeData(p []byte, off int64, beyond bool) (int, bool, error) {
+	if !beyond {
+		n, err := w.f.WriteAt(p, off)
+		w.wrote(off + int64(n))
+		return n, false, err
+	}
+	n, last, err := writeSkippingZeros(w.f, p, off)
+	w.wrote(last)
+	return n, last < off+int64(n), err
+}
+
+func (w *Staging) physicalEnd() int64 {
+	w.endMu.Lock()
+	defer w.endMu.Unlock()
+	return w.end
+}
+
+// wrote records that bytes up to end were physically written.
+func (w *Staging) wrote(end int64) {
+	w.endMu.Lock()
+	w.end = max(w.end, end)
+	w.endMu.Unlock()
 }
 
 func (w *Staging) writeProgress() error {
@@ -292,6 +333,9 @@ func (w *Staging) Commit() (Blob, error) {
 		return Blob{}, fmt.Errorf("staging: got %s, want %s: %w", got, w.d, ErrDigestMismatch)
 	}
 	defer w.close()
+	if err := w.f.Truncate(w.size); err != nil { // trailing zeros left as a hole
+		return Blob{}, fmt.Errorf("staging %s: %w", w.d.Short(), err)
+	}
 	if err := w.f.Sync(); err != nil {
 		return Blob{}, fmt.Errorf("staging %s: fsync: %w", w.d.Short(), err)
 	}
