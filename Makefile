@@ -14,7 +14,7 @@ DEB_COMMANDS := nginx openssl aria2c transmission-daemon transmission-cli opentr
 	mktorrent rpm ip curl tpage puppet yard systemd-analyze /usr/bin/time pgrep dpkg-deb \
 	qemu-img bzip2
 
-.PHONY: all build check deps vet test fuzz fresh-machine bench bench-testbed packages clean
+.PHONY: all build check deps vet test fuzz fresh-machine bench bench-testbed bench-formats packages clean
 
 all: build
 
@@ -63,6 +63,7 @@ check: deps vet test fuzz fresh-machine
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./digest
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./engine/convert
 	$(GO) run ./test/bench
 
 # The multi-host testbed (root): N network namespaces, tc-capped links, real
@@ -84,3 +85,13 @@ packages: build
 
 clean:
 	rm -rf dist .quickstart
+
+# An ext4 image of this machine's /usr/share (mkfs.ext4 -d), distributed
+# through the tree raw and published as zstd installed as raw, in one run:
+# the second row's ratio is to the raw image's size/bandwidth.
+TESTBED_FORMATS_SIZE ?= 1280MiB
+TESTBED_FORMATS_TREE ?= /usr/share
+bench-formats: build
+	$(GO) run ./test/testbed -n 32 -size $(TESTBED_FORMATS_SIZE) -image-tree $(TESTBED_FORMATS_TREE) -publish raw,zst \
+		-strategies tree -bandwidth $(TESTBED_BANDWIDTH) -prestaged $(CURDIR)/dist/prestaged \
+		-logs $(CURDIR)/dist/testbed-logs

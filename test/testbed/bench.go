@@ -14,16 +14,19 @@ import (
 
 // Result is one row of the table.
 type Result struct {
-	Strategy  Strategy `json:"strategy"`
-	Hosts     int      `json:"hosts"`
-	Size      int64    `json:"size_bytes"`
-	Bandwidth string   `json:"bandwidth"`
-	Seconds   float64  `json:"seconds_to_all_verified"`
-	Bound     float64  `json:"bound_seconds"` // size / bandwidth
-	Ratio     float64  `json:"ratio_to_bound"`
-	P50       float64  `json:"p50_seconds"`
-	P99       float64  `json:"p99_seconds"`
-	Failed    int      `json:"failed_hosts"`
+	Strategy Strategy `json:"strategy"`
+	// Published is what the mirror offered: raw, or zst installed as raw;
+	// Size and the bound are the raw image's either way.
+	Published string  `json:"published"`
+	Hosts     int     `json:"hosts"`
+	Size      int64   `json:"size_bytes"`
+	Bandwidth string  `json:"bandwidth"`
+	Seconds   float64 `json:"seconds_to_all_verified"`
+	Bound     float64 `json:"bound_seconds"` // size / bandwidth
+	Ratio     float64 `json:"ratio_to_bound"`
+	P50       float64 `json:"p50_seconds"`
+	P99       float64 `json:"p99_seconds"`
+	Failed    int     `json:"failed_hosts"`
 	// MirrorSent is what the mirror host sent during the run (HTTP, the
 	// first seed, the tracker), headers included: the origin's load.
 	MirrorSent int64 `json:"mirror_sent_bytes"`
@@ -198,7 +201,7 @@ func (tb *Testbed) timeout(s Strategy) time.Duration {
 
 func (r *Result) String() string {
 	return fmt.Sprintf("%s: %.1fs (%.2fx), p50 %.1fs, p99 %.1fs, %d failed, mirror sent %.2fx the image",
-		r.Strategy, r.Seconds, r.Ratio, r.P50, r.P99, r.Failed, float64(r.MirrorSent)/float64(r.Size))
+		r.label(), r.Seconds, r.Ratio, r.P50, r.P99, r.Failed, float64(r.MirrorSent)/float64(r.Size))
 }
 
 // portBytes are bytes the switch's ports took in from their hosts (and the

@@ -78,8 +78,14 @@ func parseStrategies(list string) ([]Strategy, error) {
 
 // Config is one testbed: its hosts, image and links.
 type Config struct {
-	Hosts     int
-	Size      int64     // image bytes
+	Hosts int
+	Size  int64 // image bytes (raw)
+	// ImageTree, if set, is a directory whose copy in an ext4 filesystem of
+	// Size bytes is the image (mkfs.ext4 -d), instead of random bytes.
+	ImageTree string
+	// Publish are the forms the mirror offers, one row each per strategy:
+	// spec.FormatRaw (the default) and spec.FormatZstd (installed as raw).
+	Publish   []string
 	Bandwidth spec.Rate // every link, both directions
 	Prestaged string    // the binary every host runs
 	Keep      bool      // leave installed copies and logs for inspection
@@ -210,4 +216,12 @@ func (c *Config) congestionControl() string {
 		return "the machine's default"
 	}
 	return v + " (the machine's default)"
+}
+
+// publish is Publish, or raw alone.
+func (c *Config) publish() []string {
+	if len(c.Publish) == 0 {
+		return []string{spec.FormatRaw}
+	}
+	return c.Publish
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/prestaged/prestaged/spec"
 )
 
 // hostPaths are where one host keeps things: its store and installed copy
@@ -27,8 +29,8 @@ func (tb *Testbed) paths(i int) hostPaths {
 	p.spec = filepath.Join(p.dir, "spec.hcl")
 	p.serveLog = filepath.Join(p.dir, "serve.log")
 	p.applyLog = filepath.Join(p.dir, "apply.log")
-	p.stage = filepath.Join(p.store, "staging", "sha256", tb.digest+".part")
-	p.blob = filepath.Join(p.store, "blobs", "sha256", tb.digest)
+	p.stage = filepath.Join(p.store, "staging", "sha256", tb.pub.digest+".part")
+	p.blob = filepath.Join(p.store, "blobs", "sha256", tb.pub.digest)
 	return p
 }
 
@@ -95,7 +97,10 @@ func (tb *Testbed) writeSpec(i int, s Strategy) error {
 		// fallback.
 		sources = []string{`"mirror.m"`, `"torrent"`}
 	}
+	if tb.pub.format != spec.FormatRaw {
+		torrentURL += fmt.Sprintf("  format         = %q\n  install_format = \"raw\"\n", tb.pub.format)
+	}
 	fmt.Fprintf(&b, "image \"vm\" {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = [%s]\n%s}\n",
-		tb.digest, tb.cfg.Size, imageName, p.install, strings.Join(sources, ", "), torrentURL)
+		tb.pub.digest, tb.pub.size, tb.pub.name, p.install, strings.Join(sources, ", "), torrentURL)
 	return os.WriteFile(p.spec, []byte(b.String()), 0o644)
 }

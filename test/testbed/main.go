@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +33,7 @@ func main() {
 type flags struct {
 	hosts, mtu, gomaxprocs       int
 	size, bandwidth, strats, bin string
+	imageTree, publish           string
 	cc                           string
 	logs                         string
 	keep, asJSON, clean, quiet   bool
@@ -51,6 +54,8 @@ func run1() int {
 	flag.BoolVar(&f.clean, "clean", false, "only remove what an earlier run left, then exit")
 	flag.BoolVar(&f.quiet, "q", false, "no progress lines on stderr")
 	flag.Int64Var(&f.seed, "seed", 1, "seed of the image's bytes")
+	flag.StringVar(&f.imageTree, "image-tree", "", "make the image an ext4 filesystem of -size holding a copy of `DIR` (mkfs.ext4 -d), not random bytes")
+	flag.StringVar(&f.publish, "publish", "raw", "comma list of what the mirror publishes, one row each per strategy: raw, zst (installed as raw)")
 	flag.DurationVar(&f.stall, "stall-timeout", 10*time.Second, "stall_timeout in every host's spec")
 	flag.IntVar(&f.mtu, "mtu", 9000, "MTU of every link (1500: the kernel's default)")
 	flag.StringVar(&f.cc, "cc", "cubic", "TCP congestion control of every host and the mirror (\"\": the machine's default)")
@@ -104,7 +109,19 @@ func (f flags) config() (Config, []Strategy, error) {
 			fmt.Fprintf(os.Stderr, "%s testbed: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 		}
 	}
+	cfg.ImageTree = f.imageTree
+	for _, p := range strings.Split(f.publish, ",") {
+		if p = strings.TrimSpace(p); p != spec.FormatRaw && p != spec.FormatZstd {
+			return cfg, nil, fmt.Errorf("-publish: %q is neither raw nor zst", p)
+		}
+		cfg.Publish = append(cfg.Publish, strings.TrimSpace(p))
+	}
 	s, err := parseStrategies(f.strats)
+	for _, st := range s {
+		if st.swarm() && slices.ContainsFunc(cfg.Publish, func(p string) bool { return p != spec.FormatRaw }) {
+			return cfg, nil, fmt.Errorf("-publish zst goes with the strategies without a swarm, not %s", st)
+		}
+	}
 	return cfg, s, err
 }
 
@@ -119,23 +136,28 @@ func bench(ctx context.Context, cfg Config, strategies []Strategy, asJSON bool) 
 	defer tb.Close()
 	rep := Report{Note: tb.note()}
 	code := 0
+rows:
 	for _, s := range strategies {
-		res, err := tb.Bench(ctx, s)
-		if ctx.Err() != nil {
-			fmt.Fprintf(os.Stderr, "testbed: interrupted during %s; cleaning up\n", s)
-			code = 130
-			break
+		for _, format := range cfg.publish() {
+			tb.pub = tb.images[format]
+			res, err := tb.Bench(ctx, s)
+			if ctx.Err() != nil {
+				fmt.Fprintf(os.Stderr, "testbed: interrupted during %s; cleaning up\n", s)
+				code = 130
+				break rows
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "testbed: %s%s: %v\n", s, tb.pub.label(), err)
+				code = 1
+				continue
+			}
+			res.Published = format
+			cfg.logf("%s", res)
+			if res.Failed > 0 {
+				code = 1
+			}
+			rep.Results = append(rep.Results, res)
 		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "testbed: %s: %v\n", s, err)
-			code = 1
-			continue
-		}
-		cfg.logf("%s", res)
-		if res.Failed > 0 {
-			code = 1
-		}
-		rep.Results = append(rep.Results, res)
 	}
 	if asJSON {
 		if err := writeJSON(os.Stdout, rep); err != nil {

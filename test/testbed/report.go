@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/prestaged/prestaged/spec"
 )
 
 // Report is the whole output: what the testbed was and one row per strategy.
@@ -40,7 +42,7 @@ func writeTable(w io.Writer, rep Report) {
 		applyRSS, applyCPU := r.ApplyUsage.columns()
 		serveRSS, serveCPU := r.ServeUsage.columns()
 		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.1f s | %.1f s | %.2fx image | %.1f%% | %.0f%% | %s | %s | %s | %s |\n",
-			r.Strategy, r.Hosts, formatSize(r.Size), r.Bandwidth, total, ratio, r.P50, r.P99,
+			r.label(), r.Hosts, formatSize(r.Size), r.Bandwidth, total, ratio, r.P50, r.P99,
 			float64(r.MirrorSent)/float64(r.Size), 100*r.SwitchLost, 100*r.CPUBusy, applyRSS, applyCPU, serveRSS, serveCPU)
 	}
 	fmt.Fprintln(w, "\nMemory and CPU per host process from wait4 (peak RSS; user+system time). Mirror sent: bytes the mirror host's link sent during the run (HTTP, first seed, tracker), over the image size. Lost at switch: bytes the hosts and the mirror sent into the switch that it did not deliver, during the run; each port's queue is a host's downlink, and a full one drops what several senders send it at once. Machine CPU busy: every core of the one machine that runs all the hosts, from the start until the last host finished; near 100% the row measured that machine rather than the network. For aria2c the apply columns are its one "+
@@ -54,4 +56,12 @@ func (u *UsageSummary) columns() (rss, cpu string) {
 	}
 	return fmt.Sprintf("%.0f / %.0f MiB", float64(u.RSSP50)/(1<<20), float64(u.RSSMax)/(1<<20)),
 		fmt.Sprintf("%.1f / %.1f s", u.CPUP50, u.CPUMax)
+}
+
+// label names the row: the strategy, and what was published when not raw.
+func (r *Result) label() string {
+	if r.Published == "" || r.Published == spec.FormatRaw {
+		return string(r.Strategy)
+	}
+	return string(r.Strategy) + " (" + r.Published + " to raw)"
 }

@@ -200,7 +200,7 @@ func (r *Run) check(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("installed copy %s: %w", path, err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); n != r.tb.cfg.Size || got != r.tb.digest {
+	if got := hex.EncodeToString(h.Sum(nil)); n != r.tb.raw.size || got != r.tb.raw.digest {
 		return fmt.Errorf("%s: %w: %d bytes, sha256 %s", path, errWrongBytes, n, got)
 	}
 	return nil

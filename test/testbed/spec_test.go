@@ -16,7 +16,7 @@ import (
 // root needed.
 func TestSpecsValidate(t *testing.T) {
 	tb := &Testbed{cfg: Config{Hosts: 5, Size: 1 << 20, StallTimeout: 7e9}, fs: t.TempDir(), dir: t.TempDir(),
-		digest: strings.Repeat("ab", 32)}
+		pub: published{format: spec.FormatRaw, name: imageName, digest: strings.Repeat("ab", 32), size: 1 << 20}}
 	for _, s := range known {
 		if s == Aria2c {
 			continue // aria2c reads no spec
@@ -104,7 +104,7 @@ func TestParseStrategies(t *testing.T) {
 func TestLogsPerStrategy(t *testing.T) {
 	logs := t.TempDir()
 	tb := &Testbed{cfg: Config{Hosts: 2, Size: 1 << 20, StallTimeout: 7e9, Logs: logs}, fs: t.TempDir(), dir: t.TempDir(),
-		digest: strings.Repeat("ab", 32)}
+		pub: published{format: spec.FormatRaw, name: imageName, digest: strings.Repeat("ab", 32), size: 1 << 20}}
 	for _, s := range []Strategy{Tree, Chain} {
 		if _, err := tb.Prepare(s); err != nil {
 			t.Fatal(err)
@@ -137,5 +137,25 @@ func TestCongestionControlChecked(t *testing.T) {
 	cfg.CongestionControl = "cubic"
 	if err := cfg.check(); err != nil {
 		t.Errorf("cubic: %v", err)
+	}
+}
+
+// TestSpecZstPublished: with a zstd copy published, every host's spec asks
+// for it and installs it as raw.
+func TestSpecZstPublished(t *testing.T) {
+	tb := &Testbed{cfg: Config{Hosts: 3, Size: 1 << 20, StallTimeout: 7e9}, fs: t.TempDir(), dir: t.TempDir(),
+		pub: published{format: spec.FormatZstd, name: imageName + ".zst", digest: strings.Repeat("cd", 32), size: 1000}}
+	for i := range tb.cfg.Hosts {
+		if err := tb.writeSpec(i, Tree); err != nil {
+			t.Fatal(err)
+		}
+		got, diags := spec.Parse(tb.paths(i).spec)
+		if diags.HasErrors() {
+			t.Fatalf("host %d: %s", i, diags.Error())
+		}
+		img := got.Images[0]
+		if img.Format != spec.FormatZstd || img.InstallFormat != spec.FormatRaw || img.Path != imageName+".zst" || img.Size != 1000 {
+			t.Errorf("host %d: image %+v", i, img)
+		}
 	}
 }

@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
-	"github.com/prestaged/prestaged/internal/testutil"
-	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 const imageName = "vm.img"
@@ -26,7 +22,9 @@ type Testbed struct {
 	dir    string // temp dir on disk: binary, configs, logs
 	fs     string // tmpfs: the mirror's image and every host's store
 	fsSize int64
-	digest string // hex sha256 of the image
+	images map[string]published // by format
+	raw    published            // the raw image, what every host must end up with
+	pub    published            // what the current row distributes
 
 	net     network
 	procs   procs
@@ -143,28 +141,6 @@ func (tb *Testbed) mount(context.Context) error {
 		return fmt.Errorf("mount tmpfs: %w", err)
 	}
 	return nil
-}
-
-// writeImage writes the image once: bytes from a seeded PRNG.
-func (tb *Testbed) writeImage(context.Context) error {
-	dir := filepath.Join(tb.fs, "mirror")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(filepath.Join(dir, imageName))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var seed [32]byte
-	binary.LittleEndian.PutUint64(seed[:], uint64(tb.cfg.Seed))
-	h := sha256.New()
-	src := io.LimitReader(rand.NewChaCha8(seed), tb.cfg.Size)
-	if _, err := io.CopyBuffer(io.MultiWriter(f, h), src, make([]byte, 1<<20)); err != nil {
-		return fmt.Errorf("write image: %w", err)
-	}
-	tb.digest = hex.EncodeToString(h.Sum(nil))
-	return f.Close()
 }
 
 func (tb *Testbed) network(ctx context.Context) error {
