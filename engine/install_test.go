@@ -2,9 +2,11 @@ package engine_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -219,5 +221,47 @@ func TestKeepLeavesConsumerChange(t *testing.T) {
 	}
 	if st, _ := h.store.LoadState(); len(st.Images) != 0 {
 		t.Errorf("the record of a kept file that left the spec is still there: %+v", st.Images)
+	}
+}
+
+// TestApplyInstallFormats: a qcow2 image installed as raw is a raw disk
+// (qemu-img info) with the qcow2's content; a gzip image installed as
+// published is the gzip file, byte for byte.
+func TestApplyInstallFormats(t *testing.T) {
+	qemuImg := testutil.Need(t, "qemu-img")
+	disk, _, _ := zstdImage(t)
+	dir := t.TempDir()
+	raw, qcow := filepath.Join(dir, "disk.raw"), filepath.Join(dir, "disk.qcow2")
+	testutil.Must(t, os.WriteFile(raw, disk, 0o644))
+	if out, err := exec.Command(qemuImg, "convert", "-f", "raw", "-O", "qcow2", raw, qcow).CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img: %v: %s", err, out)
+	}
+	qb, err := os.ReadFile(qcow)
+	testutil.Must(t, err)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(disk)
+	zw.Close()
+
+	h := newHost(t)
+	qd, _, _ := digest.Of(digest.SHA256, bytes.NewReader(qb))
+	gd, _, _ := digest.Of(digest.SHA256, bytes.NewReader(gz.Bytes()))
+	h.serve("q", qb)
+	h.serve("g", gz.Bytes())
+	qi := h.img("vm", qb, qd, "q")
+	qi.Path, qi.InstallFormat = "vm.qcow2", spec.FormatRaw // the format from the path's extension
+	gi := h.img("appdb", gz.Bytes(), gd, "g")
+	gi.Path = "appdb.img.gz" // installed as published: the gzip file
+	if _, res := h.apply(h.engine(qi, gi)); res.Failed != 0 {
+		t.Fatalf("apply: %v", h.events)
+	}
+	if !bytes.Equal(h.installed("vm"), disk) {
+		t.Errorf("the qcow2 installed as raw differs from its disk")
+	}
+	if out, _ := exec.Command(qemuImg, "info", h.installPath("vm")).CombinedOutput(); !strings.Contains(string(out), "file format: raw") {
+		t.Errorf("qemu-img info of the raw install: %s", out)
+	}
+	if !bytes.Equal(h.installed("appdb"), gz.Bytes()) {
+		t.Errorf("the gzip image installed as published is not the gzip file")
 	}
 }
