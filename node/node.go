@@ -40,6 +40,9 @@ type Config struct {
 	// once ctx is done.
 	ShutdownTimeout time.Duration
 	Log             *slog.Logger
+	// Fetch, if set, converges the host (an apply of the spec); serve runs
+	// it when a child asks for an image the host neither holds nor fetches.
+	Fetch func(context.Context) error
 }
 
 // Run serves the spec's images until ctx is done: the peer server (with
@@ -61,7 +64,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer ts.Close()
-	srv := peer.NewServer(storeContent{st}, peer.WithLogger(log), peer.WithInfoHash(ts.infoHash))
+	opts := []peer.Option{peer.WithLogger(log), peer.WithInfoHash(ts.infoHash)}
+	if cfg.Fetch != nil {
+		opts = append(opts, peer.WithOnMissing((&demand{ctx: ctx, fetch: cfg.Fetch, log: log}).missing))
+	}
+	srv := peer.NewServer(storeContent{st}, opts...)
 	srv.Register(ts.collectors()...)
 	lists := &listWatcher{log: log}
 	images := configureServer(srv, ts, lists, s)

@@ -29,6 +29,7 @@ type Server struct {
 	children atomic.Int64
 	served   atomic.Int64
 	infoHash func(digest.Digest) string // nil: no torrents
+	missing  func(digest.Digest)        // nil: nobody to tell
 }
 
 // DefaultStallTimeout bounds each write to a child until SetStallTimeout
@@ -61,6 +62,12 @@ func WithUploadLimit(bytesPerSecond int64) Option {
 // WithStallTimeout sets how long a child may go without accepting bytes
 // (see SetStallTimeout).
 func WithStallTimeout(d time.Duration) Option { return func(s *Server) { s.SetStallTimeout(d) } }
+
+// WithOnMissing sets f, told (without waiting for it) when a child asks for
+// a digest the server may serve but neither holds nor is fetching: the host
+// can start fetching it, so that a child that started first waits for its
+// parent instead of going to the mirror.
+func WithOnMissing(f func(digest.Digest)) Option { return func(s *Server) { s.missing = f } }
 
 // WithLogger sets where the server logs aborted streams and errors.
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
@@ -214,8 +221,13 @@ func (s *Server) notYet(w http.ResponseWriter, d digest.Digest) {
 		s.log.Warn("peer: state unknown", "digest", d.Short(), "err", err)
 	}
 	w.Header().Set(HeaderHave, strconv.FormatInt(have, 10))
+	fetching := false
 	if fr, ok := s.content.(FetchReporter); ok && fr.Fetching(d) {
 		w.Header().Set(HeaderFetching, "1")
+		fetching = true
+	}
+	if !fetching && err == nil && s.missing != nil {
+		s.missing(d)
 	}
 	s.reply(w, http.StatusServiceUnavailable, "not here yet")
 }

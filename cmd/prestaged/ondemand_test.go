@@ -1,0 +1,45 @@
+package main_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestChildBeforeParent: a child whose apply starts before its parent's
+// takes the image from the parent all the same: the parent's serve, asked
+// for an image its spec names and it does not hold, runs its own apply,
+// and the child waits for it; the child's mirror sends nothing.
+func TestChildBeforeParent(t *testing.T) {
+	parent, image, parentSpec := publishedSite(t, "vm", 3<<20, 41, false)
+	url := startServe(t, parentSpec)
+	addr := strings.TrimPrefix(url, "http://")
+
+	child := newSite(t)
+	spec := child.writeSpec(fmt.Sprintf(`store = %q
+stall_timeout = "5s"
+
+peer {
+  parents = [%q]
+}
+
+image "vm" {
+  sha256  = %q
+  size    = %d
+  install = "images/vm.img"
+  sources = ["parents"]
+}
+`, child.path("store"), addr, image.digest(), image.length()))
+	mustApply(t, spec, 2)
+	if !bytes.Equal(child.installed("vm"), image.content) {
+		t.Fatalf("the child did not install the image")
+	}
+	if !bytes.Equal(parent.installed("vm"), image.content) {
+		t.Errorf("the parent's serve did not install the image it fetched for its child")
+	}
+	if _, err := os.Stat(parent.path("store", "blobs", "sha256", image.digest())); err != nil {
+		t.Errorf("the parent holds no blob: %v", err)
+	}
+}

@@ -1,0 +1,48 @@
+package node
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/internal/safe"
+)
+
+// demand runs the host's fetch when a child asks for an image the host
+// neither holds nor fetches, one run at a time: a child that started
+// before its parent then waits for it, and the tree forms whatever order
+// the hosts' timers start in.
+type demand struct {
+	ctx   context.Context
+	fetch func(context.Context) error
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	running bool
+	ended   time.Time
+}
+
+// demandPause is how long after a run ends the next may start: a run that
+// failed (no source) is not retried for every request of a polling child.
+const demandPause = 2 * time.Second
+
+func (d *demand) missing(dg digest.Digest) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.running || time.Since(d.ended) < demandPause || d.ctx.Err() != nil {
+		return
+	}
+	d.running = true
+	d.log.Info("a child asks for an image this host does not hold: fetching", "digest", dg.Short())
+	safe.Go(func() {
+		err := d.fetch(d.ctx)
+		if err != nil && d.ctx.Err() == nil {
+			d.log.Warn("fetch for a child", "digest", dg.Short(), "err", err)
+		}
+		d.mu.Lock()
+		d.running, d.ended = false, time.Now()
+		d.mu.Unlock()
+	})
+}
