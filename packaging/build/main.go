@@ -2,7 +2,7 @@
 // release needs neither dpkg-deb nor rpmbuild:
 //
 //	go run ./packaging/build -version $(git describe --tags --always --dirty) \
-//	    -binary dist/prestaged -out dist/
+//	    -commits $(git rev-list --count HEAD) -binary dist/prestaged -out dist/
 //
 // It reads packaging/nfpm.yaml, turns the git description into a version
 // dpkg and rpm both accept, generates the `--help` reference shipped in
@@ -27,6 +27,7 @@ import (
 // options are the command line.
 type options struct {
 	describe string // git describe output
+	commits  int    // git rev-list --count HEAD
 	binary   string
 	config   string
 	out      string
@@ -35,6 +36,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.describe, "version", "", "version, as printed by `git describe --tags --always --dirty`")
+	flag.IntVar(&o.commits, "commits", 0, "commits in the history, as printed by `git rev-list --count HEAD`; orders untagged versions")
 	flag.StringVar(&o.binary, "binary", "dist/prestaged", "the static prestaged binary (linux/amd64)")
 	flag.StringVar(&o.config, "config", "packaging/nfpm.yaml", "nfpm configuration; relative sources are resolved against its directory")
 	flag.StringVar(&o.out, "out", "dist", "directory the packages are written to")
@@ -54,7 +56,7 @@ func main() {
 
 // run builds every package and returns the paths written.
 func run(ctx context.Context, o options) ([]string, error) {
-	version, err := packageVersion(o.describe)
+	version, err := packageVersion(o.describe, o.commits)
 	if err != nil {
 		return nil, err
 	}
