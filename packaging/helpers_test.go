@@ -71,7 +71,7 @@ func buildAll(dir string) (built, error) {
 	b := built{
 		binary: filepath.Join(dir, "bin", "prestaged"),
 		deb:    filepath.Join(dir, "dist", "prestaged_"+version+"_amd64.deb"),
-		rpm:    filepath.Join(dir, "dist", "prestaged-"+version+".x86_64.rpm"),
+		rpm:    filepath.Join(dir, "dist", "prestaged-"+version+"-1.x86_64.rpm"),
 	}
 	gobuild := exec.CommandContext(ctx, "go", "build", "-trimpath",
 		"-ldflags", "-s -w -X main.version="+describe, "-o", b.binary, "./cmd/prestaged")

@@ -12,6 +12,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	_ "github.com/goreleaser/nfpm/v2/deb" // registers the "deb" packager
 	_ "github.com/goreleaser/nfpm/v2/rpm" // registers the "rpm" packager
@@ -60,6 +62,10 @@ func run(ctx context.Context, o options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	epoch, err := commitTime(ctx)
+	if err != nil {
+		return nil, err
+	}
 	binary, err := filepath.Abs(o.binary)
 	if err != nil {
 		return nil, fmt.Errorf("binary: %w", err)
@@ -69,12 +75,10 @@ func run(ctx context.Context, o options) ([]string, error) {
 		return nil, fmt.Errorf("doc dir: %w", err)
 	}
 	defer os.RemoveAll(docdir)
-	help, err := helpReference(ctx, binary)
-	if err != nil {
+	// The module whose ./cmd/prestaged the binary is: the configuration's parent.
+	repo := filepath.Join(filepath.Dir(o.config), "..")
+	if err := writeDocs(ctx, binary, repo, docdir, epoch); err != nil {
 		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(docdir, "prestaged-help.txt"), help, 0o644); err != nil {
-		return nil, fmt.Errorf("help reference: %w", err)
 	}
 	vars := map[string]string{"VERSION": version, "BINARY": binary, "DOCDIR": docdir}
 	cfg, err := loadConfig(o.config, vars)
@@ -85,12 +89,50 @@ func run(ctx context.Context, o options) ([]string, error) {
 		return nil, fmt.Errorf("output dir: %w", err)
 	}
 	var written []string
-	for _, t := range targets(version) {
+	for _, t := range targets(version, cfg.Release) {
+		changelog := filepath.Join(docdir, t.format+"-changelog.yml")
+		if err := writeChangelog(changelog, t.changelogVersion, o.describe, cfg.Maintainer, epoch); err != nil {
+			return nil, fmt.Errorf("changelog: %w", err)
+		}
 		p := filepath.Join(o.out, t.file)
-		if err := writePackage(cfg, t.format, p); err != nil {
+		if err := writePackage(cfg, t, p, changelog, epoch); err != nil {
 			return nil, err
 		}
 		written = append(written, p)
 	}
 	return written, nil
+}
+
+// writeDocs writes what nfpm.yaml takes from ${DOCDIR}: the --help
+// reference, the man pages and completions, and the copyright file that
+// lists every module compiled into the binary.
+func writeDocs(ctx context.Context, binary, repo, docdir string, epoch time.Time) error {
+	help, err := helpReference(ctx, binary)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(docdir, "prestaged-help.txt"), help, 0o644); err != nil {
+		return fmt.Errorf("help reference: %w", err)
+	}
+	if err := genDocs(ctx, binary, docdir, epoch); err != nil {
+		return err
+	}
+	mods, err := compiledModules(ctx, repo)
+	if err != nil {
+		return err
+	}
+	lics, err := readLicences(mods)
+	if err != nil {
+		return err
+	}
+	for file, elsewhere := range map[string]map[string]string{"copyright": debianTexts, "copyright.rpm": rpmTexts} {
+		var copyright bytes.Buffer
+		if err := writeCopyright(&copyright, lics, elsewhere); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(docdir, file), copyright.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("copyright: %w", err)
+		}
+	}
+	return nil
 }
