@@ -5,9 +5,13 @@
 //	    -commits $(git rev-list --count HEAD) -binary dist/prestaged -out dist/
 //
 // It reads packaging/nfpm.yaml, turns the git description into a version
-// dpkg and rpm both accept, generates the `--help` reference shipped in
-// /usr/share/doc/prestaged by running the binary, and writes
-// dist/prestaged_<version>_amd64.deb and dist/prestaged-<version>.x86_64.rpm.
+// dpkg and rpm both accept and order, generates from the binary the
+// `--help` reference, a man page per verb and the shell completions, lists
+// the licence of every module compiled in as the copyright file, writes the
+// changelog, and writes dist/prestaged_<version>_amd64.deb and
+// dist/prestaged-<version>-<release>.x86_64.rpm with every timestamp at
+// SOURCE_DATE_EPOCH (else the commit's time), so one commit gives the same
+// bytes.
 // It is a build tool: product code never imports it.
 package main
 
