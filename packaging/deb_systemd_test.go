@@ -20,13 +20,13 @@ func TestDebSystemdState(t *testing.T) {
 	if !isolated(t) {
 		return
 	}
-	testutil.Need(t, "systemctl")
-	testutil.Need(t, "deb-systemd-helper")
-	deb := build(t).deb
-	if _, err := runErr("dpkg-query", "-W", "prestaged"); err == nil {
-		dpkg(t, "--purge", "prestaged")
+	for _, tool := range []string{"systemctl", "deb-systemd-helper", "dpkg-query"} {
+		testutil.Need(t, tool)
 	}
+	// The machine's own prestaged, if any, is below the overlay: purge it here.
+	runErr("dpkg", "--purge", "prestaged")
 	t.Cleanup(func() { runErr("dpkg", "--purge", "prestaged") })
+	deb := build(t).deb
 	dpkg(t, "-i", deb)
 	if links := prestagedLinks(t); len(links) != 0 {
 		t.Fatalf("install enabled units: %v", links)
