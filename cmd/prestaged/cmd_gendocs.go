@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
@@ -43,21 +42,13 @@ func newGenDocsCmd() *cobra.Command {
 	return c
 }
 
-// genMan dates the pages from SOURCE_DATE_EPOCH when set, so packages built
-// twice from one commit are identical.
+// genMan writes a page per verb; cobra dates them from SOURCE_DATE_EPOCH
+// when set, so packages built twice from one commit are identical.
 func genMan(root *cobra.Command, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("gen-docs: %w", err)
 	}
 	header := &doc.GenManHeader{Section: "1", Source: "prestaged " + version, Manual: "prestaged manual"}
-	if epoch := os.Getenv("SOURCE_DATE_EPOCH"); epoch != "" {
-		var sec int64
-		if _, err := fmt.Sscan(epoch, &sec); err != nil {
-			return fmt.Errorf("gen-docs: SOURCE_DATE_EPOCH %q: %w", epoch, err)
-		}
-		date := time.Unix(sec, 0).UTC()
-		header.Date = &date
-	}
 	if err := doc.GenManTree(root, header, dir); err != nil {
 		return fmt.Errorf("gen-docs: man pages: %w", err)
 	}
