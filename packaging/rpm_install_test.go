@@ -50,6 +50,10 @@ func TestRPMInstall(t *testing.T) {
 			t.Errorf("rpm -V prestaged:\n%s", out)
 		}
 		run(t, "/usr/bin/prestaged", "validate", "/etc/prestaged/spec.hcl")
+		// %post runs `systemctl preset`; the packaged preset disables all.
+		if links := prestagedLinks(t); len(links) != 0 {
+			t.Errorf("rpm -i enabled units: %v", links)
+		}
 	})
 	t.Run("upgrade keeps the spec", func(t *testing.T) {
 		mine := []byte("# the admin's spec\nstore = \"/var/lib/prestaged\"\n")
