@@ -2,19 +2,23 @@
 SHELL    := /bin/bash
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Untagged versions are ordered by the commit count (packaging/build/version.go).
+COMMITS  ?= $(shell git rev-list --count HEAD 2>/dev/null || echo 0)
+# Reproducible builds: every timestamp in the packages is the commit's.
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED ?= 0
 
 # Debian packages the tests drive as real peers (see docs/design.md, "Testing").
 DEB_PACKAGES := nginx openssl aria2 transmission-daemon transmission-cli opentracker \
 	mktorrent rpm iproute2 curl libtemplate-perl puppet-agent puppet-strings systemd time procps dpkg \
-	qemu-utils bzip2
+	qemu-utils bzip2 lintian
 # Commands that prove each package is present (same order is not required).
 DEB_COMMANDS := nginx openssl aria2c transmission-daemon transmission-cli opentracker \
 	mktorrent rpm ip curl tpage puppet yard systemd-analyze /usr/bin/time pgrep dpkg-deb \
-	qemu-img bzip2
+	qemu-img bzip2 lintian
 
-.PHONY: all build check deps vet test fuzz fresh-machine bench bench-testbed bench-formats packages clean
+.PHONY: all build check deps vet test fuzz fresh-machine bench bench-testbed bench-formats packages reproducible clean
 
 all: build
 
@@ -59,7 +63,7 @@ fuzz:
 fresh-machine:
 	test/fresh-machine.sh
 
-check: deps vet test fuzz fresh-machine
+check: deps vet test fuzz fresh-machine reproducible
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./digest
@@ -81,7 +85,17 @@ bench-testbed: build
 		-logs $(CURDIR)/dist/testbed-logs
 
 packages: build
-	$(GO) run ./packaging/build -version "$(VERSION)" -binary dist/prestaged -out dist/
+	$(GO) run ./packaging/build -version "$(VERSION)" -commits "$(COMMITS)" -binary dist/prestaged -out dist/
+
+# Two `make packages` at one commit must give byte-identical packages; the
+# second build goes to its own directory from a fresh binary.
+reproducible: packages
+	rm -rf dist/again && mkdir -p dist/again
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/again/prestaged ./cmd/prestaged
+	$(GO) run ./packaging/build -version "$(VERSION)" -commits "$(COMMITS)" -binary dist/again/prestaged -out dist/again/
+	cmp dist/prestaged dist/again/prestaged
+	for p in dist/again/*.deb dist/again/*.rpm; do cmp "$$p" "dist/$${p#dist/again/}" || exit 1; done
+	@echo "reproducible: $$(cd dist/again && echo prestaged *.deb *.rpm) identical across two builds"
 
 clean:
 	rm -rf dist .quickstart

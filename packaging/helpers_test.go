@@ -43,7 +43,7 @@ func buildAll(dir string) (built, error) {
 	b := built{
 		binary: filepath.Join(dir, "bin", "prestaged"),
 		deb:    filepath.Join(dir, "dist", "prestaged_"+version+"_amd64.deb"),
-		rpm:    filepath.Join(dir, "dist", "prestaged-"+version+".x86_64.rpm"),
+		rpm:    filepath.Join(dir, "dist", "prestaged-"+version+"-1.x86_64.rpm"),
 	}
 	if err := testutil.GoBuild(b.binary, testutil.PrestagedPkg, "-trimpath", "-ldflags", "-s -w -X main.version="+describe); err != nil {
 		return b, err

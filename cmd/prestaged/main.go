@@ -42,6 +42,7 @@ verified, and installed atomically. 'prestaged serve' feeds this host's children
 	}
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newStatusCmd(),
 		newVerifyCmd(), newServeCmd(), newListCmd(), newTorrentCmd(), newDemoCmd(), newVersionCmd())
+	root.AddCommand(newGenDocsCmd())
 	return root
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/goreleaser/nfpm/v2"
 )
@@ -12,15 +14,19 @@ import (
 type target struct {
 	format string
 	file   string
+	// changelogVersion is the changelog entry's version: dpkg's full
+	// version for the .deb; a semver for the .rpm, whose %changelog
+	// template parses it (rpm's "~" becomes semver's "-").
+	changelogVersion string
 }
 
-// targets names the packages the way `make packages` promises: the Debian
-// convention for the .deb; for the .rpm the version without the rpm
-// release, so both files carry the same version string.
-func targets(version string) []target {
+// targets names the packages the way each distribution does: the Debian
+// convention for the .deb (the Debian revision only inside it), and
+// name-version-release.arch for the .rpm.
+func targets(version, release string) []target {
 	return []target{
-		{format: "deb", file: fmt.Sprintf("prestaged_%s_amd64.deb", version)},
-		{format: "rpm", file: fmt.Sprintf("prestaged-%s.x86_64.rpm", version)},
+		{format: "deb", file: fmt.Sprintf("prestaged_%s_amd64.deb", version), changelogVersion: version + "-" + release},
+		{format: "rpm", file: fmt.Sprintf("prestaged-%s-%s.x86_64.rpm", version, release), changelogVersion: strings.Replace(version, "~", "-", 1)},
 	}
 }
 
@@ -45,9 +51,14 @@ func loadConfig(path string, vars map[string]string) (*nfpm.Config, error) {
 	for _, c := range cfg.Contents {
 		c.Source = abs(c.Source)
 	}
-	s := &cfg.Scripts
-	s.PreInstall, s.PostInstall = abs(s.PreInstall), abs(s.PostInstall)
-	s.PreRemove, s.PostRemove = abs(s.PreRemove), abs(s.PostRemove)
+	scripts := []*nfpm.Scripts{&cfg.Scripts}
+	for _, o := range cfg.Overrides {
+		scripts = append(scripts, &o.Scripts)
+	}
+	for _, s := range scripts {
+		s.PreInstall, s.PostInstall = abs(s.PreInstall), abs(s.PostInstall)
+		s.PreRemove, s.PostRemove = abs(s.PreRemove), abs(s.PostRemove)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("nfpm config %s: %w", path, err)
 	}
@@ -55,12 +66,16 @@ func loadConfig(path string, vars map[string]string) (*nfpm.Config, error) {
 }
 
 // writePackage writes one format to path, through a temporary file so a
-// failed build leaves no truncated package behind.
-func writePackage(cfg *nfpm.Config, format, path string) error {
+// failed build leaves no truncated package behind. Every file and header
+// carries the commit's time, so the same commit gives the same bytes.
+func writePackage(cfg *nfpm.Config, t target, path, changelog string, mtime time.Time) error {
+	format := t.format
 	info, err := cfg.Get(format)
 	if err != nil {
 		return fmt.Errorf("%s: %w", format, err)
 	}
+	info.Changelog = changelog
+	info.MTime = mtime
 	info = nfpm.WithDefaults(info)
 	pkg, err := nfpm.Get(format)
 	if err != nil {

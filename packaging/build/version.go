@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -23,11 +25,14 @@ var (
 //	v1.2.3-rc1                  -> 1.2.3~rc1               (before 1.2.3)
 //	v1.2.3-4-gabc1234           -> 1.2.3+4.gabc1234        (after 1.2.3)
 //	v1.2.3-4-gabc1234-dirty     -> 1.2.3+4.gabc1234.dirty
-//	abc1234                     -> 0.0.0+git.abc1234       (no tag yet)
+//	abc1234 (commit 57)         -> 0.0.0+git57.abc1234     (no tag yet)
+//	abc1234-dirty (commit 57)   -> 0.0.0+git57.abc1234.dirty
 //
-// A tag that does not start with a digit is kept as build metadata after
-// 0.0.0, so a package can always be built.
-func packageVersion(describe string) (string, error) {
+// Without a tag the commit count (`git rev-list --count HEAD`) comes before
+// the hash, because hashes are not ordered and a later build must compare
+// newer under dpkg and rpm. A tag that does not start with a digit is kept
+// as build metadata after 0.0.0, so a package can always be built.
+func packageVersion(describe string, commits int) (string, error) {
 	s := strings.TrimSpace(describe)
 	if s == "" {
 		return "", errors.New("empty version: pass -version $(git describe --tags --always --dirty)")
@@ -36,7 +41,10 @@ func packageVersion(describe string) (string, error) {
 	s, dirty := strings.CutSuffix(s, "-dirty")
 	switch m := sinceTag.FindStringSubmatch(s); {
 	case bareHash.MatchString(s):
-		s, meta = "", []string{"git", s}
+		if commits <= 0 {
+			return "", fmt.Errorf("version %q has no tag: pass -commits $(git rev-list --count HEAD) so untagged builds order", describe)
+		}
+		s, meta = "", []string{"git" + strconv.Itoa(commits), s}
 	case m != nil:
 		s, meta = m[1], []string{m[2], "g" + m[3]}
 	}
