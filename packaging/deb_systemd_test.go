@@ -26,7 +26,7 @@ func TestDebSystemdState(t *testing.T) {
 	// The machine's own prestaged, if any, is below the overlay: purge it here.
 	runErr("dpkg", "--purge", "prestaged")
 	t.Cleanup(func() { runErr("dpkg", "--purge", "prestaged") })
-	deb := build(t).deb
+	deb := artifacts.Get(t).deb
 	dpkg(t, "-i", deb)
 	if links := prestagedLinks(t); len(links) != 0 {
 		t.Fatalf("install enabled units: %v", links)

@@ -35,7 +35,7 @@ func docsPackaged(format string) []string {
 func TestPackagedDocs(t *testing.T) {
 	testutil.Need(t, "rpm")
 	testutil.Need(t, "dpkg-deb")
-	b := build(t)
+	b := artifacts.Get(t)
 	man := filepath.Join(t.TempDir(), "man")
 	run(t, b.binary, "gen-docs", "--man", man)
 	pages, err := filepath.Glob(filepath.Join(man, "*.1"))
@@ -85,7 +85,7 @@ func debContents(t *testing.T, deb string) []string {
 // in the file name, Requires for the scriptlets, %license and %doc files.
 func TestRPMHeader(t *testing.T) {
 	testutil.Need(t, "rpm")
-	pkg := build(t).rpm
+	pkg := artifacts.Get(t).rpm
 	if want := "prestaged-" + version + "-1.x86_64.rpm"; filepath.Base(pkg) != want {
 		t.Errorf("rpm file %s, want %s", filepath.Base(pkg), want)
 	}
@@ -108,7 +108,7 @@ func TestRPMHeader(t *testing.T) {
 // packaging/lintian/prestaged with its reason.
 func TestLintian(t *testing.T) {
 	testutil.Need(t, "lintian")
-	out, _ := runCombined("lintian", "--pedantic", "--display-info", "--tag-display-limit", "0", build(t).deb)
+	out, _ := runCombined("lintian", "--pedantic", "--display-info", "--tag-display-limit", "0", artifacts.Get(t).deb)
 	t.Logf("lintian:\n%s", out)
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "E: ") || strings.HasPrefix(line, "W: ") {

@@ -29,7 +29,7 @@ func TestRPMInstall(t *testing.T) {
 		return
 	}
 	testutil.Need(t, "rpm")
-	pkg := build(t).rpm
+	pkg := artifacts.Get(t).rpm
 	if err := os.MkdirAll(rpmDB, 0o755); err != nil {
 		t.Fatal(err)
 	}
