@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -135,6 +136,12 @@ func (tb *Testbed) mount(context.Context) error {
 		return err
 	}
 	tb.fsSize = int64(tb.cfg.Hosts)*tb.cfg.Size*2 + tb.cfg.Size + 256<<20
+	if avail := memAvailable(); avail > 0 && tb.fsSize > avail*3/4 {
+		// Sparse images need less than their size; beyond memory, a full
+		// tmpfs fails a write, where an unbounded one has the kernel kill
+		// the run.
+		tb.fsSize = avail * 3 / 4
+	}
 	opts := "size=" + strconv.FormatInt(tb.fsSize, 10) + ",mode=0700"
 	if err := syscall.Mount(prefix+"testbed", tb.fs, "tmpfs", 0, opts); err != nil {
 		tb.fs = ""
@@ -170,4 +177,20 @@ func (tb *Testbed) startNginx(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	return tb.nginx.waitListening(wctx, 80, log)
+}
+
+// memAvailable is the kernel's estimate of memory available without
+// swapping, in bytes; 0 when unknown.
+func memAvailable() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
