@@ -11,8 +11,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// DefaultFanout is the number of children per host in a computed tree.
-const DefaultFanout = 2
+// DefaultFanout is the number of children per host in a computed tree:
+// a chain, every uplink busy with one child (docs/benchmarks.md).
+const DefaultFanout = 1
 
 type rawPeer struct {
 	Listen      string         `hcl:"listen,optional"`
