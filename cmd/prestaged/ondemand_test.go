@@ -43,3 +43,40 @@ image "vm" {
 		t.Errorf("the parent holds no blob: %v", err)
 	}
 }
+
+// TestChainFormsFromTheLeaf: in a chain of three whose only apply is the
+// leaf's, each serve fetches for its child in turn: the root from the
+// mirror, the middle host from the root, the leaf from the middle.
+func TestChainFormsFromTheLeaf(t *testing.T) {
+	root, image, rootSpec := publishedSite(t, "vm", 2<<20, 43, false)
+	up := strings.TrimPrefix(startServe(t, rootSpec), "http://")
+	var sites []*site
+	for range 2 {
+		s := newSite(t)
+		spec := s.writeSpec(fmt.Sprintf(`store = %q
+stall_timeout = "5s"
+
+peer {
+  parents = [%q]
+}
+
+image "vm" {
+  sha256  = %q
+  size    = %d
+  install = "images/vm.img"
+  sources = ["parents"]
+}
+`, s.path("store"), up, image.digest(), image.length()))
+		sites = append(sites, s)
+		if len(sites) == 1 {
+			up = strings.TrimPrefix(startServe(t, spec), "http://")
+		} else {
+			mustApply(t, spec, 2)
+		}
+	}
+	for i, s := range append([]*site{root}, sites...) {
+		if !bytes.Equal(s.installed("vm"), image.content) {
+			t.Errorf("host %d of the chain did not install the image", i)
+		}
+	}
+}
