@@ -58,25 +58,37 @@ func punchZeros(ctx context.Context, f *os.File, size int64) bool {
 	return punched
 }
 
-// writeSkippingZeros writes p at off to f, leaving out the aligned HoleSize
-// blocks of zeros, which must read as zeros already (a hole, or past the
-// end). It returns the bytes taken and the end of the last one written.
+// pageSize is the granule of a staging file's holes: sources write in
+// buffers of any size, and a filesystem allocates by the page.
+const pageSize = 4 << 10
+
+// writeSkippingZeros writes p at off to f, leaving out the aligned pages
+// of zeros, which must read as zeros already (a hole, or past the end); the
+// bytes between are written in as few calls as they allow. It returns the
+// bytes taken and the end of the last one written.
 func writeSkippingZeros(f *os.File, p []byte, off int64) (int, int64, error) {
-	done, last := 0, off
-	for done < len(p) {
-		at := off + int64(done)
-		n := min(len(p)-done, int(HoleSize-at%HoleSize))
-		block := p[done : done+n]
-		if n < HoleSize || !bytes.Equal(block, zeroBlock[:]) {
-			m, err := f.WriteAt(block, at)
-			if m > 0 {
-				last = at + int64(m)
-			}
-			if err != nil {
-				return done + m, last, err
-			}
+	last := off
+	start := 0 // of the run of bytes to write
+	flush := func(end int) (int, error) { // how much of p has landed
+		if end <= start {
+			return end, nil
 		}
-		done += n
+		m, err := f.WriteAt(p[start:end], off+int64(start))
+		if m > 0 {
+			last = off + int64(start+m)
+		}
+		return start + m, err
 	}
-	return done, last, nil
+	for i := 0; i < len(p); {
+		n := min(len(p)-i, int(pageSize-(off+int64(i))%pageSize))
+		if n == pageSize && bytes.Equal(p[i:i+n], zeroBlock[:pageSize]) {
+			if done, err := flush(i); err != nil {
+				return done, last, err
+			}
+			start = i + n
+		}
+		i += n
+	}
+	done, err := flush(len(p))
+	return done, last, err
 }

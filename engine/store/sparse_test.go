@@ -63,3 +63,32 @@ func TestSparseInstall(t *testing.T) {
 		})
 	}
 }
+
+// TestStagingSmallWritesStaySparse: zeros written in small buffers, as a
+// network source writes them, leave the staging file and its blob sparse.
+func TestStagingSmallWritesStaySparse(t *testing.T) {
+	image := make([]byte, 8<<20)
+	copy(image[3<<20:], bytes.Repeat([]byte{7}, 100<<10))
+	d, _, err := digest.Of(digest.SHA256, bytes.NewReader(image))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openStore(t)
+	w := stage(t, s, d, len(image))
+	for off := 0; off < len(image); off += 32 << 10 {
+		if _, err := w.Write(image[off : off+32<<10]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := w.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(b.Path, &st); err != nil || st.Blocks*512 > 256<<10 || st.Size != int64(len(image)) {
+		t.Fatalf("blob: %d bytes allocated of %d (%v)", st.Blocks*512, st.Size, err)
+	}
+	if got, _ := os.ReadFile(b.Path); !bytes.Equal(got, image) {
+		t.Errorf("the blob reads back differently")
+	}
+}
