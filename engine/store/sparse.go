@@ -68,7 +68,7 @@ const pageSize = 4 << 10
 // bytes taken and the end of the last one written.
 func writeSkippingZeros(f *os.File, p []byte, off int64) (int, int64, error) {
 	last := off
-	start := 0 // of the run of bytes to write
+	start := 0                            // of the run of bytes to write
 	flush := func(end int) (int, error) { // how much of p has landed
 		if end <= start {
 			return end, nil
