@@ -42,6 +42,14 @@ func TestPuppetParameters(t *testing.T) {
 		{name: "info_hash is not the spec's name", code: 1, params: off + `images => { 'x' => {
 			sha256 => '` + strings.Repeat("a", 64) + `', size => 1, install => '/x', info_hash => '` + strings.Repeat("b", 40) + `' } },`,
 			inOutput: []string{"unrecognized key 'info_hash'"}},
+		{name: "hooks in the order given", code: 2, params: off + `hooks => {
+			'z' => { command => ['/bin/true'] }, 'a' => { command => ['/bin/true', '-x'], on => ['remove'] } },`,
+			inSpec: []string{"\nhook \"z\" {\n  command = [\"/bin/true\"]\n}\n\nhook \"a\" {\n  command = [\"/bin/true\", \"-x\"]\n  on = [\"remove\"]\n}\n"}},
+		{name: "mode not octal", code: 1, params: off + `images => { 'x' => {
+			sha256 => '` + strings.Repeat("a", 64) + `', size => 1, install => '/x', mode => '644x' } },`,
+			inOutput: []string{"entry 'mode' expects a match for Prestaged::Mode"}},
+		{name: "hook command not an absolute path", code: 1, params: off + "hooks => { 'h' => { command => ['true'] } },",
+			inOutput: []string{"entry 'command' index 0 expects a match for Pattern"}},
 		{name: "listen given twice", code: 1, params: off + "listen => ':1', peer => { listen => ':2' },",
 			inOutput: []string{"listen given both as a class parameter and in peer"}},
 		{name: "apply_wait not below apply_timeout", code: 1, params: off + "apply_wait => 60, apply_timeout => 60,",

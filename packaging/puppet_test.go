@@ -147,13 +147,15 @@ func TestPuppetCoversSpec(t *testing.T) {
 
 // notSpec are the class parameters that are not spec attributes: blocks,
 // shorthands and how the module runs prestaged.
-var notSpec = []string{"images", "mirrors", "parents", "listen", "peer", "trust", "torrent", "spec_path",
+var notSpec = []string{"images", "mirrors", "parents", "listen", "peer", "trust", "torrent", "hooks", "spec_path",
 	"manage_package", "package_ensure", "manage_services", "serve", "timer", "apply", "path", "apply_wait", "apply_timeout"}
 
 // TestPuppetTypesMirrorSpec reads the module's types (types/<block>.pp)
-// and class parameters without running Puppet: each type's keys must be
-// its block's attributes, no more and no fewer, and every top-level
-// attribute a parameter.
+// and class parameters without running Puppet: each struct type's keys
+// must be its block's attributes, no more and no fewer, and every
+// top-level attribute a parameter. A key typed as the struct of a nested
+// block (defaults => Prestaged::Defaults) is that block, not an attribute;
+// types that are not structs (Prestaged::Mode) are values, not blocks.
 func TestPuppetTypesMirrorSpec(t *testing.T) {
 	dir := "../examples/puppet/prestaged"
 	got := map[string][]string{"": {}}
@@ -174,15 +176,23 @@ func TestPuppetTypesMirrorSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := regexp.MustCompile(`(?m)^\s+(?:Optional\[)?'?(\w+)'?\]?\s+=>`)
+	structs := map[string]string{} // block => its type's source
 	for _, f := range types {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		block := strings.TrimSuffix(filepath.Base(f), ".pp")
+		if strings.Contains(string(b), " = Struct[{\n") {
+			structs[strings.TrimSuffix(filepath.Base(f), ".pp")] = string(b)
+		}
+	}
+	key := regexp.MustCompile(`(?m)^\s+(?:Optional\[)?'?(\w+)'?\]?\s+=>\s*(.*?),?$`)
+	for block, src := range structs {
 		got[block] = []string{}
-		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+		for _, m := range key.FindAllStringSubmatch(src, -1) {
+			if _, nested := structs[strings.ToLower(strings.TrimPrefix(m[2], "Prestaged::"))]; nested && strings.HasPrefix(m[2], "Prestaged::") {
+				continue
+			}
 			got[block] = append(got[block], m[1])
 		}
 		slices.Sort(got[block])

@@ -74,13 +74,15 @@ func TestQuattorCoversSpec(t *testing.T) {
 
 // TestQuattorSchemaMirrorsSpec reads the Pan schema's types: each block's
 // type must declare the block's attributes (and a name for a labelled
-// block), and prestaged_spec the top-level ones and one entry per block.
+// block, an entry for a nested one such as a trust's defaults), and
+// prestaged_spec the top-level ones and one entry per block.
 func TestQuattorSchemaMirrorsSpec(t *testing.T) {
 	pan, err := os.ReadFile("../examples/quattor/metaconfig/prestaged/pan/schema.pan")
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := map[string]string{"peer": "peer", "mirrors": "mirror", "trusts": "trust", "torrent": "torrent", "images": "image"}
+	blocks := map[string]string{"peer": "peer", "mirrors": "mirror", "trusts": "trust", "torrent": "torrent", "images": "image",
+		"hooks": "hook", "defaults": "defaults"}
 	got := map[string][]string{}
 	types := regexp.MustCompile(`(?ms)^type prestaged_(\w+) = \{\n(.*?)^\}`).FindAllStringSubmatch(string(pan), -1)
 	key := regexp.MustCompile(`(?m)^\s+"(\w+)" [?:]`)
@@ -91,7 +93,7 @@ func TestQuattorSchemaMirrorsSpec(t *testing.T) {
 		}
 		got[block] = []string{}
 		for _, k := range key.FindAllStringSubmatch(ty[2], -1) {
-			if _, isBlock := blocks[k[1]]; (block == "" && isBlock) || (block != "" && k[1] == "name") {
+			if _, isBlock := blocks[k[1]]; isBlock || (block != "" && k[1] == "name") {
 				continue
 			}
 			got[block] = append(got[block], k[1])

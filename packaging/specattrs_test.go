@@ -102,7 +102,8 @@ func elemName(e ast.Expr) string {
 }
 
 // renderedAttributes parses a rendered spec and adds, per block type ("" for
-// the top level), the attributes it sets to seen.
+// the top level; nested blocks by their own type, as specAttributes has
+// them), the attributes it sets to seen.
 func renderedAttributes(t *testing.T, src []byte, seen map[string][]string) {
 	t.Helper()
 	f, diags := hclsyntax.ParseConfig(src, "spec.hcl", hcl.InitialPos)
@@ -119,12 +120,17 @@ func renderedAttributes(t *testing.T, src []byte, seen map[string][]string) {
 		slices.Sort(seen[block])
 	}
 	add("", body.Attributes)
-	for _, b := range body.Blocks {
-		if seen[b.Type] == nil {
-			seen[b.Type] = []string{}
+	var blocks func(hclsyntax.Blocks)
+	blocks = func(bs hclsyntax.Blocks) {
+		for _, b := range bs {
+			if seen[b.Type] == nil {
+				seen[b.Type] = []string{}
+			}
+			add(b.Type, b.Body.Attributes)
+			blocks(b.Body.Blocks) // a trust's defaults
 		}
-		add(b.Type, b.Body.Attributes)
 	}
+	blocks(body.Blocks)
 }
 
 // checkCovers fails when got, attribute names per block, differs from the

@@ -4,7 +4,8 @@
 # The spec is rendered from the parameters, which mirror the spec's blocks
 # and attributes (docs/spec.md): `store`, `stall_timeout` and `parallel` at
 # the top level, and one parameter per block (`peer`, `mirrors`, `trust`,
-# `torrent`, `images`) whose keys are the block's attribute names. A spec
+# `torrent`, `images`, `hooks`) whose keys are the block's attribute names;
+# a trust's `defaults` is a nested hash, written as a nested block. A spec
 # that `prestaged validate` refuses never replaces a working one.
 #
 # An `exec` runs `prestaged apply --detailed-exitcodes --wait` only when
@@ -24,9 +25,18 @@
 #     },
 #   }
 #
+# @example A hook that refreshes a libvirt pool after each install
+#   class { 'prestaged':
+#     hooks => {
+#       'pool-refresh' => { command => ['/usr/bin/virsh', 'pool-refresh', 'default'],
+#                           on => ['install', 'replace'], timeout => '30s' },
+#     },
+#   }
+#
 # @param images
 #   Image name => its attributes (sha256 or sha512 and size, or trust and id;
-#   install; path, sources, torrent_url, infohash).
+#   install; path, sources, torrent_url, infohash; format, install_format,
+#   owner, group, mode, on_change).
 # @param mirrors
 #   Mirror name => its URL, or => a hash of the mirror block's attributes.
 # @param parents
@@ -41,10 +51,15 @@
 #   the host's FQDN. Undef writes a peer block only when listen or parents
 #   is given; `{}` writes an empty one (a root with the defaults).
 # @param trust
-#   Trust name => the trust block's attributes (a signed image list).
+#   Trust name => the trust block's attributes (a signed image list); with
+#   subscribe and install_dir every image of the list is installed, with
+#   the install attributes in its `defaults` hash.
 # @param torrent
 #   The torrent block's attributes; undef writes no torrent block, `{}` an
 #   empty one (the swarm with its defaults).
+# @param hooks
+#   Hook name => the hook block's attributes (command, on, timeout); hooks
+#   run in the order given.
 # @param store
 #   The store directory.
 # @param stall_timeout
@@ -81,8 +96,9 @@ class prestaged (
   Optional[Prestaged::Peer]                             $peer            = undef,
   Hash[String[1], Prestaged::Trust]                     $trust           = {},
   Optional[Prestaged::Torrent]                          $torrent         = undef,
+  Hash[String[1], Prestaged::Hook]                      $hooks           = {},
   Pattern[/\A\//]                                       $store           = '/var/lib/prestaged',
-  Optional[Pattern[/\A([0-9.]+(ns|us|µs|ms|s|m|h))+\z/]] $stall_timeout  = undef,
+  Optional[Prestaged::Duration]                         $stall_timeout   = undef,
   Optional[Integer[1]]                                  $parallel        = undef,
   Pattern[/\A\/\S+\z/]                                  $spec_path       = '/etc/prestaged/spec.hcl',
   Boolean                                               $manage_package  = true,
@@ -109,6 +125,7 @@ class prestaged (
       trust   => $trust,
       torrent => $torrent,
       images  => $images,
+      hooks   => $hooks,
     }),
     validate_cmd => 'prestaged validate %',
   }

@@ -7,6 +7,23 @@ declaration template metaconfig/prestaged/schema;
 
 type prestaged_absolute_path = string with match(SELF, '^/');
 
+type prestaged_duration = string with match(SELF, '^([0-9.]+(ns|us|ms|s|m|h))+$');
+
+@{what a published image is: a disk format or a compression}
+type prestaged_format = choice('raw', 'qcow2', 'vmdk', 'ova', 'gz', 'xz', 'zst', 'bz2');
+
+@{what lands at an image's install path}
+type prestaged_install_format = choice('raw', 'qcow2', 'published');
+
+@{a user or group: a name known on the host, or a numeric id}
+type prestaged_owner = string with match(SELF, '^([0-9]+|[A-Za-z_][A-Za-z0-9_.@-]*[$]?)$');
+
+@{octal permission bits, e.g. "0640"}
+type prestaged_mode = string with match(SELF, '^[0-7]{3,4}$');
+
+@{what apply does with an install a consumer changed}
+type prestaged_on_change = choice('restore', 'keep');
+
 type prestaged_peer = {
     @{address `prestaged serve` listens on, e.g. ":7946"}
     "listen" ? string
@@ -45,6 +62,16 @@ type prestaged_mirror = {
     "url" : string with match(SELF, '^(https?|file)://')
 };
 
+@{the install attributes of a subscribing trust's images, as an image gives them}
+type prestaged_defaults = {
+    "format" ? prestaged_format
+    "install_format" ? prestaged_install_format
+    "owner" ? prestaged_owner
+    "group" ? prestaged_owner
+    "mode" ? prestaged_mode
+    "on_change" ? prestaged_on_change
+};
+
 type prestaged_trust = {
     "name" : string with match(SELF, '^[a-zA-Z][a-zA-Z0-9_-]*$')
     "list" : string
@@ -57,6 +84,21 @@ type prestaged_trust = {
     "allow_sha1" ? boolean
     @{CRLs in ca_dir: required (default), optional, or off for sites without fetch-crl}
     "crl" ? choice('required', 'optional', 'off')
+    @{install every image of the list, each at <install_dir>/<dc:identifier>}
+    "subscribe" ? boolean
+    @{with subscribe: the directory the list's images land in}
+    "install_dir" ? prestaged_absolute_path
+    @{with subscribe: the install attributes of the list's images}
+    "defaults" ? prestaged_defaults
+} with {
+    if (is_defined(SELF['subscribe']) && SELF['subscribe'] && !is_defined(SELF['install_dir'])) {
+        error(format('prestaged trust %s: subscribe needs install_dir', SELF['name']));
+    };
+    if ((is_defined(SELF['install_dir']) || is_defined(SELF['defaults'])) &&
+        !(is_defined(SELF['subscribe']) && SELF['subscribe'])) {
+        error(format('prestaged trust %s: install_dir and defaults go with subscribe = true', SELF['name']));
+    };
+    true;
 };
 
 type prestaged_image = {
@@ -73,6 +115,16 @@ type prestaged_image = {
     "torrent_url" ? string
     @{the torrent's BitTorrent v1 info-hash}
     "infohash" ? string with match(SELF, '^[0-9a-fA-F]{40}$')
+    @{what the published file is (default: the list's hv:format, else path's extension)}
+    "format" ? prestaged_format
+    @{what lands at install (default published, the bytes as published)}
+    "install_format" ? prestaged_install_format
+    "owner" ? prestaged_owner
+    "group" ? prestaged_owner
+    @{default "0644"}
+    "mode" ? prestaged_mode
+    @{default restore}
+    "on_change" ? prestaged_on_change
 } with {
     if (is_defined(SELF['trust']) && !is_defined(SELF['id']) ||
         !is_defined(SELF['trust']) && is_defined(SELF['id'])) {
@@ -87,10 +139,24 @@ type prestaged_image = {
     true;
 };
 
+@{what a hook runs after}
+type prestaged_event = choice('install', 'replace', 'remove');
+
+@{a command run after an image is installed, replaced or removed}
+type prestaged_hook = {
+    "name" : string with match(SELF, '^[a-zA-Z][a-zA-Z0-9_-]*$')
+    @{the program, by its absolute path, then its arguments}
+    "command" : string[1..] with match(SELF[0], '^/')
+    @{the events it runs after (default all three)}
+    "on" ? prestaged_event[1..]
+    @{a hook still running then is killed, default "60s"}
+    "timeout" ? prestaged_duration
+};
+
 type prestaged_spec = {
     "store" : prestaged_absolute_path = '/var/lib/prestaged'
     @{less progress than 64 KiB in this long is a stall, e.g. "30s"}
-    "stall_timeout" ? string with match(SELF, '^([0-9.]+(ns|us|ms|s|m|h))+$')
+    "stall_timeout" ? prestaged_duration
     @{images fetched at once}
     "parallel" ? long(1..)
     "peer" ? prestaged_peer
@@ -98,4 +164,6 @@ type prestaged_spec = {
     "trusts" ? prestaged_trust[]
     "torrent" ? prestaged_torrent
     "images" ? prestaged_image[]
+    @{run in this order}
+    "hooks" ? prestaged_hook[]
 };
