@@ -123,7 +123,7 @@ func (a *applier) attempt(ctx context.Context, it *Item, srcs []fetchers.Named, 
 		}
 	}
 	var pre *store.Prepared
-	if !it.blobOnly {
+	if !it.blobOnly && derivedFormat(it.img) == "" { // a converted install is written after the fetch
 		pre = stg.Prepare(it.Install)
 	}
 	if !alone {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -86,8 +87,8 @@ func installBlob(ctx context.Context, it *Item, blob store.Blob, pre *store.Prep
 	}
 	pre.Abort()
 	job := convert.Job{Src: blob.Path, From: publishedFormat(img), Name: img.Path, To: to}
-	id, d, err := store.InstallDerived(ctx, it.Install, opt, func(ctx context.Context, tmp *os.File) error {
-		job.Dst = tmp
+	id, d, err := store.InstallDerived(ctx, it.Install, opt, func(ctx context.Context, tmp *os.File, h io.Writer) (bool, error) {
+		job.Dst, job.Hash = tmp, h
 		return convert.Run(ctx, job)
 	})
 	if err != nil {

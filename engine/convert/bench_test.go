@@ -66,7 +66,7 @@ func BenchmarkZstToRaw(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := Run(context.Background(), Job{Src: zstPath, From: spec.FormatZstd, Name: "disk.img.zst", To: spec.FormatRaw, Dst: dst}); err != nil {
+		if _, err := Run(context.Background(), Job{Src: zstPath, From: spec.FormatZstd, Name: "disk.img.zst", To: spec.FormatRaw, Dst: dst}); err != nil {
 			b.Fatal(err)
 		}
 		dst.Sync()

@@ -39,6 +39,9 @@ type Job struct {
 	Name string
 	To   string
 	Dst  *os.File
+	// Hash, if set, is fed the output when it is written in order here (a
+	// decompression); Run reports whether it was.
+	Hash io.Writer
 }
 
 // Needed says whether an image published as from must be converted to be
@@ -51,52 +54,58 @@ func Needed(from, to string) (string, bool) {
 }
 
 // Run writes the install form of j.Src into j.Dst, which it leaves at the
-// output's length; the caller syncs and renames it.
-func Run(ctx context.Context, j Job) error {
+// output's length; the caller syncs and renames it. It reports whether
+// j.Hash was fed the whole output.
+func Run(ctx context.Context, j Job) (hashed bool, err error) {
 	switch {
 	case spec.Compressed(j.From):
 		return j.decompress(ctx)
 	case j.From == spec.FormatOVA:
 		return j.fromOVA(ctx)
 	default:
-		return qemuImg(ctx, j.Src, j.From, j.Dst.Name(), j.To)
+		return false, qemuImg(ctx, j.Src, j.From, j.Dst.Name(), j.To)
 	}
 }
 
 // decompress streams the decompressed bytes into Dst when they are already
 // of format To, and through a scratch file and qemu-img when not.
-func (j Job) decompress(ctx context.Context) error {
+func (j Job) decompress(ctx context.Context) (bool, error) {
 	f, err := os.Open(j.Src)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	r, err := decompressor(j.From, bufio.NewReaderSize(f, 1<<20))
+	hashed := false
 	if err == nil {
 		defer r.Close()
-		err = j.writeAs(ctx, r, spec.InnerFormat(j.Name))
+		hashed, err = j.writeAs(ctx, r, spec.InnerFormat(j.Name))
 	}
 	if err != nil {
-		return fmt.Errorf("decompressing %s: %w", j.From, err)
+		return false, fmt.Errorf("decompressing %s: %w", j.From, err)
 	}
-	return nil
+	return hashed, nil
 }
 
-// writeAs writes r, a disk of format inner, into Dst as format To.
-func (j Job) writeAs(ctx context.Context, r io.Reader, inner string) error {
+// writeAs writes r, a disk of format inner, into Dst as format To, and
+// reports whether Hash was fed it.
+func (j Job) writeAs(ctx context.Context, r io.Reader, inner string) (bool, error) {
 	if inner == j.To {
-		return sparseCopy(ctx, j.Dst, r, inner == spec.FormatRaw)
+		if j.Hash != nil {
+			r = io.TeeReader(r, j.Hash)
+		}
+		return j.Hash != nil, sparseCopy(ctx, j.Dst, r, inner == spec.FormatRaw)
 	}
 	scratch, err := os.CreateTemp(path.Dir(j.Dst.Name()), path.Base(j.Dst.Name())+".inner-*")
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer os.Remove(scratch.Name())
 	defer scratch.Close()
 	if err := sparseCopy(ctx, scratch, r, inner == spec.FormatRaw); err != nil {
-		return err
+		return false, err
 	}
-	return qemuImg(ctx, scratch.Name(), inner, j.Dst.Name(), j.To)
+	return false, qemuImg(ctx, scratch.Name(), inner, j.Dst.Name(), j.To)
 }
 
 func decompressor(format string, r io.Reader) (io.ReadCloser, error) {
@@ -120,20 +129,20 @@ func decompressor(format string, r io.Reader) (io.ReadCloser, error) {
 
 // fromOVA takes the first disk out of an OVA (a tar of an OVF descriptor
 // and its disks) and writes it as To.
-func (j Job) fromOVA(ctx context.Context) error {
+func (j Job) fromOVA(ctx context.Context) (bool, error) {
 	f, err := os.Open(j.Src)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
 	tr := tar.NewReader(bufio.NewReaderSize(f, 1<<20))
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return fmt.Errorf("ova %s: no disk (.vmdk, .qcow2, .img or .raw) inside", j.Name)
+			return false, fmt.Errorf("ova %s: no disk (.vmdk, .qcow2, .img or .raw) inside", j.Name)
 		}
 		if err != nil {
-			return fmt.Errorf("ova %s: %w", j.Name, err)
+			return false, fmt.Errorf("ova %s: %w", j.Name, err)
 		}
 		inner := spec.FormatOfName(h.Name)
 		if h.Typeflag != tar.TypeReg || (inner != spec.FormatVMDK && inner != spec.FormatQCOW2 && inner != spec.FormatRaw) {

@@ -75,7 +75,8 @@ func run(t *testing.T, src, from, name, to string) (string, error) {
 		t.Fatal(err)
 	}
 	defer dst.Close()
-	return dst.Name(), Run(context.Background(), Job{Src: src, From: from, Name: name, To: to, Dst: dst})
+	_, err = Run(context.Background(), Job{Src: src, From: from, Name: name, To: to, Dst: dst})
+	return dst.Name(), err
 }
 
 // allocated is the bytes path takes on disk.

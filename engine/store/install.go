@@ -118,16 +118,19 @@ type Derived struct {
 
 // InstallDerived makes the file write produces appear at path atomically,
 // as Install does: write fills the temporary file beside path (it may
-// reopen it by name), which is then synced, hashed, given opt's owner and
-// mode, and renamed over path. A failed write leaves path as it was.
-func InstallDerived(ctx context.Context, path string, opt Options, write func(ctx context.Context, tmp *os.File) error) (FileID, Derived, error) {
+// reopen it by name, and leaves its holes), which is then synced, hashed
+// (unless write hashed what it wrote into h and says so), given opt's owner
+// and mode, and renamed over path. A failed write leaves path as it was.
+func InstallDerived(ctx context.Context, path string, opt Options, write func(ctx context.Context, tmp *os.File, h io.Writer) (bool, error)) (FileID, Derived, error) {
 	tmp, err := installTemp(path)
 	if err != nil {
 		return FileID{}, Derived{}, err
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	defer tmp.Close()
-	if err := write(ctx, tmp); err != nil {
+	h := digest.New(digest.SHA256)
+	hashed, err := write(ctx, tmp, h)
+	if err != nil {
 		return FileID{}, Derived{}, fmt.Errorf("install %s: %w", path, err)
 	}
 	f, err := OpenRegularFile(tmp.Name(), os.O_RDWR, 0)
@@ -135,12 +138,15 @@ func InstallDerived(ctx context.Context, path string, opt Options, write func(ct
 		return FileID{}, Derived{}, fmt.Errorf("install %s: %w", path, err)
 	}
 	defer f.Close()
-	d, n, err := digest.Of(digest.SHA256, &ctxReader{ctx: ctx, r: f})
+	d, n, err := digest.Sum(digest.SHA256, h), int64(0), error(nil)
+	if fi, serr := f.Stat(); serr == nil {
+		n = fi.Size()
+	}
+	if !hashed {
+		d, n, err = digest.Of(digest.SHA256, &ctxReader{ctx: ctx, r: f})
+	}
 	if err != nil {
 		return FileID{}, Derived{}, fmt.Errorf("install %s: hashing the derived file: %w", path, err)
-	}
-	if opt.Sparse {
-		punchZeros(ctx, f, n)
 	}
 	if err := f.Sync(); err != nil {
 		return FileID{}, Derived{}, fmt.Errorf("install %s: %w", path, err)
