@@ -18,20 +18,7 @@ func TestChildBeforeParent(t *testing.T) {
 	addr := strings.TrimPrefix(url, "http://")
 
 	child := newSite(t)
-	spec := child.writeSpec(fmt.Sprintf(`store = %q
-stall_timeout = "5s"
-
-peer {
-  parents = [%q]
-}
-
-image "vm" {
-  sha256  = %q
-  size    = %d
-  install = "images/vm.img"
-  sources = ["parents"]
-}
-`, child.path("store"), addr, image.digest(), image.length()))
+	spec := child.childSpec(addr, image)
 	mustApply(t, spec, 2)
 	if !bytes.Equal(child.installed("vm"), image.content) {
 		t.Fatalf("the child did not install the image")
@@ -53,20 +40,7 @@ func TestChainFormsFromTheLeaf(t *testing.T) {
 	var sites []*site
 	for range 2 {
 		s := newSite(t)
-		spec := s.writeSpec(fmt.Sprintf(`store = %q
-stall_timeout = "5s"
-
-peer {
-  parents = [%q]
-}
-
-image "vm" {
-  sha256  = %q
-  size    = %d
-  install = "images/vm.img"
-  sources = ["parents"]
-}
-`, s.path("store"), up, image.digest(), image.length()))
+		spec := s.childSpec(up, image)
 		sites = append(sites, s)
 		if len(sites) == 1 {
 			up = strings.TrimPrefix(startServe(t, spec), "http://")
@@ -79,4 +53,23 @@ image "vm" {
 			t.Errorf("host %d of the chain did not install the image", i)
 		}
 	}
+}
+
+// childSpec writes the spec of a host that takes image from its one
+// parent at addr only, and returns its path.
+func (s *site) childSpec(addr string, image img) string {
+	return s.writeSpec(fmt.Sprintf(`store = %q
+stall_timeout = "5s"
+
+peer {
+  parents = [%q]
+}
+
+image %q {
+  sha256  = %q
+  size    = %d
+  install = "images/%s.img"
+  sources = ["parents"]
+}
+`, s.path("store"), addr, image.name, image.digest(), image.length(), image.name))
 }
