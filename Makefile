@@ -8,11 +8,11 @@ export CGO_ENABLED ?= 0
 # Debian packages the tests drive as real peers (see docs/design.md, "Testing").
 DEB_PACKAGES := nginx openssl aria2 transmission-daemon transmission-cli opentracker \
 	mktorrent rpm iproute2 curl libtemplate-perl puppet-agent puppet-strings systemd time procps dpkg \
-	qemu-utils bzip2
+	qemu-utils bzip2 prometheus
 # Commands that prove each package is present (same order is not required).
 DEB_COMMANDS := nginx openssl aria2c transmission-daemon transmission-cli opentracker \
 	mktorrent rpm ip curl tpage puppet yard systemd-analyze /usr/bin/time pgrep dpkg-deb \
-	qemu-img bzip2
+	qemu-img bzip2 promtool
 
 .PHONY: all build check deps vet test fuzz fresh-machine bench bench-testbed bench-formats packages clean
 

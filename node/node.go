@@ -40,6 +40,8 @@ type Config struct {
 	// once ctx is done.
 	ShutdownTimeout time.Duration
 	Log             *slog.Logger
+	// Version and Commit label prestaged_build_info on GET /metrics.
+	Version, Commit string
 }
 
 // Run serves the spec's images until ctx is done: the peer server (with
@@ -62,7 +64,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer ts.Close()
 	srv := peer.NewServer(storeContent{st}, peer.WithLogger(log), peer.WithInfoHash(ts.infoHash))
-	srv.Register(ts.collectors()...)
+	srv.Register(whenTorrent{ts: ts, cs: ts.collectors()})
+	srv.Register(processCollectors(cfg.Version, cfg.Commit)...)
 	lists := &listWatcher{log: log}
 	images := configureServer(srv, ts, lists, s)
 	ln, where, err := listener(cfg.Listen, s)

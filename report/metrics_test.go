@@ -22,7 +22,7 @@ func TestImageMetrics(t *testing.T) {
 	}
 	res := &engine.Result{Outcomes: []engine.Outcome{{Image: "cernvm", Status: engine.StatusOK}, {Image: "new", Status: engine.StatusFailed}, {Image: "old", Status: engine.StatusRemoved}},
 		Installed: []engine.Installed{{Image: "cernvm", Size: 1024, Changed: changed}}}
-	if err := WriteMetrics(path, res, p, nil); err != nil {
+	if err := WriteMetrics(path, res, p, ReasonImages); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)

@@ -46,5 +46,7 @@ func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) er
 		Listen:          f.listen,
 		ShutdownTimeout: f.shutdown,
 		Log:             log,
+		Version:         version,
+		Commit:          versionInfo()["commit"],
 	})
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/prestaged/prestaged/spec"
 	"github.com/spf13/cobra"
 )
@@ -11,7 +13,7 @@ func newValidateCmd() *cobra.Command {
 		_, problems, err := loadSpec(path, c.ErrOrStderr(), asJSON)
 		if !asJSON {
 			if err == nil {
-				c.Printf("%s: valid\n", path)
+				fmt.Fprintf(c.OutOrStdout(), "%s: valid\n", path)
 			}
 			return err
 		}
