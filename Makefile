@@ -29,7 +29,7 @@ deps:
 	  echo "installing test dependencies: $(DEB_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES) >/dev/null; \
 	fi
-	@systemctl disable --now nginx transmission-daemon opentracker >/dev/null 2>&1 || true
+	@systemctl disable --now nginx transmission-daemon opentracker prometheus >/dev/null 2>&1 || true
 
 # third_party/anacrolix-torrent must be upstream plus the patch beside it
 # (third_party/README.md); the script proves it.
