@@ -45,3 +45,12 @@ func TestImageMetrics(t *testing.T) {
 		t.Errorf("a removed image has gauges:\n%s", text)
 	}
 }
+
+// TestMissingDirs: each missing parent once, an existing one not at all.
+func TestMissingDirs(t *testing.T) {
+	dir := t.TempDir()
+	got := MissingDirs([]string{filepath.Join(dir, "a.img"), filepath.Join(dir, "x", "b.img"), filepath.Join(dir, "x", "c.img")})
+	if len(got) != 1 || got[0] != filepath.Join(dir, "x") {
+		t.Errorf("MissingDirs: %v, want [%s]", got, filepath.Join(dir, "x"))
+	}
+}

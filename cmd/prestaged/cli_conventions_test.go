@@ -51,3 +51,19 @@ func TestVerifySummary(t *testing.T) {
 		t.Errorf("want verify's own summary, got %s", r)
 	}
 }
+
+// TestMissingInstallDir: plan says which install directory apply would
+// create; validate accepts the spec, validate --strict refuses it.
+func TestMissingInstallDir(t *testing.T) {
+	s, _, spec := publishedSite(t, "demo", 4<<10, 12, true)
+	editSpec(t, spec, func(b string) string { return strings.Replace(b, `"images/`, `"newdir/`, 1) })
+	if r := run(t, "plan", spec); r.code != 0 || !strings.Contains(r.stdout, "will create directory "+s.path("newdir")) {
+		t.Errorf("plan: want the directory it would create, got %s", r)
+	}
+	if r := run(t, "validate", spec); r.code != 0 {
+		t.Errorf("validate without --strict: %s", r)
+	}
+	if r := run(t, "validate", "--strict", spec); r.code != 1 || !strings.Contains(r.stderr, s.path("newdir")) {
+		t.Errorf("validate --strict: want exit 1 naming the directory, got %s", r)
+	}
+}
