@@ -1,8 +1,13 @@
 package main_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // TestResultsOnStdout: results go to stdout and diagnostics to stderr, as
@@ -66,4 +71,15 @@ func TestMissingInstallDir(t *testing.T) {
 	if r := run(t, "validate", "--strict", spec); r.code != 1 || !strings.Contains(r.stderr, s.path("newdir")) {
 		t.Errorf("validate --strict: want exit 1 naming the directory, got %s", r)
 	}
+}
+
+// holdLock takes the store's lock in this process, as a running apply
+// would, until the test ends.
+func holdLock(t *testing.T, storeDir string) {
+	t.Helper()
+	testutil.Must(t, os.MkdirAll(storeDir, 0o755))
+	f, err := os.OpenFile(filepath.Join(storeDir, "lock"), os.O_RDONLY|os.O_CREATE, 0o600)
+	testutil.Must(t, err)
+	t.Cleanup(func() { f.Close() })
+	testutil.Must(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB))
 }
