@@ -12,11 +12,11 @@ export CGO_ENABLED ?= 0
 # Debian packages the tests drive as real peers (see docs/design.md, "Testing").
 DEB_PACKAGES := nginx openssl aria2 transmission-daemon transmission-cli opentracker \
 	mktorrent rpm iproute2 curl libtemplate-perl puppet-agent puppet-strings systemd time procps dpkg \
-	qemu-utils bzip2 lintian
+	qemu-utils bzip2 lintian prometheus
 # Commands that prove each package is present (same order is not required).
 DEB_COMMANDS := nginx openssl aria2c transmission-daemon transmission-cli opentracker \
 	mktorrent rpm ip curl tpage puppet yard systemd-analyze /usr/bin/time pgrep dpkg-deb \
-	qemu-img bzip2 lintian
+	qemu-img bzip2 lintian promtool
 
 .PHONY: all build check deps vet test fuzz fresh-machine bench bench-testbed bench-formats packages reproducible clean
 
@@ -33,7 +33,7 @@ deps:
 	  echo "installing test dependencies: $(DEB_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES) >/dev/null; \
 	fi
-	@systemctl disable --now nginx transmission-daemon opentracker >/dev/null 2>&1 || true
+	@systemctl disable --now nginx transmission-daemon opentracker prometheus >/dev/null 2>&1 || true
 
 # third_party/anacrolix-torrent must be upstream plus the patch beside it
 # (third_party/README.md); the script proves it.

@@ -43,6 +43,8 @@ type Config struct {
 	// Fetch, if set, converges the host (an apply of the spec); serve runs
 	// it when a child asks for an image the host neither holds nor fetches.
 	Fetch func(context.Context) error
+	// Version and Commit label prestaged_build_info on GET /metrics.
+	Version, Commit string
 }
 
 // Run serves the spec's images until ctx is done: the peer server (with
@@ -69,7 +71,8 @@ func Run(ctx context.Context, cfg Config) error {
 		opts = append(opts, peer.WithOnMissing((&demand{ctx: ctx, fetch: cfg.Fetch, log: log}).missing))
 	}
 	srv := peer.NewServer(storeContent{st}, opts...)
-	srv.Register(ts.collectors()...)
+	srv.Register(whenTorrent{ts: ts, cs: ts.collectors()})
+	srv.Register(processCollectors(cfg.Version, cfg.Commit)...)
 	lists := &listWatcher{log: log}
 	images := configureServer(srv, ts, lists, s)
 	ln, where, err := listener(cfg.Listen, s)

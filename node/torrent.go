@@ -191,8 +191,8 @@ func (ts *torrentSeeder) startSwarm(s *spec.Spec) error {
 	return nil
 }
 
-// collectors are the seeder's figures for serve's GET /metrics: all zero
-// until the spec has a torrent block.
+// collectors are the seeder's figures for serve's GET /metrics (through
+// whenTorrent: only with a torrent block).
 func (ts *torrentSeeder) collectors() []prometheus.Collector {
 	stats := func() (torrent.Stats, int) {
 		ts.mu.Lock()

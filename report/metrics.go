@@ -2,7 +2,11 @@ package report
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -11,39 +15,78 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// ErrNoMetricsDir: the metrics file's directory does not exist, as on a
+// host without node_exporter; apply warns and goes on.
+var ErrNoMetricsDir = errors.New("metrics not written: no such directory")
+
+// MetricsFile writes this run's metrics to path, telling w in one line
+// when it could not: a warning when the directory is missing, an error
+// otherwise. It never fails the run.
+func MetricsFile(w io.Writer, path string, res *engine.Result, p *engine.Plan, reason Reason) {
+	err := WriteMetrics(path, res, p, reason)
+	switch {
+	case errors.Is(err, ErrNoMetricsDir):
+		fmt.Fprintf(w, "prestaged: warning: %v (is node_exporter installed?)\n", err)
+	case err != nil:
+		fmt.Fprintln(w, "prestaged: metrics:", err)
+	}
+}
+
 // WriteMetrics writes this run's metrics for node_exporter's textfile
-// collector; prometheus.WriteToTextfile renames a temp file into place.
-// The last-success time survives a failed run: it is read back from the
-// previous file.
-func WriteMetrics(path string, res *engine.Result, p *engine.Plan, runErr error) error {
+// collector, whatever the run's outcome, so that a fatal error replaces
+// the last run's success; prometheus.WriteToTextfile renames a temp file
+// into place. The last-success time survives a failed run: it is read
+// back from the previous file.
+func WriteMetrics(path string, res *engine.Result, p *engine.Plan, reason Reason) error {
+	if dir := filepath.Dir(path); !isDir(dir) {
+		return fmt.Errorf("%w %s", ErrNoMetricsDir, dir)
+	}
 	reg := prometheus.NewRegistry()
 	images := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_apply_images", Help: "Images by outcome of the last apply."}, []string{"status"})
 	bytes := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_apply_bytes", Help: "Bytes fetched by the last apply, by source."}, []string{"source"})
 	dur := prometheus.NewGauge(prometheus.GaugeOpts{Name: "prestaged_apply_duration_seconds", Help: "Duration of the last apply."})
 	ok := prometheus.NewGauge(prometheus.GaugeOpts{Name: "prestaged_apply_success", Help: "1 if the last apply had no failure."})
 	last := prometheus.NewGauge(prometheus.GaugeOpts{Name: "prestaged_apply_last_success_timestamp_seconds", Help: "Unix time of the last apply without failure."})
-	reg.MustRegister(images, bytes, dur, ok, last)
+	why := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "prestaged_apply_failure_reason", Help: "1 for the reason the last apply failed, 0 for the others."}, []string{"reason"})
+	reg.MustRegister(images, bytes, dur, ok, last, why)
 	reg.MustRegister(imageGauges(res, p)...)
 	for _, s := range []string{"ok", "fetched", "replaced", "removed", "adopted", "failed"} {
 		images.WithLabelValues(s)
 	}
-	success := runErr == nil && res != nil && res.Failed == 0 && (p == nil || len(p.Problems) == 0)
+	for _, r := range Reasons {
+		why.WithLabelValues(string(r))
+	}
 	if res != nil {
 		for _, o := range res.Outcomes {
 			images.WithLabelValues(string(o.Status)).Inc()
 			for src, n := range o.Bytes {
-				bytes.WithLabelValues(src).Add(float64(n))
+				bytes.WithLabelValues(sourceLabel(src)).Add(float64(n))
 			}
 		}
 		dur.Set(res.Seconds)
 	}
-	if success {
+	if reason == ReasonNone {
 		ok.Set(1)
 		last.Set(float64(time.Now().Unix()))
 	} else {
+		why.WithLabelValues(string(reason)).Set(1)
 		last.Set(previousGauge(path, "prestaged_apply_last_success_timestamp_seconds"))
 	}
 	return prometheus.WriteToTextfile(path, reg)
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// sourceLabel bounds a source's name for a label: an endorsed source is
+// named by its image's URL, one series per image ever endorsed.
+func sourceLabel(src string) string {
+	if strings.HasPrefix(src, "endorsed ") {
+		return "endorsed"
+	}
+	return src
 }
 
 func previousGauge(path, name string) float64 {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ func TestImageMetrics(t *testing.T) {
 	}
 	res := &engine.Result{Outcomes: []engine.Outcome{{Image: "cernvm", Status: engine.StatusOK}, {Image: "new", Status: engine.StatusFailed}, {Image: "old", Status: engine.StatusRemoved}},
 		Installed: []engine.Installed{{Image: "cernvm", Size: 1024, Changed: changed}}}
-	if err := WriteMetrics(path, res, p, nil); err != nil {
+	if err := WriteMetrics(path, res, p, ReasonImages); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -43,5 +44,44 @@ func TestImageMetrics(t *testing.T) {
 	}
 	if strings.Contains(text, `image="old"`) {
 		t.Errorf("a removed image has gauges:\n%s", text)
+	}
+}
+
+// TestMissingDirs: each missing parent once, an existing one not at all.
+func TestMissingDirs(t *testing.T) {
+	dir := t.TempDir()
+	got := MissingDirs([]string{filepath.Join(dir, "a.img"), filepath.Join(dir, "x", "b.img"), filepath.Join(dir, "x", "c.img")})
+	if len(got) != 1 || got[0] != filepath.Join(dir, "x") {
+		t.Errorf("MissingDirs: %v, want [%s]", got, filepath.Join(dir, "x"))
+	}
+}
+
+// TestMetricsFatalRun: a run stopped before it planned says so, keeps the
+// last success's time, and names an endorsed source without its URL.
+func TestMetricsFatalRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prestaged.prom")
+	res := &engine.Result{Outcomes: []engine.Outcome{{Image: "vm", Status: engine.StatusFetched,
+		Bytes: map[string]int64{"endorsed https://images.example.org/vm-42.img": 7}}}}
+	if err := WriteMetrics(path, res, nil, ReasonNone); err != nil {
+		t.Fatal(err)
+	}
+	last := previousGauge(path, "prestaged_apply_last_success_timestamp_seconds")
+	if err := WriteMetrics(path, nil, nil, ReasonOf(ReasonLock, errors.New("held"), nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	for _, want := range []string{"prestaged_apply_success 0", `prestaged_apply_failure_reason{reason="lock"} 1`, `prestaged_apply_failure_reason{reason="spec"} 0`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("a fatal run's metrics lack %s:\n%s", want, b)
+		}
+	}
+	if got := previousGauge(path, "prestaged_apply_last_success_timestamp_seconds"); got != last || last == 0 {
+		t.Errorf("last success %v after a fatal run, want %v", got, last)
+	}
+	if sourceLabel("endorsed https://images.example.org/vm-42.img") != "endorsed" {
+		t.Error("an endorsed source's label carries its URL")
+	}
+	if err := WriteMetrics(filepath.Join(path, "absent", "x.prom"), nil, nil, ReasonSpec); !errors.Is(err, ErrNoMetricsDir) {
+		t.Errorf("missing directory: %v, want ErrNoMetricsDir", err)
 	}
 }

@@ -91,9 +91,20 @@ func (x *Set) Close() error {
 
 var errClosed = errors.New("sources: closed")
 
-// robust adds stall detection and retry with backoff.
+// robust adds stall detection and retry with backoff. The four waits
+// between five failed attempts (about 15 first intervals) add up to at
+// most the stall_timeout, so a source refusing connections is left as
+// soon as one that stopped sending would be.
 func robust(s *spec.Spec, f fetchers.Fetcher) fetchers.Fetcher {
-	return fetchers.WithRetry(fetchers.WithStallTimeout(f, s.StallTimeout), fetchers.RetryPolicy{})
+	return fetchers.WithRetry(fetchers.WithStallTimeout(f, s.StallTimeout), retryPolicy(s))
+}
+
+func retryPolicy(s *spec.Spec) fetchers.RetryPolicy {
+	p := fetchers.RetryPolicy{}
+	if s.StallTimeout > 0 {
+		p.InitialInterval = min(fetchers.DefaultInitialInterval, s.StallTimeout/15)
+	}
+	return p
 }
 
 func mirrorNames(x *Set, _ *spec.Image, src spec.Source) ([]string, error) {

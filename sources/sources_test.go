@@ -1,11 +1,14 @@
 package sources
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/fetchers"
 	"github.com/prestaged/prestaged/spec"
 )
 
@@ -50,3 +53,25 @@ func TestSetLifecycle(t *testing.T) {
 		t.Error("Names of a mirror the spec lacks: no error")
 	}
 }
+
+// TestRetryHonoursStallTimeout: a source that refuses every attempt is
+// left after waits that add up to about the stall_timeout, not the
+// default backoff's 15 s.
+func TestRetryHonoursStallTimeout(t *testing.T) {
+	s := &spec.Spec{StallTimeout: 300 * time.Millisecond}
+	p := retryPolicy(s)
+	var waited time.Duration
+	p.OnRetry = func(_ int, _ error, wait time.Duration) { waited += wait }
+	refused := fetchers.Func(func(context.Context, fetchers.Request, fetchers.Dst) error {
+		return errors.New("connect: connection refused")
+	})
+	err := fetchers.WithRetry(refused, p).Fetch(context.Background(), fetchers.Request{Size: 1}, emptyDst{})
+	if err == nil || waited > s.StallTimeout*3/2 {
+		t.Errorf("retries waited %s in all (stall_timeout %s), error %v", waited, s.StallTimeout, err)
+	}
+}
+
+// emptyDst is a destination no byte reaches.
+type emptyDst struct{ fetchers.Dst }
+
+func (emptyDst) Offset() int64 { return 0 }

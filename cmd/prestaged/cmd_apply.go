@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/engine/store"
 	"github.com/prestaged/prestaged/internal/safe"
 	"github.com/prestaged/prestaged/report"
 	"github.com/spf13/cobra"
@@ -82,45 +84,50 @@ func exitWhenStuck(ctx context.Context) (stop func()) {
 	return func() { close(done) }
 }
 
-// runApply is apply, or verify when verify is set.
-func runApply(c *cobra.Command, path string, f applyFlags, verify bool) error {
+// runApply is apply, or verify when verify is set. The metrics file is
+// written however the run ends, so a fatal error replaces the last success.
+func runApply(c *cobra.Command, path string, f applyFlags, verify bool) (err error) {
 	defer exitWhenStuck(c.Context())()
+	out, stage := applyJSON{Spec: path, verify: verify}, report.ReasonSpec
+	if f.metricsFile != "" {
+		defer func() {
+			report.MetricsFile(c.ErrOrStderr(), f.metricsFile, out.Result, out.Plan, report.ReasonOf(stage, err, out.Result, out.Plan))
+		}()
+	}
 	s, _, err := loadSpec(path, c.ErrOrStderr(), false) // diagnostics to stderr, also with --json
 	if err != nil {
 		return err
 	}
 	rep := report.New(c.ErrOrStderr(), !f.noProgress && !f.asJSON && isTerminal(c.ErrOrStderr()))
+	stage = report.ReasonStore
 	e, closeSources, err := newEngine(s, rep, slog.New(report.NewLineHandler(c.ErrOrStderr())))
 	if err != nil {
 		return err
 	}
 	defer closeSources() // the swarm, when a torrent source started one
+	stage = report.ReasonLock
 	unlock, err := e.Store.Lock(c.Context(), f.wait)
 	if err != nil {
+		if f.wait > 0 && errors.Is(err, store.ErrLocked) {
+			err = fmt.Errorf("waited %s for the store lock: %w", f.wait, err)
+		}
 		return err
 	}
 	defer unlock()
-	out := applyJSON{Spec: path, verify: verify}
+	stage = report.ReasonNone
 	if verify {
 		var vr *engine.VerifyReport
 		if vr, err = e.Verify(c.Context()); vr != nil {
 			out.Checked, out.Result = vr.Checked, vr.Repair
 		}
-	} else {
-		if out.Plan, err = e.Plan(c.Context()); err == nil {
-			out.Result, err = e.Apply(c.Context(), out.Plan)
-		}
+	} else if out.Plan, err = e.Plan(c.Context()); err == nil {
+		out.Result, err = e.Apply(c.Context(), out.Plan)
 	}
 	rep.Close()
-	if f.metricsFile != "" {
-		if merr := report.WriteMetrics(f.metricsFile, out.Result, out.Plan, err); merr != nil {
-			fmt.Fprintln(c.ErrOrStderr(), "prestaged: metrics:", merr)
-		}
-	}
 	if err != nil {
 		return err
 	}
-	out.Summary = out.Result.Summary()
+	out.Summary = report.Summary(out.Result, out.Checked, verify)
 	if f.asJSON {
 		if err := writeJSON(c.OutOrStdout(), out); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/prestaged/prestaged/engine"
+	"github.com/prestaged/prestaged/report"
 	"github.com/spf13/cobra"
 )
 
@@ -51,8 +52,15 @@ func planExit(p *engine.Plan, detailed bool) error {
 }
 
 func renderPlan(w, ew io.Writer, p *engine.Plan) {
+	var installs []string
 	for _, it := range p.Items {
 		fmt.Fprintln(w, it.Describe())
+		if it.Action != engine.ActionRemove {
+			installs = append(installs, it.Install)
+		}
+	}
+	for _, d := range report.MissingDirs(installs) {
+		fmt.Fprintln(w, "will create directory", d)
 	}
 	renderProblems(ew, p)
 	fmt.Fprintln(w, p.Summary())

@@ -49,6 +49,8 @@ func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) er
 		ShutdownTimeout: f.shutdown,
 		Log:             log,
 		Fetch:           func(ctx context.Context) error { return applyAsChild(ctx, path, errw) },
+		Version:         version,
+		Commit:          versionInfo()["commit"],
 	})
 }
 

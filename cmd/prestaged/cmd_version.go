@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -22,6 +24,9 @@ func versionInfo() map[string]string {
 	return v
 }
 
+// versionLine is what `prestaged version` and `prestaged --version` print.
+func versionLine() string { return fmt.Sprintf("prestaged %s (%s)\n", version, runtime.Version()) }
+
 func newVersionCmd() *cobra.Command {
 	var asJSON bool
 	c := newVerb("version", "Print prestaged's version", cobra.NoArgs, func(c *cobra.Command, _ []string) error {
@@ -29,8 +34,8 @@ func newVersionCmd() *cobra.Command {
 		if asJSON {
 			return writeJSON(c.OutOrStdout(), v)
 		}
-		c.Printf("prestaged %s (%s)\n", v["version"], v["go"])
-		return nil
+		_, err := io.WriteString(c.OutOrStdout(), versionLine())
+		return err
 	})
 	addJSONFlag(c, &asJSON)
 	return c

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prestaged/prestaged/engine"
 	"github.com/prestaged/prestaged/engine/store"
+	"github.com/prestaged/prestaged/report"
 	"github.com/prestaged/prestaged/sources"
 	"github.com/prestaged/prestaged/spec"
 	"github.com/spf13/cobra"
@@ -27,6 +28,9 @@ func specArg(args []string) string {
 // loadSpec parses and validates the spec, printing every diagnostic (or,
 // with asJSON, returning them for the verb's JSON object).
 func loadSpec(path string, w io.Writer, asJSON bool) (*spec.Spec, []spec.Problem, error) {
+	if _, err := os.Stat(path); err != nil && !asJSON {
+		return nil, nil, report.SpecFileError(path, spec.DefaultPath, err)
+	}
 	s, diags := spec.Parse(path)
 	if !diags.HasErrors() {
 		if len(diags.Diagnostics) > 0 && !asJSON {

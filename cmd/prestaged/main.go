@@ -39,7 +39,12 @@ from a parent in the distribution tree, a BitTorrent swarm or a mirror,
 verified, and installed atomically. 'prestaged serve' feeds this host's children.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version,
 	}
+	root.SetVersionTemplate(versionLine())
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())
+	})
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newStatusCmd(),
 		newVerifyCmd(), newServeCmd(), newListCmd(), newTorrentCmd(), newDemoCmd(), newVersionCmd())
 	root.AddCommand(newGenDocsCmd())

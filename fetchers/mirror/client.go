@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/prestaged/prestaged/fetchers"
 )
 
 // sharedClient serves every Mirror made without WithClient, so mirrors on
@@ -20,7 +22,7 @@ var sharedClient = &http.Client{Transport: NewTransport()}
 // seconds; the runs took 1.49x, 1.50x and 1.56x against 1.47-1.55x without
 // (five runs the same morning), inside their spread. The retry wrapper
 // (fetchers.WithRetry) tries a mirror again; a remote mirror's SYN-ACK
-// still has 5 s.
+// still has 5 s, or the spec's stall_timeout when that is shorter.
 const dialTimeout = 5 * time.Second
 
 // NewTransport returns the transport tuned for image downloads, for callers
@@ -38,7 +40,7 @@ func NewTransport() *http.Transport {
 	protocols.SetHTTP1(true)
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+		DialContext:           fetchers.BoundedDial(dialer),
 		TLSHandshakeTimeout:   15 * time.Second,
 		ResponseHeaderTimeout: 60 * time.Second,
 		ExpectContinueTimeout: time.Second,

@@ -18,7 +18,7 @@ import (
 var ErrBusy = errors.New("parent is serving its maximum number of children")
 
 // dialTimeout bounds a connection to a parent, so that an absent one is
-// left soon even before the stall watch cuts it.
+// left soon; the spec's stall_timeout bounds it when that is shorter.
 const dialTimeout = 10 * time.Second
 
 // Options configure a Parent fetcher.
@@ -65,7 +65,7 @@ func NewParent(addr string, opts Options) *Parent {
 func defaultClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		Proxy:               nil, // peers are on the farm's own network
-		DialContext:         (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         fetchers.BoundedDial(&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}),
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
