@@ -48,6 +48,7 @@ var rules = []rule{
 	{"internal/testutil", []string{"digest"}},
 	{"internal/ranges", nil},
 	{"internal/safe", nil},
+	{"internal/clidocs", nil},
 	{"examples", nil},
 	{"internal", nil},
 	// Harnesses drive the product from outside; anything goes.

@@ -2,7 +2,10 @@ package node
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"os"
+	"os/exec"
 	"sync"
 	"time"
 
@@ -45,4 +48,19 @@ func (d *demand) missing(dg digest.Digest) {
 		d.running, d.ended = false, time.Now()
 		d.mu.Unlock()
 	})
+}
+
+// ApplySelf is a Config.Fetch that runs this binary's `apply SPEC`, as the
+// timer would, its lines in log; one already running holds the store lock,
+// and this one then leaves the work to it.
+func ApplySelf(spec string, log io.Writer) func(context.Context) error {
+	return func(ctx context.Context) error {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, self, "apply", "--no-progress", spec)
+		cmd.Stdout, cmd.Stderr = log, log
+		return cmd.Run()
+	}
 }

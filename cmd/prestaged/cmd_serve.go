@@ -4,8 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"os/exec"
+
 	"time"
 
 	"github.com/prestaged/prestaged/node"
@@ -48,21 +47,8 @@ func runServe(ctx context.Context, path string, f serveFlags, errw io.Writer) er
 		Listen:          f.listen,
 		ShutdownTimeout: f.shutdown,
 		Log:             log,
-		Fetch:           func(ctx context.Context) error { return applyAsChild(ctx, path, errw) },
+		Fetch:           node.ApplySelf(path, errw),
 		Version:         version,
 		Commit:          versionInfo()["commit"],
 	})
-}
-
-// applyAsChild runs `prestaged apply SPEC` as the timer would, its lines
-// in serve's log; one already running holds the store lock, and this one
-// then leaves the work to it.
-func applyAsChild(ctx context.Context, path string, log io.Writer) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, self, "apply", "--no-progress", path)
-	cmd.Stdout, cmd.Stderr = log, log
-	return cmd.Run()
 }
