@@ -351,13 +351,10 @@ func copyAt(src, dst *os.File, off, n int64) (int64, error) {
 	return int64(m), err
 }
 
-// copyBuffered is copyRange through a buffer. src was just opened: from 0
-// it is read in order.
+// copyBuffered is copyRange through a buffer. It reads at offsets, never
+// from src's file position, which copyAt's look for holes moves.
 func copyBuffered(ctx context.Context, src, dst *os.File, from, to int64) error {
-	r := io.LimitReader(src, to)
-	if from > 0 {
-		r = io.NewSectionReader(src, from, to-from)
-	}
+	r := io.NewSectionReader(src, from, to-from)
 	buf := make([]byte, 1<<20)
 	_, err := io.CopyBuffer(io.NewOffsetWriter(dst, from), &ctxReader{ctx: ctx, r: r}, buf)
 	return err
