@@ -175,7 +175,7 @@ func (f flags) config() (Config, []Strategy, error) {
 	return cfg, s, err
 }
 
-// bench runs every scenario of every strategy and prints the report; the
+// bench runs every strategy in every scenario and prints the report; the
 // deferred Close also runs when a strategy panics, before the panic goes on.
 func bench(ctx context.Context, cfg Config, strategies []Strategy, scenarios []Scenario, asJSON bool) int {
 	tb, err := New(ctx, cfg)
@@ -187,8 +187,8 @@ func bench(ctx context.Context, cfg Config, strategies []Strategy, scenarios []S
 	rep := Report{Note: tb.note()}
 	code := 0
 rows:
-	for _, sc := range scenarios {
-		for _, s := range strategies {
+	for _, s := range strategies {
+		for _, sc := range scenarios {
 			for _, format := range cfg.publish() {
 				tb.pub = tb.images[format]
 				res, err := tb.BenchScenario(ctx, s, sc)
