@@ -229,6 +229,9 @@ func (r *Run) killLater(ctx context.Context, p plan, bound time.Duration) <-chan
 
 // hostList names hosts for the log and the table.
 func hostList(hosts []int) string {
+	if len(hosts) == 0 {
+		return "none"
+	}
 	names := make([]string, len(hosts))
 	for k, i := range hosts {
 		names[k] = fmt.Sprintf("h%d", i)
