@@ -18,7 +18,7 @@ DEB_COMMANDS := nginx openssl aria2c transmission-daemon transmission-cli opentr
 	mktorrent rpm ip curl tpage puppet yard systemd-analyze /usr/bin/time pgrep dpkg-deb \
 	qemu-img bzip2 lintian promtool
 
-.PHONY: all build check deps vet test fuzz fresh-machine bench bench-testbed bench-formats packages reproducible clean
+.PHONY: all build check deps vet test fuzz fresh-machine bench bench-testbed bench-formats bench-rollout packages reproducible clean
 
 all: build
 
@@ -110,3 +110,14 @@ bench-formats: build
 	$(GO) run ./test/testbed -n 32 -size $(TESTBED_FORMATS_SIZE) -image-tree $(TESTBED_FORMATS_TREE) -publish raw,zst \
 		-strategies tree -bandwidth $(TESTBED_BANDWIDTH) -prestaged $(CURDIR)/dist/prestaged \
 		-logs $(CURDIR)/dist/testbed-logs
+
+# A rollout as farms have it (docs/benchmarks.md, "Rollout scenarios"): every
+# host at once, starts spread over 120 s, two slow hosts, two killed hosts,
+# one row each for prestaged's default (a peer block of hosts and self only)
+# and the binary tree; then three times the hosts, all at once.
+TESTBED_ROLLOUT_SCENARIOS ?= together,spread=120s,slow=2,kill=2
+bench-rollout: build
+	$(GO) run ./test/testbed -n 32 -size 256MiB -bandwidth 25Mbit -strategies default,tree \
+		-scenarios $(TESTBED_ROLLOUT_SCENARIOS) -prestaged $(CURDIR)/dist/prestaged -logs $(CURDIR)/dist/testbed-logs
+	$(GO) run ./test/testbed -n 96 -size 64MiB -bandwidth 25Mbit -strategies default,tree \
+		-scenarios together -prestaged $(CURDIR)/dist/prestaged -logs $(CURDIR)/dist/testbed-logs-96

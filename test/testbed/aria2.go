@@ -176,7 +176,7 @@ func (tb *Testbed) benchAria2(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	defer sw.stop()
-	ctx, cancel := context.WithTimeout(ctx, tb.timeout(Aria2c))
+	ctx, cancel := context.WithTimeout(ctx, tb.timeout(Aria2c, Together))
 	defer cancel()
 	torrent := filepath.Join(tb.fs, "mirror", torrentName)
 	hosts := make([]*proc, tb.cfg.Hosts)

@@ -28,13 +28,16 @@ const (
 	Torrent Strategy = "torrent"
 	// TreeTorrent: pipelined binary tree, the swarm when a parent stalls.
 	TreeTorrent Strategy = "tree+torrent"
+	// Default: the peer block names the hosts and this host, nothing
+	// more; the tree is whatever prestaged makes of that.
+	Default Strategy = "default"
 )
 
 // AllStrategies is the default order of the table.
 var AllStrategies = []Strategy{Mirror, SAFTree, Tree, Chain}
 
 // known are the strategies -strategies accepts.
-var known = append(slices.Clone(AllStrategies), Aria2c, Torrent, TreeTorrent)
+var known = append(slices.Clone(AllStrategies), Aria2c, Torrent, TreeTorrent, Default)
 
 // peered reports whether hosts run `prestaged serve` and fetch from parents.
 func (s Strategy) peered() bool { return s != Mirror && s != Aria2c }
@@ -70,7 +73,7 @@ func parseStrategies(list string) ([]Strategy, error) {
 		case slices.Contains(known, s):
 			out = append(out, s)
 		default:
-			return nil, fmt.Errorf("unknown strategy %q (known: all = mirror, saf-tree, tree, chain; and aria2c, torrent, tree+torrent)", s)
+			return nil, fmt.Errorf("unknown strategy %q (known: all = mirror, saf-tree, tree, chain; and aria2c, torrent, tree+torrent, default)", s)
 		}
 	}
 	return slices.Compact(out), nil
@@ -90,6 +93,9 @@ type Config struct {
 	Prestaged string    // the binary every host runs
 	Keep      bool      // leave installed copies and logs for inspection
 	Seed      int64     // PRNG seed of the image bytes
+	// ScenarioSeed draws each scenario's start times, slow and killed
+	// hosts (newPlan).
+	ScenarioSeed int64
 	// Logs, if set, is a directory where every host's spec and logs go,
 	// under <strategy>/h<i>/, and stay after the run: the runs that need
 	// explaining are rarely the ones run with Keep. A strategy run again

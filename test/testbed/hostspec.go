@@ -34,10 +34,15 @@ func (tb *Testbed) paths(i int) hostPaths {
 	return p
 }
 
-// hostsDir holds every host's spec and logs, one directory each.
+// hostsDir holds every host's spec and logs, one directory each; with
+// Config.Logs, one per strategy and scenario other than Together.
 func (tb *Testbed) hostsDir() string {
 	if tb.cfg.Logs != "" {
-		return filepath.Join(tb.cfg.Logs, string(tb.strategy))
+		name := string(tb.strategy)
+		if tb.scenario != Together {
+			name += "@" + tb.scenario.String()
+		}
+		return filepath.Join(tb.cfg.Logs, name)
 	}
 	return filepath.Join(tb.dir, "hosts")
 }
@@ -70,13 +75,13 @@ func (tb *Testbed) writeSpec(i int, s Strategy) error {
 	fmt.Fprintf(&b, "mirror \"m\" {\n  url = \"http://%s/\"\n}\n\n", mirrorAddr)
 	var sources []string
 	switch {
+	case s == Default:
+		// What a farm gets when it names its hosts and nothing more.
+		fmt.Fprintf(&b, "peer {\n  listen = %q\n  hosts  = [%s]\n  self   = %q\n}\n\n", hostPeer(i), tb.hostPeers(), hostPeer(i))
+		sources = append(sources, `"parents"`)
 	case s.tree():
-		hosts := make([]string, tb.cfg.Hosts)
-		for j := range hosts {
-			hosts[j] = fmt.Sprintf("%q", hostPeer(j))
-		}
 		fmt.Fprintf(&b, "peer {\n  listen    = %q\n  hosts     = [%s]\n  fanout    = %d\n  self      = %q\n  pipelined = %t\n}\n\n",
-			hostPeer(i), strings.Join(hosts, ", "), s.fanout(), hostPeer(i), s.pipelined())
+			hostPeer(i), tb.hostPeers(), s.fanout(), hostPeer(i), s.pipelined())
 		sources = append(sources, `"parents"`)
 	case s.peered():
 		// No parents: serve only seeds the swarm.
@@ -103,4 +108,13 @@ func (tb *Testbed) writeSpec(i int, s Strategy) error {
 	fmt.Fprintf(&b, "image \"vm\" {\n  sha256  = %q\n  size    = %d\n  path    = %q\n  install = %q\n  sources = [%s]\n%s}\n",
 		tb.pub.digest, tb.pub.size, tb.pub.name, p.install, strings.Join(sources, ", "), torrentURL)
 	return os.WriteFile(p.spec, []byte(b.String()), 0o644)
+}
+
+// hostPeers is the peer list every host's spec names, in HCL.
+func (tb *Testbed) hostPeers() string {
+	hosts := make([]string, tb.cfg.Hosts)
+	for j := range hosts {
+		hosts[j] = fmt.Sprintf("%q", hostPeer(j))
+	}
+	return strings.Join(hosts, ", ")
 }

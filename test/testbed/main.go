@@ -5,6 +5,21 @@
 //
 //	go run ./test/testbed -n 32 -size 256MiB -bandwidth 100Mbit
 //
+// Scenarios depart from every host starting at once on equal links:
+// -start-spread D starts each host's apply at a uniform random time within
+// D (serve runs on every host from before the first start, as with the
+// packaged units); -slow-hosts K caps both directions of K hosts' links at
+// a quarter of -bandwidth; -kill-hosts K kills K other hosts' serve and
+// apply (SIGKILL) a third of size/bandwidth after the last start, for good.
+// The hosts and times are drawn from -scenario-seed; host 0, the tree's
+// root, is never slowed or killed. -scenarios runs several as rows of one
+// run, each "together" or parts joined by "+":
+//
+//	go run ./test/testbed -strategies default,tree -scenarios together,spread=120s,slow=2,kill=2,spread=60s+kill=1
+//
+// A row's time runs from the last start until every live host but the
+// slow ones verified; the slow hosts' own times are reported apart.
+//
 // Everything it makes is named "pst-…" (namespaces pst-sw, pst-m, pst-h0…,
 // temp dir and tmpfs pst-testbed-*) and is removed on exit, on SIGINT or
 // SIGTERM, and at the start of the next run if a run was killed. It is a
@@ -37,8 +52,10 @@ type flags struct {
 	cc                           string
 	logs                         string
 	keep, asJSON, clean, quiet   bool
-	seed                         int64
+	seed, scenarioSeed           int64
 	stall                        time.Duration
+	scenarios                    string
+	single                       Scenario // -start-spread, -slow-hosts, -kill-hosts
 }
 
 func run1() int {
@@ -46,7 +63,7 @@ func run1() int {
 	flag.IntVar(&f.hosts, "n", 32, "number of hosts")
 	flag.StringVar(&f.size, "size", "256MiB", "image size (KiB, MiB, GiB)")
 	flag.StringVar(&f.bandwidth, "bandwidth", "100Mbit", "every link's rate, both directions")
-	flag.StringVar(&f.strats, "strategies", "all", "comma list of mirror, saf-tree, tree, chain, aria2c, torrent, tree+torrent; all = the first four")
+	flag.StringVar(&f.strats, "strategies", "all", "comma list of mirror, saf-tree, tree, chain, aria2c, torrent, tree+torrent, default (hosts and self only: prestaged's default); all = the first four")
 	flag.StringVar(&f.bin, "prestaged", "", "prestaged binary (default: build ./cmd/prestaged with CGO_ENABLED=0)")
 	flag.BoolVar(&f.keep, "keep", false, "leave namespaces, stores, specs and logs for inspection (the next run removes them)")
 	flag.StringVar(&f.logs, "logs", "", "keep every host's spec and logs in `DIR`/<strategy>/h<i>/ after the run (a strategy run again replaces its own)")
@@ -60,6 +77,11 @@ func run1() int {
 	flag.IntVar(&f.mtu, "mtu", 9000, "MTU of every link (1500: the kernel's default)")
 	flag.StringVar(&f.cc, "cc", "cubic", "TCP congestion control of every host and the mirror (\"\": the machine's default)")
 	flag.IntVar(&f.gomaxprocs, "gomaxprocs", 1, "GOMAXPROCS of every host's processes (0: Go's default, every core)")
+	flag.DurationVar(&f.single.Spread, "start-spread", 0, "start each host's apply at a uniform random time within `DURATION` (serve runs on every host from the start)")
+	flag.IntVar(&f.single.Slow, "slow-hosts", 0, "cap `K` random hosts' links (both ways) at a quarter of -bandwidth")
+	flag.IntVar(&f.single.Kill, "kill-hosts", 0, "SIGKILL `K` random hosts' serve and apply a third of size/bandwidth after the last start")
+	flag.Int64Var(&f.scenarioSeed, "scenario-seed", 1, "seed of the scenarios' start times, slow and killed hosts")
+	flag.StringVar(&f.scenarios, "scenarios", "", "comma `list` of scenarios, one row each per strategy: together, spread=DURATION, slow=K, kill=K, or parts joined by + (instead of the three flags above)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "testbed: needs root (network namespaces, tc, tmpfs)")
@@ -86,11 +108,39 @@ func run1() int {
 		fmt.Fprintln(os.Stderr, "testbed:", err)
 		return 2
 	}
-	return bench(ctx, cfg, strategies, f.asJSON)
+	scenarios, err := f.scenarioList(cfg.Hosts, strategies)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testbed:", err)
+		return 2
+	}
+	return bench(ctx, cfg, strategies, scenarios, f.asJSON)
+}
+
+// scenarioList is -scenarios, or the one scenario of the single flags.
+func (f flags) scenarioList(hosts int, strategies []Strategy) ([]Scenario, error) {
+	list := []Scenario{f.single}
+	if f.scenarios != "" {
+		if f.single != Together {
+			return nil, fmt.Errorf("-scenarios goes instead of -start-spread, -slow-hosts and -kill-hosts, not with them")
+		}
+		var err error
+		if list, err = parseScenarios(f.scenarios); err != nil {
+			return nil, err
+		}
+	}
+	for _, sc := range list {
+		if err := sc.check(hosts); err != nil {
+			return nil, err
+		}
+		if sc != Together && slices.Contains(strategies, Aria2c) {
+			return nil, fmt.Errorf("aria2c runs every host at once on equal links only, not %s", sc)
+		}
+	}
+	return list, nil
 }
 
 func (f flags) config() (Config, []Strategy, error) {
-	cfg := Config{Hosts: f.hosts, Prestaged: f.bin, Keep: f.keep, Seed: f.seed, StallTimeout: f.stall,
+	cfg := Config{Hosts: f.hosts, Prestaged: f.bin, Keep: f.keep, Seed: f.seed, ScenarioSeed: f.scenarioSeed, StallTimeout: f.stall,
 		MTU: f.mtu, GoMaxProcs: f.gomaxprocs, CongestionControl: f.cc}
 	var err error
 	if f.logs != "" {
@@ -125,9 +175,9 @@ func (f flags) config() (Config, []Strategy, error) {
 	return cfg, s, err
 }
 
-// bench runs every strategy and prints the report; the deferred Close also
-// runs when a strategy panics, before the panic goes on.
-func bench(ctx context.Context, cfg Config, strategies []Strategy, asJSON bool) int {
+// bench runs every strategy in every scenario and prints the report; the
+// deferred Close also runs when a strategy panics, before the panic goes on.
+func bench(ctx context.Context, cfg Config, strategies []Strategy, scenarios []Scenario, asJSON bool) int {
 	tb, err := New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testbed:", err)
@@ -138,25 +188,27 @@ func bench(ctx context.Context, cfg Config, strategies []Strategy, asJSON bool) 
 	code := 0
 rows:
 	for _, s := range strategies {
-		for _, format := range cfg.publish() {
-			tb.pub = tb.images[format]
-			res, err := tb.Bench(ctx, s)
-			if ctx.Err() != nil {
-				fmt.Fprintf(os.Stderr, "testbed: interrupted during %s; cleaning up\n", s)
-				code = 130
-				break rows
+		for _, sc := range scenarios {
+			for _, format := range cfg.publish() {
+				tb.pub = tb.images[format]
+				res, err := tb.BenchScenario(ctx, s, sc)
+				if ctx.Err() != nil {
+					fmt.Fprintf(os.Stderr, "testbed: interrupted during %s, %s; cleaning up\n", s, sc)
+					code = 130
+					break rows
+				}
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "testbed: %s%s, %s: %v\n", s, tb.pub.label(), sc, err)
+					code = 1
+					continue
+				}
+				res.Published = format
+				cfg.logf("%s", res)
+				if res.Failed > 0 {
+					code = 1
+				}
+				rep.Results = append(rep.Results, res)
 			}
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "testbed: %s%s: %v\n", s, tb.pub.label(), err)
-				code = 1
-				continue
-			}
-			res.Published = format
-			cfg.logf("%s", res)
-			if res.Failed > 0 {
-				code = 1
-			}
-			rep.Results = append(rep.Results, res)
 		}
 	}
 	if asJSON {

@@ -32,6 +32,9 @@ func hostNS(i int) string   { return fmt.Sprintf("%sh%d", prefix, i) }
 func hostAddr(i int) string { return fmt.Sprintf("10.77.0.%d", i+2) }
 func hostPeer(i int) string { return fmt.Sprintf("%s:%d", hostAddr(i), peerPort) }
 
+// hostPort is host i's port on the bridge.
+func hostPort(i int) string { return fmt.Sprintf("v-h%d", i) }
+
 // run runs one command to completion and returns its error with its output.
 func run(ctx context.Context, name string, args ...string) error {
 	var out bytes.Buffer
@@ -127,7 +130,7 @@ func (n *network) setup(ctx context.Context, hosts int) error {
 		return err
 	}
 	for i := range hosts {
-		if err := n.attach(ctx, hostNS(i), fmt.Sprintf("v-h%d", i), hostAddr(i)); err != nil {
+		if err := n.attach(ctx, hostNS(i), hostPort(i), hostAddr(i)); err != nil {
 			return err
 		}
 	}
@@ -176,8 +179,8 @@ func (n *network) attach(ctx context.Context, ns, port, addr string) error {
 		append(append(append(pair, "type", "veth"), peer...), "netns", ns),
 		{"ip", "-n", switchNS, "link", "set", port, "master", bridge},
 		{"ip", "-n", ns, "addr", "add", addr + subnetPrefix, "dev", "eth0"},
-		n.tbf(ns, "eth0"),     // the host's egress
-		n.tbf(switchNS, port), // the bridge's egress to the host: its ingress
+		n.tbf(ns, "eth0", n.rate),     // the host's egress
+		n.tbf(switchNS, port, n.rate), // the bridge's egress to the host: its ingress
 		{"ip", "-n", ns, "link", "set", "eth0", "up"},
 		{"ip", "-n", switchNS, "link", "set", port, "up"},
 	}
@@ -198,10 +201,20 @@ func (n *network) attach(ctx context.Context, ns, port, addr string) error {
 // into MTU-sized ones: at 50 Mbit softirq took 40-49% of the CPU and the
 // queue overflowed (a third of a host's packets dropped). The queue may
 // delay a packet by 50 ms.
-func (n *network) tbf(ns, dev string) []string {
-	burst := max(n.rate/8/100, 128<<10)
+func (n *network) tbf(ns, dev string, rate int64) []string {
+	burst := max(rate/8/100, 128<<10)
 	return []string{"tc", "-n", ns, "qdisc", "replace", "dev", dev, "root", "tbf",
-		"rate", fmt.Sprintf("%dbit", n.rate), "burst", strconv.FormatInt(burst, 10), "latency", "50ms"}
+		"rate", fmt.Sprintf("%dbit", rate), "burst", strconv.FormatInt(burst, 10), "latency", "50ms"}
+}
+
+// setRate caps both directions of host i's link at rate.
+func (n *network) setRate(ctx context.Context, i int, rate int64) error {
+	for _, c := range [][]string{n.tbf(hostNS(i), "eth0", rate), n.tbf(switchNS, hostPort(i), rate)} {
+		if err := run(ctx, c[0], c[1:]...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // teardown kills what runs in the namespaces and deletes them; the veths

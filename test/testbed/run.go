@@ -26,8 +26,17 @@ type Run struct {
 // HostResult is what one host's apply did, as its --json output says, and
 // whether its installed copy has the image's bytes.
 type HostResult struct {
-	Host          string           `json:"host"`
-	Seconds       float64          `json:"seconds"` // from the start of the run until apply exited
+	Host    string  `json:"host"`
+	Seconds float64 `json:"seconds"` // from the start of the run until apply exited
+	// StartSeconds is when its apply started, after the run's start; its
+	// own time is Seconds less this.
+	StartSeconds float64 `json:"start_seconds"`
+	// Slow: its link was at a quarter of the bandwidth; Killed: it was
+	// killed, so counts for nothing. LinkBits is its link's rate as tc had
+	// it at the start (the lower direction), bits per second.
+	Slow          bool             `json:"slow,omitempty"`
+	Killed        bool             `json:"killed,omitempty"`
+	LinkBits      int64            `json:"link_bits_per_second,omitempty"`
 	ExitCode      int              `json:"exit_code"`
 	BytesBySource map[string]int64 `json:"bytes_by_source,omitempty"`
 	Resumed       int64            `json:"resumed_bytes,omitempty"`

@@ -35,14 +35,21 @@ func TestSpecsValidate(t *testing.T) {
 				for j := range hosts {
 					hosts[j] = hostPeer(j)
 				}
-				want, _ = spec.TreeParents(hosts, s.fanout(), hostPeer(i))
+				fanout := s.fanout()
+				if s == Default { // whatever prestaged makes of hosts and self
+					fanout = got.Peer.Fanout
+				}
+				want, _ = spec.TreeParents(hosts, fanout, hostPeer(i))
 			}
 			var parents, sources []string
 			if got.Peer != nil {
 				parents = got.Peer.Parents
-				if got.Peer.Pipelined != s.pipelined() {
+				if s != Default && got.Peer.Pipelined != s.pipelined() {
 					t.Errorf("%s host %d: pipelined %t", s, i, got.Peer.Pipelined)
 				}
+			}
+			if b, _ := os.ReadFile(tb.paths(i).spec); s == Default && (strings.Contains(string(b), "fanout") || strings.Contains(string(b), "pipelined")) {
+				t.Errorf("default host %d: its spec sets more than hosts and self:\n%s", i, b)
 			}
 			for _, src := range got.Images[0].Sources {
 				sources = append(sources, src.String())

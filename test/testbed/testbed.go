@@ -36,6 +36,7 @@ type Testbed struct {
 	allowCC func() // restores the allowed congestion controls
 
 	strategy Strategy // the one resetHosts made the hosts for
+	scenario Scenario // the one the current row runs
 }
 
 // New builds the testbed: it takes the lock, cleans what an earlier killed

@@ -46,7 +46,7 @@ func newTestbed(t *testing.T, hosts int, size int64, rate string, stall time.Dur
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	cfg := Config{Hosts: hosts, Size: size, Bandwidth: bw, Prestaged: prestaged.Get(t), Seed: 7,
+	cfg := Config{Hosts: hosts, Size: size, Bandwidth: bw, Prestaged: prestaged.Get(t), Seed: 7, ScenarioSeed: 1,
 		StallTimeout: stall, CongestionControl: "cubic", Verbose: t.Logf}
 	tb, err := New(ctx, cfg)
 	if err != nil {
