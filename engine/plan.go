@@ -44,6 +44,11 @@ type Item struct {
 	Sources []string `json:"sources,omitempty"`
 	// Staged bytes already in the store (a resumed fetch, or a complete blob).
 	Staged int64 `json:"staged"`
+	// InstallSize and InstallAllocated are the installed file's apparent
+	// size and the bytes it takes on disk (less for a sparse raw disk);
+	// zero when nothing is installed.
+	InstallSize      int64 `json:"install_size,omitempty"`
+	InstallAllocated int64 `json:"install_allocated,omitempty"`
 
 	img     *spec.Image
 	current *store.Record
@@ -124,6 +129,9 @@ func (e *Engine) planImage(img *spec.Image, st *store.State) Item {
 	}
 	if it.Action == ActionFetch || it.Action == ActionReplace {
 		it.Staged = e.staged(img.Digest)
+	}
+	if it.current != nil {
+		it.InstallSize, it.InstallAllocated = store.Allocation(img.Install)
 	}
 	return it
 }

@@ -34,15 +34,15 @@ func newStatusCmd() *cobra.Command {
 // renderStatus is the table of images: state, sizes, digest, install path.
 func renderStatus(w io.Writer, p *engine.Plan) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "IMAGE\tSTATE\tSIZE\tSTAGED\tDIGEST\tINSTALL")
+	fmt.Fprintln(tw, "IMAGE\tSTATE\tSIZE\tON DISK\tSTAGED\tDIGEST\tINSTALL")
 	for _, it := range p.Items {
 		state := map[engine.Action]string{engine.ActionOK: "installed", engine.ActionFetch: "missing",
 			engine.ActionReplace: "outdated", engine.ActionRemove: "to remove"}[it.Action]
 		if it.Action == engine.ActionOK && it.Code == engine.ReasonUntrustedKept {
 			state = "untrusted"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Image, state, spec.FormatBytes(it.Size),
-			spec.FormatBytes(it.Staged), it.Digest.Short(), it.Install)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.Image, state, spec.FormatBytes(max(it.Size, it.InstallSize)),
+			spec.FormatBytes(it.InstallAllocated), spec.FormatBytes(it.Staged), it.Digest.Short(), it.Install)
 	}
 	tw.Flush()
 }
