@@ -160,10 +160,10 @@ func (w *Staging) Write(p []byte) (int, error) {
 	w.hashed(p[:n])
 	w.off += int64(n)
 	if skipped && !w.random && err == nil {
-		// The file's size now lags the prefix: peer servers following it
-		// read the progress record instead, which stays in step.
-		w.random = true
-		err = w.writeProgress()
+		// Zeros at the end were left out: the file is extended over them,
+		// as a hole, so its size stays the complete prefix that peer
+		// servers following it read.
+		err = w.f.Truncate(w.off)
 	}
 	if err == nil && w.random {
 		// An in-order source keeps writing where its own bytes end, so the
