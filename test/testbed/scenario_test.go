@@ -25,6 +25,15 @@ func TestParseScenarios(t *testing.T) {
 	if err := (Scenario{Slow: 3, Kill: 3}).check(6); err == nil {
 		t.Error("6 slow and killed hosts of 6 accepted: the root is neither")
 	}
+	if _, err := (flags{scenarios: "together", single: Scenario{Slow: 1}}).scenarioList(6, []Strategy{Tree}); err == nil {
+		t.Error("-scenarios accepted with -slow-hosts")
+	}
+	if _, err := (flags{single: Scenario{Kill: 1}}).scenarioList(6, []Strategy{Tree, Aria2c}); err == nil {
+		t.Error("aria2c accepted with a killed host")
+	}
+	if got, err := (flags{single: Scenario{Kill: 1}}).scenarioList(6, []Strategy{Tree}); err != nil || !slices.Equal(got, []Scenario{{Kill: 1}}) {
+		t.Errorf("-kill-hosts 1: %v, %v", got, err)
+	}
 }
 
 // TestPlan: the same seed draws the same plan; the root is never slowed or
