@@ -151,6 +151,11 @@ func (a *applier) panicked(err error) {
 }
 
 func (a *applier) item(ctx context.Context, it *Item) Outcome {
+	if it.blobOnly { // the install is left alone: fetch the blob only
+		o := Outcome{Status: StatusFetched}
+		_, _, o.Err = a.fetch(ctx, it, &o)
+		return o
+	}
 	if it.Code == ReasonInUse {
 		return Outcome{Status: StatusFailed, Err: errors.New(it.Reason)}
 	}
@@ -163,10 +168,6 @@ func (a *applier) item(ctx context.Context, it *Item) Outcome {
 	o := Outcome{Status: StatusFetched}
 	if it.Action == ActionReplace {
 		o.Status = StatusReplaced
-	}
-	if it.blobOnly {
-		_, _, o.Err = a.fetch(ctx, it, &o)
-		return o
 	}
 	if _, err := store.LstatRegular(it.Install); errors.Is(err, store.ErrNotRegular) {
 		o.Err = fmt.Errorf("%w; move it away or change install", err) // before fetching what cannot be installed

@@ -83,6 +83,24 @@ func (p *Plan) Count(a Action) int {
 // Changes reports whether applying the plan would change anything.
 func (p *Plan) Changes() bool { return len(p.Items) > p.Count(ActionOK) }
 
+// StageOnly makes p fetch into the store what it would install, and
+// install, replace and remove nothing: what a peer server runs for a
+// child that asks first. The host's own apply installs from the store.
+func (p *Plan) StageOnly() {
+	for i := range p.Items {
+		it := &p.Items[i]
+		switch {
+		case it.Action == ActionRemove:
+			it.Action, it.Reason = ActionOK, "left for the host's own apply (staging only)"
+		case it.Action == ActionOK || it.Staged >= it.Size && it.Size > 0:
+			it.Action = ActionOK
+		default:
+			it.blobOnly = true
+		}
+		it.hooksDue = ""
+	}
+}
+
 // Summary is the one-line plan summary.
 func (p *Plan) Summary() string {
 	return fmt.Sprintf("Plan: %d to fetch, %d to replace, %d to remove.",

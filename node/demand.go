@@ -50,16 +50,17 @@ func (d *demand) missing(dg digest.Digest) {
 	})
 }
 
-// ApplySelf is a Config.Fetch that runs this binary's `apply SPEC`, as the
-// timer would, its lines in log; one already running holds the store lock,
-// and this one then leaves the work to it.
+// ApplySelf is a Config.Fetch that runs this binary's `apply --stage-only
+// SPEC`, its lines in log: it writes only the store (serve's sandbox allows
+// no more), and the host's own apply installs from it. An apply already
+// running holds the store lock, and this one then leaves the work to it.
 func ApplySelf(spec string, log io.Writer) func(context.Context) error {
 	return func(ctx context.Context) error {
 		self, err := os.Executable()
 		if err != nil {
 			return err
 		}
-		cmd := exec.CommandContext(ctx, self, "apply", "--no-progress", spec)
+		cmd := exec.CommandContext(ctx, self, "apply", "--stage-only", "--no-progress", spec)
 		cmd.Stdout, cmd.Stderr = log, log
 		return cmd.Run()
 	}

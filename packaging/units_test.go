@@ -60,7 +60,7 @@ func TestUnitSettings(t *testing.T) {
 		{"prestaged.socket", "Socket", "ListenStream", "7946"},
 		{"prestaged.socket", "Socket", "Service", "prestaged.service"},
 		{"prestaged-apply.service", "Service", "Type", "oneshot"},
-		{"prestaged-apply.service", "Service", "ExecStart", "/usr/bin/prestaged apply --detailed-exitcodes --metrics-file ${PRESTAGED_METRICS_FILE} /etc/prestaged/spec.hcl"},
+		{"prestaged-apply.service", "Service", "ExecStart", "/usr/bin/prestaged apply --detailed-exitcodes --wait 50m --metrics-file ${PRESTAGED_METRICS_FILE} /etc/prestaged/spec.hcl"},
 		{"prestaged-apply.service", "Service", "SuccessExitStatus", "2"},
 		{"prestaged-apply.service", "Service", "ProtectSystem", "full"},
 		{"prestaged-apply.timer", "Timer", "OnBootSec", "5min"},

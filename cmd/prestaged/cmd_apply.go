@@ -29,6 +29,7 @@ type applyJSON struct {
 
 type applyFlags struct {
 	asJSON, detailed, noProgress bool
+	stageOnly                    bool
 	wait                         time.Duration
 	metricsFile                  string
 }
@@ -47,6 +48,7 @@ Exit codes: 0 success, 1 failure. With --detailed-exitcodes (Puppet's):
 failures, 1 a fatal error (invalid spec, lock held, not enough space).`
 	addApplyFlags(c, &f)
 	c.Flags().StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics of this run to PATH atomically (node_exporter textfile collector)")
+	c.Flags().BoolVar(&f.stageOnly, "stage-only", false, "fetch and verify the images into the store; install, replace and remove nothing (what serve runs for a child)")
 	return c
 }
 
@@ -121,6 +123,9 @@ func runApply(c *cobra.Command, path string, f applyFlags, verify bool) (err err
 			out.Checked, out.Result = vr.Checked, vr.Repair
 		}
 	} else if out.Plan, err = e.Plan(c.Context()); err == nil {
+		if f.stageOnly {
+			out.Plan.StageOnly()
+		}
 		out.Result, err = e.Apply(c.Context(), out.Plan)
 	}
 	rep.Close()

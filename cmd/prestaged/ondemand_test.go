@@ -10,8 +10,9 @@ import (
 
 // TestChildBeforeParent: a child whose apply starts before its parent's
 // takes the image from the parent all the same: the parent's serve, asked
-// for an image its spec names and it does not hold, runs its own apply,
-// and the child waits for it; the child's mirror sends nothing.
+// for an image its spec names and it does not hold, stages it into its
+// store (apply --stage-only), and the child waits for it. The parent's own
+// apply then installs from the store.
 func TestChildBeforeParent(t *testing.T) {
 	parent, image, parentSpec := publishedSite(t, "vm", 3<<20, 41, false)
 	url := startServe(t, parentSpec)
@@ -23,11 +24,14 @@ func TestChildBeforeParent(t *testing.T) {
 	if !bytes.Equal(child.installed("vm"), image.content) {
 		t.Fatalf("the child did not install the image")
 	}
-	if !bytes.Equal(parent.installed("vm"), image.content) {
-		t.Errorf("the parent's serve did not install the image it fetched for its child")
+	if parent.installed("vm") != nil {
+		t.Errorf("the parent's serve installed the image: it only stages")
 	}
 	if _, err := os.Stat(parent.path("store", "blobs", "sha256", image.digest())); err != nil {
 		t.Errorf("the parent holds no blob: %v", err)
+	}
+	if r := run(t, "apply", "--json", parentSpec); r.code != 0 || !bytes.Equal(parent.installed("vm"), image.content) || strings.Contains(r.stdout, `"bytes_by_source"`) {
+		t.Errorf("the parent's own apply should install from its store, fetching nothing: %s", r)
 	}
 }
 
@@ -48,10 +52,13 @@ func TestChainFormsFromTheLeaf(t *testing.T) {
 			mustApply(t, spec, 2)
 		}
 	}
-	for i, s := range append([]*site{root}, sites...) {
-		if !bytes.Equal(s.installed("vm"), image.content) {
-			t.Errorf("host %d of the chain did not install the image", i)
+	for i, s := range append([]*site{root}, sites[0]) {
+		if _, err := os.Stat(s.path("store", "blobs", "sha256", image.digest())); err != nil {
+			t.Errorf("host %d of the chain did not stage the image: %v", i, err)
 		}
+	}
+	if !bytes.Equal(sites[1].installed("vm"), image.content) {
+		t.Errorf("the leaf did not install the image")
 	}
 }
 

@@ -100,7 +100,7 @@ func (r *Run) StartApply(i int) error {
 	p := r.tb.paths(i)
 	var err error
 	r.applies[i], err = r.tb.procs.start(fmt.Sprintf("apply h%d", i), hostNS(i), p.applyLog, r.tb.cfg.Prestaged,
-		"apply", p.spec, "--no-progress", "--json")
+		"apply", p.spec, "--no-progress", "--json", "--wait", "1h") // as the packaged unit waits for serve's staging run
 	return err
 }
 
