@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,6 +132,12 @@ func holdOpen(t *testing.T, path string) (pid int, release func()) {
 	buf := make([]byte, 6)
 	if _, err := out.Read(buf); err != nil {
 		t.Fatal(err)
+	}
+	comm := fmt.Sprintf("/proc/%d/comm", cmd.Process.Pid)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if b, _ := os.ReadFile(comm); strings.TrimSpace(string(b)) == "sleep" {
+			break // the shell has become sleep, which holds the file
+		}
 	}
 	release = func() {
 		cmd.Process.Kill()

@@ -14,7 +14,7 @@ import (
 )
 
 // demand runs the host's fetch when a child asks for an image the host
-// neither holds nor fetches, one run at a time: a child that started
+// neither holds nor fetches, one fetch at a time: a child that started
 // before its parent then waits for it, and the tree forms whatever order
 // the hosts' timers start in.
 type demand struct {
@@ -27,7 +27,7 @@ type demand struct {
 	ended   time.Time
 }
 
-// demandPause is how long after a run ends the next may start: a run that
+// demandPause is how long after a fetch ends the next may start: one that
 // failed (no source) is not retried for every request of a polling child.
 const demandPause = 2 * time.Second
 
