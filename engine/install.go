@@ -55,7 +55,7 @@ func formatName(derived string) string {
 	return derived
 }
 
-// installOptions are img's mode and owner, and holes for a raw install.
+// installOptions are img's mode and owner.
 func installOptions(img *spec.Image) store.Options {
 	opt := store.Options{Mode: fs.FileMode(img.Mode)}
 	if img.Owner != "" || img.Group != "" {
@@ -67,8 +67,6 @@ func installOptions(img *spec.Image) store.Options {
 			opt.Owner.GID = img.GID
 		}
 	}
-	to := derivedFormat(img)
-	opt.Sparse = to == spec.FormatRaw || to == "" && publishedFormat(img) == spec.FormatRaw
 	return opt
 }
 

@@ -37,7 +37,7 @@ var rules = []rule{
 	{"fetchers/fetcherstest", []string{"fetchers", "digest"}},
 	{"fetchers/...", []string{"fetchers", "digest", "internal/safe"}},
 	{"engine", []string{"spec", "fetchers", "digest", "engine/...", "internal/ranges", "internal/safe"}},
-	{"engine/...", []string{"spec", "digest", "internal/ranges", "internal/safe"}},
+	{"engine/...", []string{"spec", "digest", "internal/ranges", "internal/safe", "internal/holes"}},
 	{"sources", []string{"spec", "fetchers", "fetchers/...", "digest", "engine/store", "internal/safe"}},
 	{"node", []string{"spec", "digest", "engine/...", "fetchers", "fetchers/...", "sources", "internal/safe"}},
 	{"demo", []string{"spec", "digest", "engine", "engine/...", "fetchers", "fetchers/...", "sources", "node", "internal/safe"}},
@@ -49,6 +49,7 @@ var rules = []rule{
 	{"internal/ranges", nil},
 	{"internal/safe", nil},
 	{"internal/clidocs", nil},
+	{"internal/holes", nil},
 	{"examples", nil},
 	{"internal", nil},
 	// Harnesses drive the product from outside; anything goes.

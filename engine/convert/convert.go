@@ -1,13 +1,12 @@
 // Package convert derives an image's install form from its published file:
 // it decompresses gzip, xz, zstd and bzip2 in Go, takes the disk out of an
-// OVA, and converts disk formats with qemu-img. Raw output is sparse: runs
-// of zeros of at least HoleSize, aligned, become holes.
+// OVA, and converts disk formats with qemu-img. Raw output is sparse: its
+// aligned pages of zeros are holes.
 package convert
 
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"compress/bzip2"
 	"context"
 	"errors"
@@ -20,11 +19,12 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/prestaged/prestaged/internal/holes"
 	"github.com/prestaged/prestaged/spec"
 	"github.com/ulikunitz/xz"
 )
 
-// HoleSize is the smallest run of zeros a raw install leaves as a hole.
+// HoleSize is the smallest run of zeros qemu-img leaves as a hole.
 const HoleSize = 64 << 10
 
 // ErrNoQemuImg: a disk format conversion needs qemu-img, which is absent.
@@ -167,8 +167,8 @@ func qemuImg(ctx context.Context, src, from, dst, to string) error {
 	return nil
 }
 
-// sparseCopy copies r into dst from offset 0. With holes, each aligned
-// HoleSize block of zeros is skipped, so it stays a hole of the fresh file.
+// sparseCopy copies r into dst from offset 0. With holes, the aligned
+// pages of zeros are left out, so they stay holes of the fresh file.
 func sparseCopy(ctx context.Context, dst *os.File, r io.Reader, holes bool) error {
 	buf := make([]byte, 1<<20)
 	var off int64
@@ -178,7 +178,7 @@ func sparseCopy(ctx context.Context, dst *os.File, r io.Reader, holes bool) erro
 		}
 		n, err := io.ReadFull(r, buf)
 		if n > 0 {
-			if werr := writeSparse(dst, buf[:n], off, holes); werr != nil {
+			if werr := writeAt(dst, buf[:n], off, holes); werr != nil {
 				return werr
 			}
 			off += int64(n)
@@ -192,25 +192,12 @@ func sparseCopy(ctx context.Context, dst *os.File, r io.Reader, holes bool) erro
 	}
 }
 
-// writeSparse writes p at off, leaving out its zero blocks when holes.
-func writeSparse(dst *os.File, p []byte, off int64, holes bool) error {
-	if !holes {
-		_, err := dst.WriteAt(p, off)
-		return err
+func writeAt(dst *os.File, p []byte, off int64, sparse bool) error {
+	var err error
+	if sparse {
+		_, _, err = holes.WriteAt(dst, p, off)
+	} else {
+		_, err = dst.WriteAt(p, off)
 	}
-	for len(p) > 0 {
-		n := min(len(p), HoleSize)
-		if n < HoleSize || !zero(p[:n]) {
-			if _, err := dst.WriteAt(p[:n], off); err != nil {
-				return err
-			}
-		}
-		p, off = p[n:], off+int64(n)
-	}
-	return nil
+	return err
 }
-
-// zeros is compared against, never written.
-var zeros [HoleSize]byte
-
-func zero(p []byte) bool { return bytes.Equal(p, zeros[:len(p)]) }

@@ -98,9 +98,8 @@ func Install(ctx context.Context, b Blob, path string, opt Options) (FileID, err
 // Options shape an install before it is renamed into place, so that a
 // consumer never sees it with the wrong owner or mode.
 type Options struct {
-	Mode   fs.FileMode // permission bits; 0 means DefaultMode
-	Owner  *Owner      // nil keeps the running user's
-	Sparse bool        // runs of zeros become holes (a raw disk image)
+	Mode  fs.FileMode // permission bits; 0 means DefaultMode
+	Owner *Owner      // nil keeps the running user's
 }
 
 // Owner is an install's owner and group; -1 keeps the running user's.
@@ -210,11 +209,6 @@ func finishInstall(ctx context.Context, b Blob, path string, tmp *os.File, todo 
 	}
 	if !b.verified {
 		if err := checkCopy(ctx, b, tmp); err != nil {
-			return FileID{}, fmt.Errorf("install %s: %w", path, err)
-		}
-	}
-	if opt.Sparse && punchZeros(ctx, tmp, b.Size) {
-		if err := tmp.Sync(); err != nil {
 			return FileID{}, fmt.Errorf("install %s: %w", path, err)
 		}
 	}

@@ -12,12 +12,15 @@ import (
 	"github.com/prestaged/prestaged/engine/store"
 )
 
+// holeSize is a run of zeros the tests expect to stay a hole.
+const holeSize = 64 << 10
+
 // TestSparseInstall: the blob of a mostly-zero image keeps only its data
 // allocated, and so do its installs, which read back the same and get the
 // mode and owner asked for.
 func TestSparseInstall(t *testing.T) {
 	image := make([]byte, 4<<20)
-	copy(image[store.HoleSize:], bytes.Repeat([]byte("data"), store.HoleSize/4))
+	copy(image[holeSize:], bytes.Repeat([]byte("data"), holeSize/4))
 	d, _, err := digest.Of(digest.SHA256, bytes.NewReader(image))
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +28,7 @@ func TestSparseInstall(t *testing.T) {
 	s := openStore(t)
 	b := committed(t, s, image, d)
 	var bst syscall.Stat_t
-	if err := syscall.Stat(b.Path, &bst); err != nil || bst.Blocks*512 > 4*store.HoleSize || bst.Size != int64(len(image)) {
+	if err := syscall.Stat(b.Path, &bst); err != nil || bst.Blocks*512 > 4*holeSize || bst.Size != int64(len(image)) {
 		t.Fatalf("blob: %d bytes allocated of %d (%v)", bst.Blocks*512, bst.Size, err)
 	}
 	dir := t.TempDir()
@@ -34,8 +37,8 @@ func TestSparseInstall(t *testing.T) {
 		opt    store.Options
 		maxUse int64
 	}{
-		{"sparse", store.Options{Sparse: true, Mode: 0o600, Owner: &store.Owner{UID: 4321, GID: -1}}, 4 * store.HoleSize},
-		{"copy of a sparse blob", store.Options{}, 4 * store.HoleSize},
+		{"sparse", store.Options{Mode: 0o600, Owner: &store.Owner{UID: 4321, GID: -1}}, 4 * holeSize},
+		{"copy of a sparse blob", store.Options{}, 4 * holeSize},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, tc.name+".img")

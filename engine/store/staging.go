@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/renameio/v2"
 	"github.com/prestaged/prestaged/digest"
+	"github.com/prestaged/prestaged/internal/holes"
 	"golang.org/x/sys/unix"
 )
 
@@ -252,7 +253,7 @@ func (w *Staging) writeData(p []byte, off int64, beyond bool) (int, bool, error)
 		w.wrote(off + int64(n))
 		return n, false, err
 	}
-	n, last, err := writeSkippingZeros(w.f, p, off)
+	n, last, err := holes.WriteAt(w.f, p, off)
 	w.wrote(last)
 	return n, last < off+int64(n), err
 }
