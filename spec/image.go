@@ -153,13 +153,8 @@ func (v *validator) imagePaths(raw *rawImage, img *Image, store string) {
 }
 
 func (v *validator) imageTorrent(raw *rawImage, img *Image) {
-	if where := at(raw.Body, "torrent_url"); present(where) {
-		u, err := v.location(raw.TorrentURL, torrentURLSchemes, false)
-		if err != nil {
-			v.errorf(where, "Invalid torrent_url", "The .torrent of image %q is not usable: %s.", raw.Name, err)
-		}
-		img.TorrentURL = u
-	}
+	img.TorrentURL = v.locationAt(at(raw.Body, "torrent_url"), raw.TorrentURL, torrentURLSchemes, false,
+		"Invalid torrent_url", fmt.Sprintf("The .torrent of image %q", raw.Name))
 	if where := at(raw.Body, "infohash"); present(where) {
 		h := strings.ToLower(raw.InfoHash)
 		if _, err := hex.DecodeString(h); err != nil || len(h) != 40 {

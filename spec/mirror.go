@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"fmt"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
@@ -23,18 +25,9 @@ func (v *validator) mirrors(raws []*rawMirror) []*Mirror {
 // mirror is kept even when its url is bad, so that images naming it do not
 // report a second, misleading problem.
 func (v *validator) mirror(raw *rawMirror) *Mirror {
-	m := &Mirror{Name: raw.Name, Range: raw.DefRange}
-	where := at(raw.Body, "url")
-	if !present(where) {
-		return m
-	}
-	u, err := v.location(raw.URL, mirrorSchemes, true)
-	if err != nil {
-		v.errorf(where, "Invalid mirror URL", "The url of mirror %q is not usable: %s.", raw.Name, err)
-		return m
-	}
-	m.URL = u
-	return m
+	u := v.locationAt(at(raw.Body, "url"), raw.URL, mirrorSchemes, true,
+		"Invalid mirror URL", fmt.Sprintf("The url of mirror %q", raw.Name))
+	return &Mirror{Name: raw.Name, URL: u, Range: raw.DefRange}
 }
 
 // namedBlocks validates each block of a labelled kind whose name is usable

@@ -127,14 +127,8 @@ func (v *validator) top(raw *rawSpec, s *Spec) {
 			s.StallTimeout = d
 		}
 	}
-	s.Parallel = DefaultParallel
-	if where := at(raw.Body, "parallel"); present(where) {
-		if raw.Parallel < 1 {
-			v.errorf(where, "Invalid parallel", "At least one image must be fetched at a time; parallel must be 1 or more, got %d.", raw.Parallel)
-		} else {
-			s.Parallel = raw.Parallel
-		}
-	}
+	s.Parallel = v.atLeastOne(raw.Body, "parallel", raw.Parallel, DefaultParallel,
+		"At least one image must be fetched at a time; parallel must be 1 or more, got %d.")
 }
 
 // path makes p absolute against the spec file's directory.

@@ -82,14 +82,8 @@ func (v *validator) tree(raw *rawPeer, p *Peer, port string) {
 		}
 		return
 	}
-	p.Fanout = DefaultFanout
-	if where := at(raw.Body, "fanout"); present(where) {
-		if raw.Fanout < 1 {
-			v.errorf(where, "Invalid fanout", "Each host must serve at least one child: fanout must be 1 (a chain) or more, got %d.", raw.Fanout)
-		} else {
-			p.Fanout = raw.Fanout
-		}
-	}
+	p.Fanout = v.atLeastOne(raw.Body, "fanout", raw.Fanout, DefaultFanout,
+		"Each host must serve at least one child: fanout must be 1 (a chain) or more, got %d.")
 	if !present(at(raw.Body, "self")) {
 		v.errorf(raw.DefRange, "Missing self", "A peer block with hosts must say which of them this host is, with self.")
 		return

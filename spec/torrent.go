@@ -27,13 +27,7 @@ func (v *validator) torrent(raw *rawTorrent, peer *Peer) *Torrent {
 	if raw.WebSeed != nil {
 		t.WebSeed = *raw.WebSeed
 	}
-	if where := at(raw.Body, "tracker"); present(where) {
-		u, err := v.location(raw.Tracker, trackerSchemes, false)
-		if err != nil {
-			v.errorf(where, "Invalid tracker URL", "The torrent tracker is not usable: %s.", err)
-		}
-		t.Tracker = u
-	}
+	t.Tracker = v.locationAt(at(raw.Body, "tracker"), raw.Tracker, trackerSchemes, false, "Invalid tracker URL", "The torrent tracker")
 	if where := at(raw.Body, "listen"); present(where) {
 		if _, err := listenPort(raw.Listen); err != nil {
 			v.errorf(where, "Invalid listen address", "The torrent listen address must be \"[host]:port\", such as %q: %s.", DefaultTorrentListen, err)

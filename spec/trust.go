@@ -53,13 +53,8 @@ func (v *validator) trust(raw *rawTrust) *Trust {
 		Name: raw.Name, EndorserDN: raw.EndorserDN, EndorserCA: raw.EndorserCA,
 		ListID: raw.ListID, OnRevoke: OnRevokeRemove, AllowSHA1: raw.AllowSHA1, CRL: CRLRequired, Range: raw.DefRange,
 	}
-	if where := at(raw.Body, "list"); present(where) {
-		u, err := v.location(raw.List, listSchemes, false)
-		if err != nil {
-			v.errorf(where, "Invalid image list URL", "The list of trust %q is not usable: %s.", raw.Name, err)
-		}
-		t.List = u
-	}
+	t.List = v.locationAt(at(raw.Body, "list"), raw.List, listSchemes, false,
+		"Invalid image list URL", fmt.Sprintf("The list of trust %q", raw.Name))
 	if where := at(raw.Body, "ca_dir"); present(where) {
 		if raw.CADir == "" {
 			v.errorf(where, "Empty ca_dir", "Trust %q needs the directory of CA certificates and CRLs that signatures must chain to.", raw.Name)

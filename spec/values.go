@@ -80,6 +80,33 @@ func (v *validator) location(raw string, schemes []string, dir bool) (string, er
 	return u.String(), nil
 }
 
+// locationAt checks the location written at where, so that every URL
+// attribute words its diagnostic alike; it is "" when not written or not usable.
+func (v *validator) locationAt(where hcl.Range, raw string, schemes []string, dir bool, summary, subject string) string {
+	if !present(where) {
+		return ""
+	}
+	u, err := v.location(raw, schemes, dir)
+	if err != nil {
+		v.errorf(where, summary, "%s is not usable: %s.", subject, err)
+	}
+	return u
+}
+
+// atLeastOne is the count n that body writes as attr, or def when it writes
+// none or one below 1, which is reported with detail (formatting n).
+func (v *validator) atLeastOne(body hcl.Body, attr string, n, def int, detail string) int {
+	where := at(body, attr)
+	if !present(where) {
+		return def
+	}
+	if n < 1 {
+		v.errorf(where, "Invalid "+attr, detail, n)
+		return def
+	}
+	return n
+}
+
 // at is the range of the value of the attribute name as body writes it, or
 // the zero range (not present) when body does not write it. gohcl decodes
 // values only, so a written zero and an omitted attribute are told apart
