@@ -6,6 +6,7 @@
 package fetcherstest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"slices"
@@ -103,14 +104,7 @@ func (b *Buffer) notify() {
 func (b *Buffer) ReadAt(p []byte, off int64) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if off >= int64(len(b.data)) {
-		return 0, io.EOF
-	}
-	n := copy(p, b.data[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	return bytes.NewReader(b.data).ReadAt(p, off)
 }
 
 // Beat counts the beats a fetcher gave.
@@ -120,32 +114,25 @@ func (b *Buffer) Beat() { b.beats.Add(1) }
 func (b *Buffer) Beats() int64 { return b.beats.Load() }
 
 // Offset is the length of the complete prefix.
-func (b *Buffer) Offset() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.off
-}
+func (b *Buffer) Offset() int64 { return locked(&b.mu, func() int64 { return b.off }) }
 
 // Bytes returns a copy of the complete prefix.
 func (b *Buffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.data[:b.off])
+	return locked(&b.mu, func() []byte { return slices.Clone(b.data[:b.off]) })
 }
 
 // Len is one past the highest byte ever written: a fetcher that honours
 // Request.Size keeps it at or below Size.
-func (b *Buffer) Len() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return int64(len(b.data))
-}
+func (b *Buffer) Len() int64 { return locked(&b.mu, func() int64 { return int64(len(b.data)) }) }
 
 // Written counts the bytes written since NewBuffer, staged ones excluded.
-func (b *Buffer) Written() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.written
+func (b *Buffer) Written() int64 { return locked(&b.mu, func() int64 { return b.written }) }
+
+// locked reads under mu what a test may ask for while a fetch still writes.
+func locked[T any](mu *sync.Mutex, read func() T) T {
+	mu.Lock()
+	defer mu.Unlock()
+	return read()
 }
 
 // Discard is a Dst that counts bytes and drops them, for benchmarks. It is

@@ -67,18 +67,10 @@ type Fake struct {
 }
 
 // Calls is how many times Fetch was called.
-func (f *Fake) Calls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.calls
-}
+func (f *Fake) Calls() int { return locked(&f.mu, func() int { return f.calls }) }
 
 // Served lists, per call, the range of content written to dst.
-func (f *Fake) Served() []Span {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.served)
-}
+func (f *Fake) Served() []Span { return locked(&f.mu, func() []Span { return slices.Clone(f.served) }) }
 
 // armed counts the call and returns the faults armed on it.
 func (f *Fake) armed() []Fault {
