@@ -85,14 +85,10 @@ func (l List) MarshalJSON() ([]byte, error) {
 	m["hv:endorser"] = l.Endorser
 	images := make([]any, len(l.Images))
 	for i, im := range l.Images {
-		w := clone(im.wrapper)
-		w["hv:image"] = im
-		images[i] = w
+		images[i] = wrapIn(im.wrapper, "hv:image", im)
 	}
 	m["hv:images"] = images
-	outer := clone(l.outerExtra)
-	outer["hv:imagelist"] = m
-	return json.Marshal(outer)
+	return json.Marshal(wrapIn(l.outerExtra, "hv:imagelist", m))
 }
 
 // UnmarshalJSON reads hv:endorser: {"hv:x509": {...}}.
@@ -120,9 +116,7 @@ func (e *Endorser) UnmarshalJSON(b []byte) error {
 func (e Endorser) MarshalJSON() ([]byte, error) {
 	m := clone(e.extra)
 	putStrings(m, e.strings())
-	outer := clone(e.outerKeys)
-	outer["hv:x509"] = m
-	return json.Marshal(outer)
+	return json.Marshal(wrapIn(e.outerKeys, "hv:x509", m))
 }
 
 // UnmarshalJSON reads one hv:image object, keeping unknown keys.
@@ -255,6 +249,14 @@ func putTime(m map[string]any, key string, t time.Time) {
 	if !t.IsZero() {
 		m[key] = t.UTC().Format(dateLayout)
 	}
+}
+
+// wrapIn is the object that holds v under key beside the unknown keys it was
+// read with, as HEPiX lists nest each record in a one-key wrapper.
+func wrapIn(extra map[string]json.RawMessage, key string, v any) map[string]any {
+	m := clone(extra)
+	m[key] = v
+	return m
 }
 
 func clone(extra map[string]json.RawMessage) map[string]any {
