@@ -225,9 +225,7 @@ func TestApplyForeignFile(t *testing.T) {
 func TestVerifyRepairs(t *testing.T) {
 	v, d := testutil.Image(t, 64<<10, 7)
 	h := newHost(t)
-	h.serve("m", v)
-	e := h.engine(h.img("a", v, d, "m"))
-	h.apply(e)
+	e := h.appliedEngine("a", v, d)
 	fi, _ := os.Stat(h.installPath("a"))
 	f, _ := os.OpenFile(h.installPath("a"), os.O_WRONLY, 0)
 	f.WriteAt([]byte{^v[100]}, 100)

@@ -168,9 +168,7 @@ func consumerWrites(t *testing.T, path string) {
 func TestRestoreLeavesFileInUse(t *testing.T) {
 	v1, d1 := testutil.Image(t, 100<<10, 1)
 	h := newHost(t)
-	h.serve("m", v1)
-	e := h.engine(h.img("disk", v1, d1, "m"))
-	h.apply(e)
+	e := h.appliedEngine("disk", v1, d1)
 	consumerWrites(t, h.installPath("disk"))
 	changed := h.installed("disk")
 
