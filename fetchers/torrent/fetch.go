@@ -91,7 +91,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.
 	}
 	b := newBacking(info, rd, rd, func(_, end int64) bool { return end <= prefix })
 	b.prefix = rd.Offset
-	t, err := f.s.addFetch(mi, b)
+	t, err := f.s.addActive(ih, func() (*torrent.Torrent, error) { return f.s.addLocked(mi, b) })
 	if err != nil {
 		b.Close()
 		return fetchers.Permanent(fmt.Errorf("torrent %s: image %s: %w", ih.HexString(), req.Image, err))
@@ -160,15 +160,16 @@ func checkInfo(mi *metainfo.MetaInfo, req fetchers.Request) (*metainfo.Info, err
 	return info, nil
 }
 
-// addFetch adds mi's torrent for fetching into b.
-func (s *Swarm) addFetch(mi *metainfo.MetaInfo, b *backing) (*torrent.Torrent, error) {
-	ih := mi.HashInfoBytes()
+// addActive adds torrent ih with add and marks it active, or fails with
+// ErrBusy while ih is active already; it holds s.mu throughout so that no
+// two fetches or info requests add one torrent at once.
+func (s *Swarm) addActive(ih metainfo.Hash, add func() (*torrent.Torrent, error)) (*torrent.Torrent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.active[ih]; ok {
 		return nil, ErrBusy
 	}
-	t, err := s.addLocked(mi, b)
+	t, err := add()
 	if err != nil {
 		return nil, err
 	}

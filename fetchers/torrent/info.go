@@ -27,21 +27,16 @@ func (s *Swarm) Info(ctx context.Context, ih metainfo.Hash, peers PeersFunc) (*m
 	if s.cfg.Tracker != "" {
 		spec.Trackers = [][]string{{s.cfg.Tracker}}
 	}
-	s.mu.Lock()
-	if _, ok := s.active[ih]; ok {
-		s.mu.Unlock()
-		return nil, fmt.Errorf("torrent %s: info: %w", ih.HexString(), ErrBusy)
-	}
-	t, isNew, err := s.cl.AddTorrentSpec(spec)
-	if err == nil && !isNew {
-		err = ErrBusy
-	}
+	t, err := s.addActive(ih, func() (*torrent.Torrent, error) {
+		t, isNew, err := s.cl.AddTorrentSpec(spec)
+		if err == nil && !isNew {
+			err = ErrBusy
+		}
+		return t, err
+	})
 	if err != nil {
-		s.mu.Unlock()
 		return nil, fmt.Errorf("torrent %s: info: %w", ih.HexString(), err)
 	}
-	s.active[ih] = &entry{t: t}
-	s.mu.Unlock()
 	defer s.Drop(ih)
 
 	refresh := time.NewTicker(s.cfg.PeerRefresh)
