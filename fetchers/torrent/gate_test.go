@@ -8,47 +8,6 @@ import (
 	"github.com/anacrolix/torrent"
 )
 
-// TestGateLimit: each holder lets GateFanOut more hosts in, and the limit
-// doubles every period, so that a piece reaches every host of any swarm in
-// bounded time even if its holders never grow.
-func TestGateLimit(t *testing.T) {
-	cfg := DefaultConfig()
-	gateFanOut, gateDoubling := cfg.GateFanOut, cfg.GateDoubling
-	for _, c := range []struct {
-		holders int
-		heldFor time.Duration
-		want    int
-	}{
-		{1, 0, 1 + gateFanOut}, // the owner and the next gateFanOut
-		{1 + gateFanOut, 0, (1 + gateFanOut) * (1 + gateFanOut)}, // a generation later
-		{1, gateDoubling, 2 * (1 + gateFanOut)},                  // nobody passed it on yet
-		{1, 3 * gateDoubling, 8 * (1 + gateFanOut)},              //
-		{2, time.Hour, 2 * (1 + gateFanOut) << 20},               // capped, no overflow
-		{1, gateDoubling - 1, 1 + gateFanOut},                    //
-		{32, gateDoubling / 2, 32 * (1 + gateFanOut)},            //
-	} {
-		if got := gateLimit(&cfg, c.holders, c.heldFor, gateDoubling); got != c.want {
-			t.Errorf("gateLimit(%d, %v) = %d, want %d", c.holders, c.heldFor, got, c.want)
-		}
-	}
-}
-
-// TestGateDoublingPeriod: the limit doubles every GateDoubling in a swarm
-// without an origin, and never where the origin feeds the swarm: there a
-// piece's first takers must hold it before more hosts ask its holder.
-func TestGateDoublingPeriod(t *testing.T) {
-	cfg := DefaultConfig()
-	if got := gatePeriod(&cfg, false); got != cfg.GateDoubling {
-		t.Errorf("without an origin: %v, want %v", got, cfg.GateDoubling)
-	}
-	if got := gatePeriod(&cfg, true); got != 0 {
-		t.Errorf("with an origin: %v, want 0", got)
-	}
-	if got := gateLimit(&cfg, 1, time.Hour, gatePeriod(&cfg, true)); got != 1+cfg.GateFanOut {
-		t.Errorf("limit after an hour with an origin: %d, want %d", got, 1+cfg.GateFanOut)
-	}
-}
-
 // TestViewShared: the gate's and the origin feed's looks within the age
 // share one lookAround, each caller getting its own copy of the answer.
 func TestViewShared(t *testing.T) {
@@ -79,17 +38,6 @@ func TestViewShared(t *testing.T) {
 			t.Errorf("at %v: %v, %d seeds, count %v; want %v, %d, [0 %d 0]", c.at, ids, seeds, count, want, looks, looks)
 		}
 		ids[0][0] = 99 // the caller's copy
-	}
-}
-
-// TestRareBelow: a piece fewer than a quarter of the ranked hosts hold is
-// rare, and in a small swarm one that a single peer holds.
-func TestRareBelow(t *testing.T) {
-	cfg := DefaultConfig()
-	for ranked, want := range map[int]int{1: 2, 4: 2, 8: 2, 12: 3, 32: 8, 50: 12} {
-		if got := rareBelow(&cfg, ranked); got != want {
-			t.Errorf("rareBelow(%d) = %d, want %d", ranked, got, want)
-		}
 	}
 }
 
