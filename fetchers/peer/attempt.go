@@ -8,13 +8,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prestaged/prestaged/fetchers"
 )
 
 func (p *Parent) get(ctx context.Context, req fetchers.Request, off int64) (*http.Response, error) {
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, p.blobURL(req.Digest), nil)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, blobURL(p.addr, req.Digest, p.opts.CompleteOnly), nil)
 	if err != nil {
 		return nil, fmt.Errorf("parent %s: %w", p.addr, err)
 	}
@@ -37,8 +38,9 @@ func closeBody(resp *http.Response, drain bool) {
 	resp.Body.Close()
 }
 
-// copyBody streams a 200/206 answer into dst.
-func (p *Parent) copyBody(req fetchers.Request, dst fetchers.Dst, resp *http.Response) error {
+// copyBody streams a 200/206 answer into dst, keeping mine at dst's offset
+// for the watch.
+func (p *Parent) copyBody(req fetchers.Request, dst fetchers.Dst, resp *http.Response, mine *atomic.Int64) error {
 	off := dst.Offset()
 	if err := checkStart(resp, off, req.Size); err != nil {
 		return fmt.Errorf("parent %s: %w", p.addr, err)
@@ -52,6 +54,7 @@ func (p *Parent) copyBody(req fetchers.Request, dst fetchers.Dst, resp *http.Res
 		if n > 0 {
 			m, werr := dst.Write(buf[:n])
 			off += int64(m)
+			mine.Store(off)
 			if werr != nil {
 				return fmt.Errorf("staging bytes from parent %s: %w", p.addr, werr)
 			}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prestaged/prestaged/digest"
@@ -35,6 +36,19 @@ type Options struct {
 	Client *http.Client
 	// OnEvent, if set, receives what happens with the parent, for logs.
 	OnEvent func(parent, msg string)
+
+	// Ancestor is the parent's own parent, when known. While a stream
+	// runs, a child compares what the two hold: a parent growing well below
+	// it is left with ErrSlow, so the next source (that ancestor) resumes.
+	Ancestor string
+	// Tail is a host with a free uplink, the tree's last host, when known.
+	// A child that receives well below what its parent receives is itself
+	// the slow link: it takes the rest from Tail, leaving its parent's
+	// uplink to the parent's other children.
+	Tail string
+	// ProbeInterval is the window over which holdings are compared,
+	// DefaultProbeInterval when zero.
+	ProbeInterval time.Duration
 }
 
 // Parent fetches an image from one parent: a "parent <host:port>" source.
@@ -83,48 +97,81 @@ func (p *Parent) event(format string, a ...any) {
 // yet" and shows progress, and returns an error naming the parent when the
 // next source should take over: wrapping fetchers.ErrNotFound (permanent)
 // when the parent does not serve the image, fetchers.ErrTooLong (permanent)
-// when it lies about the size, ErrBusy, fetchers.ErrStalled or
+// when it lies about the size, ErrBusy, ErrSlow, fetchers.ErrStalled or
 // fetchers.ErrTooShort (retryable) otherwise.
 func (p *Parent) Fetch(ctx context.Context, req fetchers.Request, dst fetchers.Dst) error {
 	pr := progress{have: -1}
 	for dst.Offset() < req.Size {
-		resp, err := p.get(ctx, req, dst.Offset())
+		wait, err := p.attempt(ctx, req, dst, &pr)
 		if err != nil {
 			return err
 		}
-		switch resp.StatusCode {
-		case http.StatusOK, http.StatusPartialContent:
-			err := p.copyBody(req, dst, resp)
-			closeBody(resp, false)
-			return err
-		case http.StatusNotFound:
-			closeBody(resp, true)
-			return fmt.Errorf("parent %s does not serve %s: %w", p.addr, req.Digest.Short(), fetchers.ErrNotFound)
-		case http.StatusServiceUnavailable:
-			wait, err := p.notYet(ctx, req, dst, resp, &pr)
-			closeBody(resp, true)
-			if err != nil {
-				return err
-			}
-			if err := sleep(ctx, wait); err != nil {
-				return fmt.Errorf("parent %s: %w", p.addr, err)
-			}
-		default:
-			closeBody(resp, true)
-			return fmt.Errorf("parent %s: HTTP %s", p.addr, resp.Status)
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("parent %s: %w", p.addr, err)
 		}
 	}
 	return nil
 }
 
-// blobURL is where the parent serves d.
-func (p *Parent) blobURL(d digest.Digest) string {
-	base := p.addr
+// attempt sends one request. It returns how long to wait before the next
+// one while the parent answers "not yet", or the error that ends Fetch;
+// after a stream it returns the stream's outcome, or takes the rest from
+// the tail when the watch judged this host's own link the limit.
+func (p *Parent) attempt(ctx context.Context, req fetchers.Request, dst fetchers.Dst, pr *progress) (time.Duration, error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	resp, err := p.get(actx, req, dst.Offset())
+	if err != nil {
+		return 0, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusPartialContent:
+		var mine atomic.Int64
+		mine.Store(dst.Offset())
+		stop := p.watch(actx, cancel, req, &mine)
+		err := p.copyBody(req, dst, resp, &mine)
+		stop()
+		closeBody(resp, false)
+		cause := context.Cause(actx)
+		switch {
+		case errors.Is(cause, errOwnLinkSlow):
+			return 0, p.fromTail(ctx, req, dst, cause)
+		case errors.Is(cause, ErrSlow):
+			p.event("%v", cause)
+			return 0, cause
+		}
+		return 0, err
+	case http.StatusNotFound:
+		closeBody(resp, true)
+		return 0, fmt.Errorf("parent %s does not serve %s: %w", p.addr, req.Digest.Short(), fetchers.ErrNotFound)
+	case http.StatusServiceUnavailable:
+		defer closeBody(resp, true)
+		return p.notYet(ctx, req, dst, resp, pr)
+	default:
+		closeBody(resp, true)
+		return 0, fmt.Errorf("parent %s: HTTP %s", p.addr, resp.Status)
+	}
+}
+
+// fromTail takes the rest of the image from the tail, judged by nothing
+// but the stall watch around this Parent.
+func (p *Parent) fromTail(ctx context.Context, req fetchers.Request, dst fetchers.Dst, why error) error {
+	p.event("%v; taking the rest from the tree's tail %s", why, p.opts.Tail)
+	tail := NewParent(p.opts.Tail, Options{PollInterval: p.opts.PollInterval, Client: p.opts.Client, OnEvent: p.opts.OnEvent})
+	if err := tail.Fetch(ctx, req, dst); err != nil {
+		return fmt.Errorf("%v, so from the tree's tail: %w", why, err)
+	}
+	return nil
+}
+
+// blobURL is where the host at addr serves d.
+func blobURL(addr string, d digest.Digest, completeOnly bool) string {
+	base := addr
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
 	}
 	u := strings.TrimSuffix(base, "/") + BlobPrefix + d.Path()
-	if p.opts.CompleteOnly {
+	if completeOnly {
 		u += "?" + QueryComplete + "=1"
 	}
 	return u

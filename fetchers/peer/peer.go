@@ -33,6 +33,7 @@ const (
 	// HeaderHave, on a 503 "not yet" answer, is how many bytes of the blob
 	// the parent holds: a child waits while it grows. A 503 without it means
 	// the parent is busy (too many children): the child moves on at once.
+	// Every HEAD answer carries it too, so a child can compare hosts.
 	HeaderHave = "X-Prestaged-Have"
 	// HeaderFetching: 1 on a "not yet" answer when this host is fetching
 	// the blob right now. A store-and-forward child waits on such a parent

@@ -185,9 +185,13 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request) {
 
 // head answers HEAD from what the content reports holding: the headers a
 // GET would get, without a child slot, the upload limit or a read of the
-// blob, and without counting as served.
+// blob, and without counting as served. Every answer says how many bytes
+// are held, so that a child can compare its parent with another host.
 func (s *Server) head(w http.ResponseWriter, d digest.Digest, rng byteRange, size int64, completeOnly bool) {
 	have, complete, err := s.content.Have(d)
+	if err == nil {
+		w.Header().Set(HeaderHave, strconv.FormatInt(have, 10))
+	}
 	switch {
 	case err != nil:
 		s.log.Warn("peer: state unknown", "digest", d.Short(), "err", err)

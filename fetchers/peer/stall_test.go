@@ -146,9 +146,9 @@ func TestServeHead(t *testing.T) {
 		name, path, rng string
 		want            result
 	}{
-		{"complete", BlobPrefix + d.Path(), "", result{Code: 200, Length: strconv.Itoa(size), AcceptsRng: "bytes"}},
-		{"range", BlobPrefix + d.Path(), "bytes=100-", result{Code: 206, Length: strconv.Itoa(size - 100), ContentRange: fmt.Sprintf("bytes 100-%d/%d", size-1, size), AcceptsRng: "bytes"}},
-		{"partial", BlobPrefix + pd.Path(), "", result{Code: 200, Length: "3000", AcceptsRng: "bytes"}},
+		{"complete", BlobPrefix + d.Path(), "", result{Code: 200, Length: strconv.Itoa(size), Have: strconv.Itoa(size), AcceptsRng: "bytes"}},
+		{"range", BlobPrefix + d.Path(), "bytes=100-", result{Code: 206, Length: strconv.Itoa(size - 100), ContentRange: fmt.Sprintf("bytes 100-%d/%d", size-1, size), Have: strconv.Itoa(size), AcceptsRng: "bytes"}},
+		{"partial", BlobPrefix + pd.Path(), "", result{Code: 200, Length: "3000", Have: "1200", AcceptsRng: "bytes"}},
 		{"partial, complete-only", BlobPrefix + pd.Path() + "?complete=1", "", result{Code: 503, Have: "1200"}},
 		{"absent", BlobPrefix + absent.Path(), "", result{Code: 503, Have: "0"}},
 		{"past the end", BlobPrefix + d.Path(), "bytes=" + strconv.Itoa(size) + "-", result{Code: 416, ContentRange: fmt.Sprintf("bytes */%d", size)}},
