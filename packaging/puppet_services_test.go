@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // TestPuppetServices applies the module's units through Puppet's systemd
@@ -17,13 +18,9 @@ import (
 // its socket started.
 func TestPuppetServices(t *testing.T) {
 	fake, err := filepath.Abs("testdata/puppet/bin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	testutil.Must(t, err)
 	fakeModules, err := filepath.Abs("testdata/puppet/modules")
-	if err != nil {
-		t.Fatal(err)
-	}
+	testutil.Must(t, err)
 	const svc, sock, timer = "prestaged.service", "prestaged.socket", "prestaged-apply.timer"
 	tests := []struct {
 		name   string

@@ -108,13 +108,9 @@ func TestQuattorSchemaMirrorsSpec(t *testing.T) {
 // the JSON appears in the Pan file as a literal.
 func TestQuattorExampleInSync(t *testing.T) {
 	pan, err := os.ReadFile("../examples/quattor/batch-node.pan")
-	if err != nil {
-		t.Fatal(err)
-	}
+	testutil.Must(t, err)
 	raw, err := os.ReadFile("../examples/quattor/batch-node.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	testutil.Must(t, err)
 	var contents any
 	if err := json.Unmarshal(raw, &contents); err != nil {
 		t.Fatal(err)
