@@ -14,9 +14,7 @@ import (
 // store (apply --stage-only), and the child waits for it. The parent's own
 // apply then installs from the store.
 func TestChildBeforeParent(t *testing.T) {
-	parent, image, parentSpec := publishedSite(t, "vm", 3<<20, 41, false)
-	url := startServe(t, parentSpec)
-	addr := strings.TrimPrefix(url, "http://")
+	parent, image, parentSpec, addr := servingSite(t, "vm", 3<<20, 41)
 
 	child := newSite(t)
 	spec := child.childSpec(addr, image)
@@ -39,15 +37,14 @@ func TestChildBeforeParent(t *testing.T) {
 // leaf's, each serve fetches for its child in turn: the root from the
 // mirror, the middle host from the root, the leaf from the middle.
 func TestChainFormsFromTheLeaf(t *testing.T) {
-	root, image, rootSpec := publishedSite(t, "vm", 2<<20, 43, false)
-	up := strings.TrimPrefix(startServe(t, rootSpec), "http://")
+	root, image, _, up := servingSite(t, "vm", 2<<20, 43)
 	var sites []*site
 	for range 2 {
 		s := newSite(t)
 		spec := s.childSpec(up, image)
 		sites = append(sites, s)
 		if len(sites) == 1 {
-			up = strings.TrimPrefix(startServe(t, spec), "http://")
+			up = serveAddr(t, spec)
 		} else {
 			mustApply(t, spec, 2)
 		}

@@ -12,8 +12,7 @@ import (
 // machine's (so a swarm could not even bind), plan lists the torrent source
 // as usable and exits as for any host that needs the image.
 func TestPlanStartsNoSwarm(t *testing.T) {
-	_, _, spec := publishedSite(t, "vm", 64<<10, 95, false)
-	editSpec(t, spec, func(b string) string {
+	_, _, spec := editedSite(t, "vm", 64<<10, 95, func(b string) string {
 		b = strings.Replace(b, `path    = "vm.img"`, `path    = "vm.img"
   sources = ["parents", "torrent", "mirror.m"]`, 1)
 		return b + `

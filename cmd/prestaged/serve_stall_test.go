@@ -19,16 +19,15 @@ import (
 // stall_timeout; then a child that reads gets the whole image. A HEAD is
 // answered meanwhile, without a slot.
 func TestServeStuckChildren(t *testing.T) {
-	_, image, spec := publishedSite(t, "big", 32<<20, 60, false)
-	editSpec(t, spec, func(b string) string {
+	_, image, spec := editedSite(t, "big", 32<<20, 60, func(b string) string {
 		return strings.Replace(b, `stall_timeout = "5s"`, `stall_timeout = "2s"`, 1) + "\npeer {\n  max_children = 2\n}\n"
 	})
 	mustApply(t, spec, 2)
-	base := startServe(t, spec)
-	blob := "/v1/blobs/sha256/" + image.digest()
-	stuck := []net.Conn{testutil.StuckClient(t, strings.TrimPrefix(base, "http://"), blob), testutil.StuckClient(t, strings.TrimPrefix(base, "http://"), blob)}
+	addr := serveAddr(t, spec)
+	base, blob := "http://"+addr, "/v1/blobs/sha256/"+image.digest()
+	stuck := []net.Conn{testutil.StuckClient(t, addr, blob), testutil.StuckClient(t, addr, blob)}
 	waitFor(t, "two children downloading", func() bool {
-		return serveMetrics(t, strings.TrimPrefix(base, "http://"))["prestaged_peer_children"] == 2
+		return serveMetrics(t, addr)["prestaged_peer_children"] == 2
 	})
 	resp, err := http.Get(base + blob)
 	if err != nil {
