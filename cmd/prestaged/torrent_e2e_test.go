@@ -310,11 +310,158 @@ func fetchMetainfo(t *testing.T, u string) []byte {
 	return body
 }
 
+// TestTorrentTransmissionLeecher: host A installs from its mirror and
+// serves, as in TestTorrentFromServe; transmission-daemon leeches the image
+// from A through opentracker with the .torrent A serves.
+//
+// Transmission (3.00 here, 4.x as well) drops every peer on 127/8 that a
+// tracker lists, but accepts connections from there. So A has to dial
+// transmission, and A learns of peers only when it announces: at its start,
+// then at opentracker's interval, about half an hour. Transmission
+// therefore announces first, with the .torrent `prestaged torrent make`
+// writes, the same bytes as A serves, and serve starts once the tracker
+// knows it.
+func TestTorrentTransmissionLeecher(t *testing.T) {
+	bin := testutil.NeedAll(t, "transmission-daemon", "transmission-remote")
+	daemon, remote := bin[0], bin[1]
+	a, image, specA, httpA, swarmAddr, tracker, _ := installedHost(t, 24)
+	torrentFile := filepath.Join(t.TempDir(), "vm.torrent")
+	torrentMake(t, a.path("mirror", "vm.img"), torrentFile, "--tracker", tracker)
+
+	// The daemon keeps to the peers opentracker gives it: DHT, LPD, uTP
+	// and port mapping are off by flag, PEX (which has no flag) in the
+	// settings it reads from its own config dir. -f keeps it in the
+	// foreground, for btProgram to stop.
+	config, dir := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(config, "settings.json"), []byte(`{"pex-enabled": false}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rpcPort := strconv.Itoa(testutil.FreePort(t))
+	rpc := "127.0.0.1:" + rpcPort
+	btProgram(t, daemon, "-f", "-g", config, "-w", dir, "-T", "-r", "127.0.0.1", "-p", rpcPort,
+		"-P", strconv.Itoa(testutil.FreePort(t)), "-i", "127.0.0.1", "-I", "::1", "-O", "-Y", "--no-utp", "-M", "--log-info")
+	btListening(t, rpc)
+	if out, err := exec.Command(remote, rpc, "-a", torrentFile).CombinedOutput(); err != nil || !bytes.Contains(out, []byte("success")) {
+		t.Fatalf("transmission-remote -a %s: %v\n%s", torrentFile, err, out)
+	}
+	transmissionWait(t, remote, rpc, "transmission's first announce", "Got a list of", "-t", "all", "-it")
+
+	btProgram(t, prestaged, "serve", specA)
+	btListening(t, httpA)
+	btListening(t, swarmAddr)
+	torrentBytes, err := os.ReadFile(torrentFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if served := fetchMetainfo(t, "http://"+httpA+"/v1/torrents/sha256/"+image.digest()); !bytes.Equal(served, torrentBytes) {
+		t.Errorf("serve's metainfo differs from the .torrent transmission was given")
+	}
+
+	// Transmission says it is interested in A's pieces only at its next
+	// rechoke, every 10 s; then the image takes a few seconds more.
+	info := transmissionWait(t, remote, rpc, "transmission to leech the image from serve", "Percent Done: 100%", "-t", "all", "-i", "-ip")
+	if got, _ := os.ReadFile(filepath.Join(dir, "vm.img")); !bytes.Equal(got, image.content) {
+		t.Errorf("transmission downloaded other bytes than the image from prestaged serve\n%s", info)
+	}
+}
+
+// transmissionWait runs transmission-remote with args until its output
+// holds want, and returns that output. It polls more slowly than waitFor,
+// as each try starts a program, and waits longer: a download is in it.
+func transmissionWait(t *testing.T, remote, rpc, what, want string, args ...string) []byte {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		out, err := exec.Command(remote, append([]string{rpc}, args...)...).CombinedOutput()
+		if err == nil && bytes.Contains(out, []byte(want)) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: %v\n%s", what, err, out)
+		}
+	}
+}
+
 // TestTorrentFromAria2c: aria2c seeds an image whose .torrent `prestaged
 // torrent make` wrote (found through opentracker); then aria2c holds only
 // two of the three pieces of another image: prestaged takes them, the swarm
 // stalls, and the mirror sends the rest from the first missing piece on.
 func TestTorrentFromAria2c(t *testing.T) {
+	w := startAria2cSwarm(t)
+	full, part, seedDir, partDir, fullIH := w.full, w.part, w.seedDir, w.partDir, w.fullIH
+
+	t.Run("seeder", func(t *testing.T) {
+		h := w.host(t, `["torrent"]`, "", fmt.Sprintf("  torrent_url = %q\n  infohash = %q\n", filepath.Join(seedDir, "vm.torrent"), fullIH))
+		if got := applyBySource(t, h.writeSpec(full)); got["torrent"] != btSize {
+			t.Errorf("bytes by source: %v, want all %d from torrent", got, btSize)
+		}
+		wantInstalled(t, h, full, "installed other bytes than the image aria2c seeds")
+		// The swarm's metainfo is kept for serve, without the published
+		// .torrent's tracker.
+		if mi := cachedMetainfo(t, h, full); mi == nil || mi.HashInfoBytes().HexString() != fullIH || mi.Announce != "" {
+			t.Errorf("cached metainfo %+v: want info-hash %s and no tracker", mi, fullIH)
+		}
+	})
+	t.Run("infohash only", func(t *testing.T) {
+		// No .torrent anywhere: the info comes from aria2c over the swarm
+		// (BEP 9), checked against the spec's infohash. Until it has, no
+		// byte arrives: the stall timeout must allow a few announces.
+		h := w.host(t, `["torrent"]`, "", fmt.Sprintf("  infohash = %q\n", fullIH))
+		h.stall = "30s"
+		if got := applyBySource(t, h.writeSpec(full)); got["torrent"] != btSize {
+			t.Errorf("bytes by source: %v, want all %d from torrent", got, btSize)
+		}
+		wantInstalled(t, h, full, "installed other bytes than the image aria2c seeds")
+	})
+	t.Run("swarm of other bytes", func(t *testing.T) {
+		// The .torrent describes another image of the same size: the swarm
+		// delivers it whole, the digest refuses it, the mirror sends the
+		// image, and the swarm's metainfo is not kept for it.
+		h := w.partHost(t, "  web_seed = false\n", seedDir)
+		r := run(t, "apply", "--json", "--no-progress", h.writeSpec(part))
+		if bad := badSources(t, r); r.code != 0 || !slices.Equal(bad, []string{"torrent"}) {
+			t.Fatalf("apply: want the swarm named as a bad source and the image installed, got %q\n%s", bad, r)
+		}
+		wantInstalled(t, h, part, "installed other bytes than the image")
+		wantNoMetainfo(t, h, part, "kept the metainfo of other bytes for the image")
+	})
+	// Before "web seed": there the host's swarm takes the piece aria2c
+	// lacks from the mirror and offers it to aria2c, which, still a
+	// leecher, may download it and then seed the whole image here.
+	t.Run("stall then mirror", func(t *testing.T) {
+		h := w.partHost(t, "  web_seed = false\n", partDir)
+		got := applyBySource(t, h.writeSpec(part))
+		// Pieces 0 and 2 came from the swarm; the mirror resumed at piece 1
+		// and wrote piece 2 again on its way to the end.
+		want := map[string]int64{"torrent": btSize - 4<<20, "mirror.m": btSize - 4<<20}
+		if got["torrent"] != want["torrent"] || got["mirror.m"] != want["mirror.m"] {
+			t.Errorf("bytes by source: %v, want %v", got, want)
+		}
+		wantInstalled(t, h, part, "installed other bytes than the image")
+		// The mirror finished the image: the pieces it sent were never
+		// checked against the metainfo, which is therefore not kept.
+		wantNoMetainfo(t, h, part, "metainfo cached after the mirror finished the image")
+	})
+	t.Run("web seed", func(t *testing.T) {
+		// The mirror is the swarm's web seed: the piece aria2c lacks comes
+		// from it into the swarm, and the swarm never stalls.
+		h := w.partHost(t, "", partDir)
+		if got := applyBySource(t, h.writeSpec(part)); got["torrent"] != btSize || got["mirror.m"] != 0 {
+			t.Errorf("bytes by source: %v, want all %d through the swarm", got, btSize)
+		}
+		wantInstalled(t, h, part, "installed other bytes than the image")
+	})
+}
+
+// aria2cSwarm is the swarm of TestTorrentFromAria2c: aria2c seeds full
+// from seedDir and two of the three pieces of part from partDir, each with
+// a vm.torrent announcing to tracker.
+type aria2cSwarm struct {
+	full, part                        img
+	seedDir, partDir, tracker, fullIH string
+}
+
+func startAria2cSwarm(t *testing.T) *aria2cSwarm {
+	t.Helper()
 	aria2c := testutil.Need(t, "aria2c")
 	full := img{name: "vm", content: randomBytes(btSize, 22)}
 	part := img{name: "vm", content: randomBytes(btSize, 23)}
@@ -342,77 +489,22 @@ func TestTorrentFromAria2c(t *testing.T) {
 		btProgram(t, aria2c, append(args, filepath.Join(dir, "vm.torrent"))...)
 		btListening(t, fmt.Sprintf("127.0.0.1:%d", port))
 	}
+	return &aria2cSwarm{full: full, part: part, seedDir: seedDir, partDir: partDir, tracker: tracker, fullIH: fullIH}
+}
 
-	// swarmHost is a host of the swarm, with sources, extra lines of its
-	// torrent block and the torrent lines of its image.
-	swarmHost := func(t *testing.T, sources, torrentExtra, image string) btHost {
-		return btHost{site: newSite(t), sources: sources, image: image,
-			blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n%s}\n", tracker, torrentExtra)}
-	}
-	t.Run("seeder", func(t *testing.T) {
-		h := swarmHost(t, `["torrent"]`, "", fmt.Sprintf("  torrent_url = %q\n  infohash = %q\n", filepath.Join(seedDir, "vm.torrent"), fullIH))
-		if got := applyBySource(t, h.writeSpec(full)); got["torrent"] != btSize {
-			t.Errorf("bytes by source: %v, want all %d from torrent", got, btSize)
-		}
-		wantInstalled(t, h, full, "installed other bytes than the image aria2c seeds")
-		// The swarm's metainfo is kept for serve, without the published
-		// .torrent's tracker.
-		if mi := cachedMetainfo(t, h, full); mi == nil || mi.HashInfoBytes().HexString() != fullIH || mi.Announce != "" {
-			t.Errorf("cached metainfo %+v: want info-hash %s and no tracker", mi, fullIH)
-		}
-	})
-	t.Run("infohash only", func(t *testing.T) {
-		// No .torrent anywhere: the info comes from aria2c over the swarm
-		// (BEP 9), checked against the spec's infohash. Until it has, no
-		// byte arrives: the stall timeout must allow a few announces.
-		h := swarmHost(t, `["torrent"]`, "", fmt.Sprintf("  infohash = %q\n", fullIH))
-		h.stall = "30s"
-		if got := applyBySource(t, h.writeSpec(full)); got["torrent"] != btSize {
-			t.Errorf("bytes by source: %v, want all %d from torrent", got, btSize)
-		}
-		wantInstalled(t, h, full, "installed other bytes than the image aria2c seeds")
-	})
-	t.Run("swarm of other bytes", func(t *testing.T) {
-		// The .torrent describes another image of the same size: the swarm
-		// delivers it whole, the digest refuses it, the mirror sends the
-		// image, and the swarm's metainfo is not kept for it.
-		h := swarmHost(t, `["torrent", "mirror.m"]`, "  web_seed = false\n", fmt.Sprintf("  torrent_url = %q\n", filepath.Join(seedDir, "vm.torrent")))
-		h.publish(part)
-		r := run(t, "apply", "--json", "--no-progress", h.writeSpec(part))
-		if bad := badSources(t, r); r.code != 0 || !slices.Equal(bad, []string{"torrent"}) {
-			t.Fatalf("apply: want the swarm named as a bad source and the image installed, got %q\n%s", bad, r)
-		}
-		wantInstalled(t, h, part, "installed other bytes than the image")
-		wantNoMetainfo(t, h, part, "kept the metainfo of other bytes for the image")
-	})
-	// Before "web seed": there the host's swarm takes the piece aria2c
-	// lacks from the mirror and offers it to aria2c, which, still a
-	// leecher, may download it and then seed the whole image here.
-	t.Run("stall then mirror", func(t *testing.T) {
-		h := swarmHost(t, `["torrent", "mirror.m"]`, "  web_seed = false\n", fmt.Sprintf("  torrent_url = %q\n", filepath.Join(partDir, "vm.torrent")))
-		h.publish(part)
-		got := applyBySource(t, h.writeSpec(part))
-		// Pieces 0 and 2 came from the swarm; the mirror resumed at piece 1
-		// and wrote piece 2 again on its way to the end.
-		want := map[string]int64{"torrent": btSize - 4<<20, "mirror.m": btSize - 4<<20}
-		if got["torrent"] != want["torrent"] || got["mirror.m"] != want["mirror.m"] {
-			t.Errorf("bytes by source: %v, want %v", got, want)
-		}
-		wantInstalled(t, h, part, "installed other bytes than the image")
-		// The mirror finished the image: the pieces it sent were never
-		// checked against the metainfo, which is therefore not kept.
-		wantNoMetainfo(t, h, part, "metainfo cached after the mirror finished the image")
-	})
-	t.Run("web seed", func(t *testing.T) {
-		// The mirror is the swarm's web seed: the piece aria2c lacks comes
-		// from it into the swarm, and the swarm never stalls.
-		h := swarmHost(t, `["torrent", "mirror.m"]`, "", fmt.Sprintf("  torrent_url = %q\n", filepath.Join(partDir, "vm.torrent")))
-		h.publish(part)
-		if got := applyBySource(t, h.writeSpec(part)); got["torrent"] != btSize || got["mirror.m"] != 0 {
-			t.Errorf("bytes by source: %v, want all %d through the swarm", got, btSize)
-		}
-		wantInstalled(t, h, part, "installed other bytes than the image")
-	})
+// host is a host of the swarm, with sources, extra lines of its torrent
+// block and the torrent lines of its image.
+func (w *aria2cSwarm) host(t *testing.T, sources, torrentExtra, image string) btHost {
+	return btHost{site: newSite(t), sources: sources, image: image,
+		blocks: fmt.Sprintf("torrent {\n  listen = \"127.0.0.1:0\"\n  tracker = %q\n%s}\n", w.tracker, torrentExtra)}
+}
+
+// partHost is a host of the swarm and the mirror that installs part, with
+// the .torrent in dir and extra lines of its torrent block.
+func (w *aria2cSwarm) partHost(t *testing.T, torrentExtra, dir string) btHost {
+	h := w.host(t, `["torrent", "mirror.m"]`, torrentExtra, fmt.Sprintf("  torrent_url = %q\n", filepath.Join(dir, "vm.torrent")))
+	h.publish(w.part)
+	return h
 }
 
 // wantInstalled fails the test with complaint unless h installed i.
