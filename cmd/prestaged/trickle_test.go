@@ -5,11 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prestaged/prestaged/internal/testutil"
 )
 
 // TestTrickleMirrorLeft: a mirror sending a byte every half second, first in
@@ -22,18 +23,7 @@ func TestTrickleMirrorLeft(t *testing.T) {
 	var requests atomic.Int32
 	trickle := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
-		w.Header().Set("Content-Length", strconv.Itoa(len(image.content)))
-		for _, b := range image.content {
-			if _, err := w.Write([]byte{b}); err != nil {
-				return
-			}
-			http.NewResponseController(w).Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(500 * time.Millisecond):
-			}
-		}
+		testutil.TrickleBody(w, r, image.content, 500*time.Millisecond)
 	}))
 	defer trickle.Close()
 	path := s.mirrorsSpec("2s", image, `["mirror.trickle", "mirror.good"]`, "trickle", trickle.URL+"/", "good", "mirror/")
