@@ -35,10 +35,7 @@ type applyFlags struct {
 }
 
 func newApplyCmd() *cobra.Command {
-	var f applyFlags
-	c := newSpecVerb("apply", "Converge this host: fetch, verify and install every image of the spec", func(c *cobra.Command, path string) error {
-		return runApply(c, path, f, false)
-	})
+	c, f := newApplyVerb("apply", "Converge this host: fetch, verify and install every image of the spec", false)
 	c.Long = `Converge this host to its spec: plan, check free space, then fetch, verify and
 install images in parallel, remove images prestaged installed that left the
 spec, and collect blobs no image needs.
@@ -46,17 +43,20 @@ spec, and collect blobs no image needs.
 Exit codes: 0 success, 1 failure. With --detailed-exitcodes (Puppet's):
 0 nothing to do, 2 changes applied, 4 some images failed, 6 changes and
 failures, 1 a fatal error (invalid spec, lock held, not enough space).`
-	addApplyFlags(c, &f)
 	c.Flags().StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics of this run to PATH atomically (node_exporter textfile collector)")
 	c.Flags().BoolVar(&f.stageOnly, "stage-only", false, "fetch and verify the images into the store; install, replace and remove nothing (what serve runs for a child)")
 	return c
 }
 
-func addApplyFlags(c *cobra.Command, f *applyFlags) {
+// newApplyVerb is apply, or verify if verify is set, with the flags both take.
+func newApplyVerb(name, short string, verify bool) (*cobra.Command, *applyFlags) {
+	f := new(applyFlags)
+	c := newSpecVerb(name, short, func(c *cobra.Command, path string) error { return runApply(c, path, *f, verify) })
 	addJSONFlag(c, &f.asJSON)
 	addWaitFlag(c, &f.wait)
 	c.Flags().BoolVar(&f.detailed, "detailed-exitcodes", false, "exit 0 nothing to do, 2 changed, 4 failures, 6 both, 1 fatal")
 	c.Flags().BoolVar(&f.noProgress, "no-progress", false, "plain log lines even on a terminal")
+	return c, f
 }
 
 // stopGrace is how long apply and verify may take to stop after SIGINT or
