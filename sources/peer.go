@@ -27,7 +27,7 @@ func parentNames(x *Set, _ *spec.Image, _ spec.Source) ([]string, error) {
 // Fallback moves from one parent to the next. Each has the stall watch every
 // source has, which also judges a parent that answers "not yet"; no retry,
 // since a parent that is busy or down is left for the next one at once.
-// Each parent knows the next one and, in a computed tree, the tree's tail,
+// In a computed chain each parent knows the next one and the chain's tail,
 // so that a slow parent or this host's own slow link is left while it
 // streams (docs/protocol.md, "Slow hosts").
 func parentSources(x *Set, img *spec.Image, src spec.Source) ([]fetchers.Named, error) {
@@ -42,10 +42,13 @@ func parentSources(x *Set, img *spec.Image, src spec.Source) ([]fetchers.Named, 
 		// tree would otherwise add a whole second to the rollout. serve sends
 		// no Retry-After then; another parent's is honoured within the stall
 		// budget.
-		opts := peer.Options{CompleteOnly: !s.Peer.Pipelined, PollInterval: 100 * time.Millisecond, Tail: treeTail(s.Peer),
+		opts := peer.Options{CompleteOnly: !s.Peer.Pipelined, PollInterval: 100 * time.Millisecond,
 			OnEvent: func(parent, msg string) { x.log.Info("peer", "image", img.Name, "parent", parent, "event", msg) }}
-		if i+1 < len(s.Peer.Parents) {
-			opts.Ancestor = s.Peer.Parents[i+1]
+		if chain(s.Peer) {
+			opts.Tail = s.Peer.Hosts[len(s.Peer.Hosts)-1]
+			if i+1 < len(s.Peer.Parents) {
+				opts.Ancestor = s.Peer.Parents[i+1]
+			}
 		}
 		f := peer.NewParent(p, opts)
 		out = append(out, fetchers.Named{Name: names[i], Fetcher: fetchers.WithStallTimeout(f, s.StallTimeout)})
@@ -53,11 +56,10 @@ func parentSources(x *Set, img *spec.Image, src spec.Source) ([]fetchers.Named, 
 	return out, nil
 }
 
-// treeTail is the computed tree's last host, a leaf whose uplink is free,
-// unless it is this host; "" for explicit parents.
-func treeTail(p *spec.Peer) string {
-	if len(p.Hosts) == 0 || p.Hosts[len(p.Hosts)-1] == p.Self {
-		return ""
-	}
-	return p.Hosts[len(p.Hosts)-1]
+// chain says whether this host is in a computed chain, and not its tail.
+// Only there does every host on the path receive at one rate, so that a
+// difference in growth measures a slow link; in a tree each uplink is
+// shared by fanout children by design.
+func chain(p *spec.Peer) bool {
+	return len(p.Hosts) > 1 && p.Fanout == 1 && p.Hosts[len(p.Hosts)-1] != p.Self
 }

@@ -48,10 +48,11 @@ type holding struct {
 	ok   bool
 }
 
-// snapshot is one probe of the parent, the next ancestor and this host.
+// snapshot is one probe of the parent, the next ancestor, the tail and
+// this host.
 type snapshot struct {
-	parent, ancestor holding
-	mine             int64
+	parent, ancestor, tail holding
+	mine                   int64
 }
 
 type verdict int
@@ -63,16 +64,18 @@ const (
 )
 
 // judge compares two snapshots a window apart. best is the fastest growth
-// any of the three showed in any window so far: what a complete ancestor,
-// which no longer grows, is taken to be able to send. tail says whether
-// there is a tail to go to.
-func judge(prev, cur snapshot, size, best int64, tail bool) verdict {
+// any host showed in any window so far: what a complete ancestor, which no
+// longer grows, is taken to be able to send. Only a tail that holds more
+// than this host is gone to: one that has not started, or that gets its
+// bytes through this host, would not help.
+func judge(prev, cur snapshot, size, best int64) verdict {
 	if !prev.parent.ok || !cur.parent.ok || cur.parent.have >= size {
 		return keep
 	}
 	parentGrew := cur.parent.have - prev.parent.have
 	mineGrew := cur.mine - prev.mine
-	if tail && parentGrew >= slowFactor*mineGrew+growthFloor && cur.parent.have >= cur.mine+leadFloor {
+	if cur.tail.ok && cur.tail.have >= cur.mine+leadFloor &&
+		parentGrew >= slowFactor*mineGrew+growthFloor && cur.parent.have >= cur.mine+leadFloor {
 		return ownLinkSlow
 	}
 	if !prev.ancestor.ok || !cur.ancestor.ok || cur.ancestor.have < cur.parent.have+leadFloor {
@@ -106,7 +109,7 @@ func (p *Parent) watched() bool {
 	return !p.opts.CompleteOnly && (p.opts.Ancestor != "" || p.opts.Tail != "")
 }
 
-// watch probes the parent and the next ancestor every window while a
+// watch probes the parent, the next ancestor and the tail every window while a
 // stream runs, and cancels the stream with ErrSlow or errOwnLinkSlow as its
 // cause once judge says so verdictWindows windows in a row. mine is this
 // host's offset, kept by the stream. The returned stop ends the watch.
@@ -138,7 +141,7 @@ func (p *Parent) watch(ctx context.Context, cancel context.CancelCauseFunc, req 
 			}
 			cur := p.probe(ctx, req, mine.Load(), every)
 			best = max(best, growth(prev, cur))
-			v := judge(prev, cur, req.Size, best, p.opts.Tail != "")
+			v := judge(prev, cur, req.Size, best)
 			if v == last {
 				times++
 			} else {
@@ -165,8 +168,8 @@ func (p *Parent) why(v verdict, prev, cur snapshot, every time.Duration, size in
 		p.addr, parentGrew, every, p.opts.Ancestor, cur.ancestor.have-prev.ancestor.have, cur.ancestor.have, size, ErrSlow)
 }
 
-// probe asks the parent and the next ancestor what they hold, each within
-// one window.
+// probe asks the parent, the next ancestor and the tail what they hold,
+// each within one window.
 func (p *Parent) probe(ctx context.Context, req fetchers.Request, mine int64, every time.Duration) snapshot {
 	s := snapshot{mine: mine}
 	var wg sync.WaitGroup
@@ -176,9 +179,10 @@ func (p *Parent) probe(ctx context.Context, req fetchers.Request, mine int64, ev
 			*h = p.holds(ctx, addr, req, every)
 		}
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go ask(p.addr, &s.parent)
 	go ask(p.opts.Ancestor, &s.ancestor)
+	go ask(p.opts.Tail, &s.tail)
 	wg.Wait()
 	return s
 }

@@ -18,34 +18,38 @@ import (
 // windows a chain, a binary tree and a slow host show.
 func TestJudge(t *testing.T) {
 	const size, mb = 256 << 20, 1 << 20
+	// at has a tail holding as much as the parent.
 	at := func(parent, ancestor, mine int64) snapshot {
-		return snapshot{parent: holding{parent * mb, true}, ancestor: holding{ancestor * mb, true}, mine: mine * mb}
+		return snapshot{parent: holding{parent * mb, true}, ancestor: holding{ancestor * mb, true},
+			tail: holding{parent * mb, true}, mine: mine * mb}
 	}
+	tailAt := func(s snapshot, tail holding) snapshot { s.tail = tail; return s }
 	tests := []struct {
 		name      string
 		prev, cur snapshot
 		best      int64
-		tail      bool
 		want      verdict
 	}{
-		{"chain in step", at(40, 41, 39), at(46, 47, 45), 6 * mb, true, keep},
-		{"late child catching up", at(200, 201, 40), at(206, 207, 46), 6 * mb, true, keep},
-		{"binary tree root halves its uplink", at(40, 40, 20), at(46, 46, 23), 6 * mb, true, keep},
-		{"slow parent, fast ancestor", at(10, 40, 10), at(11, 46, 11), 6 * mb, true, skipParent},
-		{"slow parent, complete ancestor", at(10, 256, 10), at(11, 256, 11), 6 * mb, true, skipParent},
-		{"complete ancestor, parent a hop behind", at(255, 256, 254), at(255, 256, 255), 6 * mb, true, keep},
-		{"complete ancestor, nobody seen fast", at(10, 256, 10), at(11, 256, 11), 1 * mb, true, keep},
-		{"own link slow", at(40, 41, 10), at(46, 47, 11), 6 * mb, true, ownLinkSlow},
-		{"own link slow, no tail", at(40, 41, 10), at(46, 47, 11), 6 * mb, false, keep},
-		{"parent complete", at(256, 256, 10), at(256, 256, 11), 6 * mb, true, keep},
-		{"nobody moves", at(0, 0, 0), at(0, 0, 0), 0, true, keep},
+		{"chain in step", at(40, 41, 39), at(46, 47, 45), 6 * mb, keep},
+		{"late child catching up", at(200, 201, 40), at(206, 207, 46), 6 * mb, keep},
+		{"binary tree root halves its uplink", at(40, 40, 20), at(46, 46, 23), 6 * mb, keep},
+		{"slow parent, fast ancestor", at(10, 40, 10), at(11, 46, 11), 6 * mb, skipParent},
+		{"slow parent, complete ancestor", at(10, 256, 10), at(11, 256, 11), 6 * mb, skipParent},
+		{"complete ancestor, parent a hop behind", at(255, 256, 254), at(255, 256, 255), 6 * mb, keep},
+		{"complete ancestor, nobody seen fast", at(10, 256, 10), at(11, 256, 11), 1 * mb, keep},
+		{"own link slow", at(40, 41, 10), at(46, 47, 11), 6 * mb, ownLinkSlow},
+		{"own link slow, no tail", at(40, 41, 10), tailAt(at(46, 47, 11), holding{}), 6 * mb, keep},
+		{"own link slow, tail not started", at(40, 41, 10), tailAt(at(46, 47, 11), holding{0, true}), 6 * mb, keep},
+		{"own link slow, tail behind this host", at(40, 41, 10), tailAt(at(46, 47, 11), holding{11 * mb, true}), 6 * mb, keep},
+		{"parent complete", at(256, 256, 10), at(256, 256, 11), 6 * mb, keep},
+		{"nobody moves", at(0, 0, 0), at(0, 0, 0), 0, keep},
 		{"parent does not answer", snapshot{ancestor: holding{40 * mb, true}, mine: 10 * mb},
-			snapshot{ancestor: holding{46 * mb, true}, mine: 11 * mb}, 6 * mb, true, keep},
-		{"ancestor does not answer", at(10, 0, 10), snapshot{parent: holding{11 * mb, true}, mine: 11 * mb}, 6 * mb, true, keep},
+			snapshot{ancestor: holding{46 * mb, true}, mine: 11 * mb}, 6 * mb, keep},
+		{"ancestor does not answer", at(10, 0, 10), snapshot{parent: holding{11 * mb, true}, mine: 11 * mb}, 6 * mb, keep},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := judge(tt.prev, tt.cur, size, tt.best, tt.tail); got != tt.want {
+			if got := judge(tt.prev, tt.cur, size, tt.best); got != tt.want {
 				t.Errorf("judge = %d, want %d", got, tt.want)
 			}
 		})
@@ -121,14 +125,7 @@ func TestParentOwnLinkSlowTakesTail(t *testing.T) {
 	var events []string
 	opts := Options{PollInterval: 10 * time.Millisecond, ProbeInterval: 50 * time.Millisecond, Tail: tail.http.URL,
 		OnEvent: func(_, msg string) { mu.Lock(); events = append(events, msg); mu.Unlock() }}
-	req := fetchers.Request{Image: "img", Digest: d, Size: int64(len(data))}
-	dst := fetcherstest.NewBuffer(nil)
-	if err := NewParent(parent.http.URL, opts).Fetch(context.Background(), req, dst); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(dst.Bytes(), data) {
-		t.Fatal("staged bytes differ from the blob")
-	}
+	fetchWhole(t, NewParent(parent.http.URL, opts), d, data)
 	mu.Lock()
 	defer mu.Unlock()
 	if !strings.Contains(strings.Join(events, "\n"), "from the tree's tail "+tail.http.URL) {
@@ -145,9 +142,15 @@ func TestParentInStepIsKept(t *testing.T) {
 	tail := newTestPeer(t)
 	opts := Options{PollInterval: 10 * time.Millisecond, ProbeInterval: 50 * time.Millisecond,
 		Ancestor: ancestor.http.URL, Tail: tail.http.URL}
-	req := fetchers.Request{Image: "img", Digest: d, Size: int64(len(data))}
+	fetchWhole(t, NewParent(parent.http.URL, opts), d, data)
+}
+
+// fetchWhole fetches d with p into an empty buffer, which must end up
+// holding data.
+func fetchWhole(t *testing.T, p *Parent, d digest.Digest, data []byte) {
+	t.Helper()
 	dst := fetcherstest.NewBuffer(nil)
-	if err := NewParent(parent.http.URL, opts).Fetch(context.Background(), req, dst); err != nil {
+	if err := p.Fetch(context.Background(), fetchers.Request{Image: "img", Digest: d, Size: int64(len(data))}, dst); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(dst.Bytes(), data) {
