@@ -27,9 +27,10 @@ var errOwnLinkSlow = errors.New("this host receives well below its parent")
 const (
 	// DefaultProbeInterval is the window over which holdings are compared.
 	DefaultProbeInterval = 2 * time.Second
-	// slowFactor: "well below" is this many times slower; a binary tree's
-	// root feeding two children at half its rate each must not count.
-	slowFactor = 3
+	// slowFactor: "well below" is this many times slower. Along a chain
+	// every host receives at one rate, and a host at a quarter of its link
+	// below a parent whose own uplink is shared still shows a factor 3.
+	slowFactor = 2
 	// growthFloor is added to every "faster than" test, so that windows in
 	// which nobody moves much decide nothing.
 	growthFloor = 256 << 10

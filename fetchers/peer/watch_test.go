@@ -15,13 +15,13 @@ import (
 )
 
 // TestJudge: the two rules over two snapshots a window apart, with the
-// windows a chain, a binary tree and a slow host show.
+// windows a chain, a slow host and a slow parent show.
 func TestJudge(t *testing.T) {
 	const size, mb = 256 << 20, 1 << 20
 	// at has a tail holding as much as the parent.
-	at := func(parent, ancestor, mine int64) snapshot {
-		return snapshot{parent: holding{parent * mb, true}, ancestor: holding{ancestor * mb, true},
-			tail: holding{parent * mb, true}, mine: mine * mb}
+	at := func(parent, ancestor, mine float64) snapshot {
+		return snapshot{parent: holding{int64(parent * mb), true}, ancestor: holding{int64(ancestor * mb), true},
+			tail: holding{int64(parent * mb), true}, mine: int64(mine * mb)}
 	}
 	tailAt := func(s snapshot, tail holding) snapshot { s.tail = tail; return s }
 	tests := []struct {
@@ -32,7 +32,9 @@ func TestJudge(t *testing.T) {
 	}{
 		{"chain in step", at(40, 41, 39), at(46, 47, 45), 6 * mb, keep},
 		{"late child catching up", at(200, 201, 40), at(206, 207, 46), 6 * mb, keep},
-		{"binary tree root halves its uplink", at(40, 40, 20), at(46, 46, 23), 6 * mb, keep},
+		{"slow parent under a shared uplink", at(10, 30, 10), at(11.5, 34.5, 11.5), 6 * mb, skipParent},
+		{"own link slow under a shared uplink", at(30, 31, 10), at(34.5, 35.5, 11.5), 6 * mb, ownLinkSlow},
+		{"parent a bit slower than its parent", at(10, 30, 10), at(13, 34.5, 13), 6 * mb, keep},
 		{"slow parent, fast ancestor", at(10, 40, 10), at(11, 46, 11), 6 * mb, skipParent},
 		{"slow parent, complete ancestor", at(10, 256, 10), at(11, 256, 11), 6 * mb, skipParent},
 		{"complete ancestor, parent a hop behind", at(255, 256, 254), at(255, 256, 255), 6 * mb, keep},
