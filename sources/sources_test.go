@@ -75,3 +75,25 @@ func TestRetryHonoursStallTimeout(t *testing.T) {
 type emptyDst struct{ fetchers.Dst }
 
 func (emptyDst) Offset() int64 { return 0 }
+
+// TestChainProbes: only a host of a computed chain, not its tail, judges
+// its parents' growth; trees and explicit parents keep their shape.
+func TestChainProbes(t *testing.T) {
+	hosts := []string{"h0:7946", "h1:7946", "h2:7946"}
+	tests := []struct {
+		name string
+		peer spec.Peer
+		want bool
+	}{
+		{"chain", spec.Peer{Hosts: hosts, Fanout: 1, Self: "h1:7946"}, true},
+		{"the chain's tail", spec.Peer{Hosts: hosts, Fanout: 1, Self: "h2:7946"}, false},
+		{"binary tree", spec.Peer{Hosts: hosts, Fanout: 2, Self: "h1:7946"}, false},
+		{"explicit parents", spec.Peer{Parents: []string{"h0:7946"}}, false},
+		{"one host", spec.Peer{Hosts: hosts[:1], Fanout: 1, Self: "h0:7946"}, false},
+	}
+	for _, tt := range tests {
+		if got := chain(&tt.peer); got != tt.want {
+			t.Errorf("%s: chain = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
