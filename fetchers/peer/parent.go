@@ -37,14 +37,14 @@ type Options struct {
 	// OnEvent, if set, receives what happens with the parent, for logs.
 	OnEvent func(parent, msg string)
 
-	// Ancestor is the parent's own parent, when known. While a stream
-	// runs, a child compares what the two hold: a parent growing well below
-	// it is left with ErrSlow, so the next source (that ancestor) resumes.
+	// Ancestor is the parent's own parent, when known. While it streams, a
+	// child compares what the two hold: a parent growing well below it is
+	// left with ErrSlow, so the next source (that ancestor) resumes.
 	Ancestor string
-	// Tail is a host with a free uplink, the tree's last host, when known.
+	// Tail is a host with a free uplink, the chain's last host, when known.
 	// A child that receives well below what its parent receives is itself
-	// the slow link: it takes the rest from Tail, leaving its parent's
-	// uplink to the parent's other children.
+	// the slow link: it takes the rest from Tail, once Tail holds more than
+	// it does, leaving its parent's uplink to the parent's other children.
 	Tail string
 	// ProbeInterval is the window over which holdings are compared,
 	// DefaultProbeInterval when zero.
@@ -156,10 +156,10 @@ func (p *Parent) attempt(ctx context.Context, req fetchers.Request, dst fetchers
 // fromTail takes the rest of the image from the tail, judged by nothing
 // but the stall watch around this Parent.
 func (p *Parent) fromTail(ctx context.Context, req fetchers.Request, dst fetchers.Dst, why error) error {
-	p.event("%v; taking the rest from the tree's tail %s", why, p.opts.Tail)
+	p.event("%v; taking the rest from the chain's tail %s", why, p.opts.Tail)
 	tail := NewParent(p.opts.Tail, Options{PollInterval: p.opts.PollInterval, Client: p.opts.Client, OnEvent: p.opts.OnEvent})
 	if err := tail.Fetch(ctx, req, dst); err != nil {
-		return fmt.Errorf("%v, so from the tree's tail: %w", why, err)
+		return fmt.Errorf("%v, so from the chain's tail: %w", why, err)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ var ErrSlow = errors.New("parent delivers well below its own parent")
 
 // errOwnLinkSlow: the parent receives far faster than this host does, so
 // this host's own link is the limit; it leaves the parent's uplink to the
-// parent's other children and takes the rest from the tree's tail.
+// parent's other children and takes the rest from the chain's tail.
 var errOwnLinkSlow = errors.New("this host receives well below its parent")
 
 // The rules' thresholds (docs/protocol.md, "Slow hosts").
@@ -111,7 +111,7 @@ func (p *Parent) watched() bool {
 }
 
 // watch probes the parent, the next ancestor and the tail every window while a
-// stream runs, and cancels the stream with ErrSlow or errOwnLinkSlow as its
+// stream lasts, and cancels the stream with ErrSlow or errOwnLinkSlow as its
 // cause once judge says so verdictWindows windows in a row. mine is this
 // host's offset, kept by the stream. The returned stop ends the watch.
 func (p *Parent) watch(ctx context.Context, cancel context.CancelCauseFunc, req fetchers.Request, mine *atomic.Int64) (stop func()) {

@@ -130,7 +130,7 @@ func TestParentOwnLinkSlowTakesTail(t *testing.T) {
 	fetchWhole(t, NewParent(parent.http.URL, opts), d, data)
 	mu.Lock()
 	defer mu.Unlock()
-	if !strings.Contains(strings.Join(events, "\n"), "from the tree's tail "+tail.http.URL) {
+	if !strings.Contains(strings.Join(events, "\n"), "from the chain's tail "+tail.http.URL) {
 		t.Errorf("events %q do not say the tail took over", events)
 	}
 }
