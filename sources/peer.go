@@ -43,7 +43,7 @@ func parentSources(x *Set, img *spec.Image, src spec.Source) ([]fetchers.Named, 
 		// no Retry-After then; another parent's is honoured within the stall
 		// budget.
 		opts := peer.Options{CompleteOnly: !s.Peer.Pipelined, PollInterval: 100 * time.Millisecond,
-			OnEvent: func(parent, msg string) { x.log.Info("peer", "image", img.Name, "parent", parent, "event", msg) }}
+			OnEvent: func(parent, msg string) { x.log.Info(msg, "image", img.Name, "event", "info", "parent", parent) }}
 		if chain(s.Peer) {
 			opts.Tail = s.Peer.Hosts[len(s.Peer.Hosts)-1]
 			if i+1 < len(s.Peer.Parents) {

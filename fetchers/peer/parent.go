@@ -137,7 +137,6 @@ func (p *Parent) attempt(ctx context.Context, req fetchers.Request, dst fetchers
 		case errors.Is(cause, errOwnLinkSlow):
 			return 0, p.fromTail(ctx, req, dst, cause)
 		case errors.Is(cause, ErrSlow):
-			p.event("%v", cause)
 			return 0, cause
 		}
 		return 0, err
