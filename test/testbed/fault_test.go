@@ -15,7 +15,10 @@ import (
 func parentName(i int) string { return "parent " + hostPeer(i) }
 
 // startAll starts serve on the hosts in serves, then apply on the hosts in
-// applies, and fails the test on error.
+// applies, each once the one before holds its staging file, and fails the
+// test on error. A child that asked a host before the host's own apply
+// staged the image would have serve stage it on demand, and the apply's
+// report would then name no source.
 func startAll(ctx context.Context, t *testing.T, r *Run, serves, applies []int) {
 	t.Helper()
 	for _, i := range serves {
@@ -27,6 +30,9 @@ func startAll(ctx context.Context, t *testing.T, r *Run, serves, applies []int) 
 	for _, i := range applies {
 		if err := r.StartApply(i); err != nil {
 			t.Fatal(err)
+		}
+		for r.held(i) == nil && !r.applies[i].exited() && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
 		}
 	}
 }

@@ -141,13 +141,21 @@ func (r *Run) Stop() {
 
 // Staged is how many bytes of the image host i holds, staged or complete.
 func (r *Run) Staged(i int) int64 {
+	if st := r.held(i); st != nil {
+		return st.Size()
+	}
+	return 0
+}
+
+// held is host i's blob of the image, or else its staging file, or nil.
+func (r *Run) held(i int) os.FileInfo {
 	p := r.tb.paths(i)
 	for _, f := range []string{p.blob, p.stage} {
 		if st, err := os.Stat(f); err == nil {
-			return st.Size()
+			return st
 		}
 	}
-	return 0
+	return nil
 }
 
 // WaitApply waits for host i's apply, reads its --json output and hashes
